@@ -1,1 +1,3 @@
 
+pub mod ado;
+pub mod auth;

@@ -1,0 +1,112 @@
+//! A small bounded cache with optional time-to-live, for ids that save calls.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+pub(crate) struct TtlCache<K, V> {
+    entries: Mutex<HashMap<K, (V, Instant)>>,
+    ttl: Option<Duration>,
+    capacity: usize,
+}
+
+impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
+    /// `ttl = None`: entries stay until removed or evicted for capacity.
+    pub(crate) fn new(ttl: Option<Duration>, capacity: usize) -> Self {
+        Self {
+            entries: Mutex::new(HashMap::new()),
+            ttl,
+            capacity: capacity.max(1),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, (V, Instant)>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn expired(&self, inserted: Instant, now: Instant) -> bool {
+        self.ttl.is_some_and(|ttl| now.duration_since(inserted) >= ttl)
+    }
+
+    pub(crate) fn get(&self, key: &K) -> Option<V> {
+        let now = Instant::now();
+        let mut entries = self.lock();
+        match entries.get(key) {
+            Some((value, inserted)) if !self.expired(*inserted, now) => Some(value.clone()),
+            Some(_) => {
+                entries.remove(key);
+                None
+            }
+            None => None,
+        }
+    }
+
+    pub(crate) fn insert(&self, key: K, value: V) {
+        let now = Instant::now();
+        let mut entries = self.lock();
+        if entries.len() >= self.capacity && !entries.contains_key(&key) {
+            entries.retain(|_, (_, inserted)| !self.expired(*inserted, now));
+            if entries.len() >= self.capacity {
+                if let Some(oldest) = entries
+                    .iter()
+                    .min_by_key(|(_, (_, inserted))| *inserted)
+                    .map(|(k, _)| k.clone())
+                {
+                    entries.remove(&oldest);
+                }
+            }
+        }
+        entries.insert(key, (value, now));
+    }
+
+    pub(crate) fn remove(&self, key: &K) {
+        self.lock().remove(key);
+    }
+
+    /// Remove every entry whose value matches.
+    pub(crate) fn remove_where(&self, mut predicate: impl FnMut(&K, &V) -> bool) {
+        self.lock().retain(|k, (v, _)| !predicate(k, v));
+    }
+
+    pub(crate) fn clear(&self) {
+        self.lock().clear();
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.lock().len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_expire_after_the_ttl() {
+        let cache = TtlCache::new(Some(Duration::from_millis(30)), 10);
+        cache.insert("a", 1);
+        assert_eq!(cache.get(&"a"), Some(1));
+        std::thread::sleep(Duration::from_millis(40));
+        assert_eq!(cache.get(&"a"), None);
+        assert_eq!(cache.len(), 0);
+    }
+
+    #[test]
+    fn capacity_evicts_the_oldest_entry() {
+        let cache = TtlCache::new(None, 2);
+        cache.insert("a", 1);
+        std::thread::sleep(Duration::from_millis(2));
+        cache.insert("b", 2);
+        cache.insert("b", 3);
+        cache.insert("c", 4);
+        assert_eq!(cache.get(&"a"), None);
+        assert_eq!(cache.get(&"b"), Some(3));
+        assert_eq!(cache.get(&"c"), Some(4));
+        cache.remove_where(|_, v| *v == 3);
+        assert_eq!(cache.get(&"b"), None);
+        cache.clear();
+        assert_eq!(cache.get(&"c"), None);
+    }
+}

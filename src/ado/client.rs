@@ -1,0 +1,294 @@
+//! [`AdoClient`]: the typed client of one organization. The operations live in one file per
+//! API area (`graph_groups.rs`, `projects.rs`, ...); this file holds construction, URLs and the
+//! shared helpers (paging).
+
+use super::cache::TtlCache;
+use super::metrics::AdoMetrics;
+use super::throttle::ThrottleConfig;
+use super::transport::{Call, Reply, RetryLimits, Transport};
+use super::types::{GraphGroup, GraphSubject, ListResponse, PipelineRef, Project};
+use super::AdoError;
+use crate::auth::TokenSource;
+use reqwest::Url;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where an organization lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrganizationEndpoint {
+    /// Organization name (metrics label, `[Org]\Name` principal names).
+    pub name: String,
+    /// `https://dev.azure.com/{org}`.
+    pub url: Url,
+    /// `https://vssps.dev.azure.com/{org}` (Graph).
+    pub graph_url: Url,
+}
+
+impl OrganizationEndpoint {
+    /// The public Azure DevOps service.
+    pub fn azure_devops(name: &str) -> Result<Self, AdoError> {
+        Self::new(
+            name,
+            &format!("https://dev.azure.com/{name}"),
+            &format!("https://vssps.dev.azure.com/{name}"),
+        )
+    }
+
+    /// Explicit URLs (simulator, proxies).
+    pub fn new(name: &str, url: &str, graph_url: &str) -> Result<Self, AdoError> {
+        let parse = |value: &str| {
+            let url = Url::parse(value)
+                .map_err(|e| AdoError::Config(format!("invalid organization URL {value:?}: {e}")))?;
+            if url.cannot_be_a_base() || !matches!(url.scheme(), "https" | "http") {
+                return Err(AdoError::Config(format!("invalid organization URL {value:?}")));
+            }
+            Ok(url)
+        };
+        Ok(Self {
+            name: name.to_string(),
+            url: parse(url)?,
+            graph_url: parse(graph_url)?,
+        })
+    }
+}
+
+/// Bounds and cache lifetimes of one client.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClientLimits {
+    pub throttle: ThrottleConfig,
+    pub retry: RetryLimits,
+    /// How long resolved users, service principals and principal-name groups are reused.
+    pub subject_ttl: Duration,
+    /// How long pipeline name lookups are reused.
+    pub pipeline_ttl: Duration,
+    /// Entries per cache.
+    pub cache_capacity: usize,
+}
+
+impl Default for ClientLimits {
+    fn default() -> Self {
+        Self {
+            throttle: ThrottleConfig::default(),
+            retry: RetryLimits::default(),
+            subject_ttl: Duration::from_secs(600),
+            pipeline_ttl: Duration::from_secs(600),
+            cache_capacity: 10_000,
+        }
+    }
+}
+
+/// Upper bound on pages followed by one listing (guards against a token that never ends).
+const MAX_PAGES: usize = 10_000;
+
+pub(super) struct Caches {
+    /// lower-cased project name or id -> project (no TTL: ids do not change; evicted on 404).
+    pub projects: TtlCache<String, Project>,
+    /// project id -> scope descriptor.
+    pub scopes: TtlCache<String, String>,
+    /// "kind:lower-cased key" -> subject (users, service principals).
+    pub subjects: TtlCache<String, GraphSubject>,
+    /// lower-cased principal name -> group.
+    pub groups_by_principal: TtlCache<String, GraphGroup>,
+    /// descriptor -> storage key (never changes).
+    pub storage_keys: TtlCache<String, String>,
+    /// "project|name|folder" lower-cased -> pipelines.
+    pub pipelines: TtlCache<String, Vec<PipelineRef>>,
+}
+
+pub(super) struct ClientInner {
+    pub endpoint: OrganizationEndpoint,
+    pub transport: Transport,
+    pub caches: Caches,
+}
+
+/// Typed async client of one Azure DevOps organization. Cheap to clone; all clones share the
+/// connection pool, the throttle state and the caches.
+#[derive(Clone)]
+pub struct AdoClient {
+    pub(super) inner: Arc<ClientInner>,
+}
+
+impl std::fmt::Debug for AdoClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdoClient")
+            .field("organization", &self.inner.endpoint.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AdoClient {
+    pub fn new(
+        endpoint: OrganizationEndpoint,
+        http: reqwest::Client,
+        credential: Arc<dyn TokenSource>,
+        limits: ClientLimits,
+        metrics: Arc<AdoMetrics>,
+    ) -> Self {
+        let capacity = limits.cache_capacity;
+        let caches = Caches {
+            projects: TtlCache::new(None, capacity),
+            scopes: TtlCache::new(None, capacity),
+            subjects: TtlCache::new(Some(limits.subject_ttl), capacity),
+            groups_by_principal: TtlCache::new(Some(limits.subject_ttl), capacity),
+            storage_keys: TtlCache::new(None, capacity),
+            pipelines: TtlCache::new(Some(limits.pipeline_ttl), capacity),
+        };
+        let transport = Transport::new(
+            endpoint.name.clone(),
+            http,
+            credential,
+            limits.throttle,
+            limits.retry,
+            metrics,
+        );
+        Self {
+            inner: Arc::new(ClientInner {
+                endpoint,
+                transport,
+                caches,
+            }),
+        }
+    }
+
+    pub fn organization(&self) -> &str {
+        &self.inner.endpoint.name
+    }
+
+    pub fn endpoint(&self) -> &OrganizationEndpoint {
+        &self.inner.endpoint
+    }
+
+    pub fn metrics(&self) -> &AdoMetrics {
+        self.inner.transport.metrics()
+    }
+
+    /// Drop every cached id (e.g. after the organization's configuration changed).
+    pub fn clear_caches(&self) {
+        let caches = &self.inner.caches;
+        caches.projects.clear();
+        caches.scopes.clear();
+        caches.subjects.clear();
+        caches.groups_by_principal.clear();
+        caches.storage_keys.clear();
+        caches.pipelines.clear();
+    }
+
+    /// Cheap check that the credential works: one read (`GET _apis/projects?$top=1`).
+    pub async fn check_access(&self) -> Result<(), AdoError> {
+        let mut url = self.org_url(&["_apis", "projects"])?;
+        url.query_pairs_mut().append_pair("$top", "1");
+        self.execute(&Call::get("projects.check_access", url, super::api_version::PROJECTS))
+            .await
+            .map(|_| ())
+    }
+
+    pub(super) async fn execute(&self, call: &Call) -> Result<Reply, AdoError> {
+        self.inner.transport.execute(call).await
+    }
+
+    /// `{org url}/{segments...}`; each segment is percent-encoded.
+    pub(super) fn org_url(&self, segments: &[&str]) -> Result<Url, AdoError> {
+        join(&self.inner.endpoint.url, segments)
+    }
+
+    /// `{org url}/{project}/{segments...}`.
+    pub(super) fn project_url(&self, project: &str, segments: &[&str]) -> Result<Url, AdoError> {
+        let mut all = Vec::with_capacity(segments.len() + 1);
+        all.push(project);
+        all.extend_from_slice(segments);
+        join(&self.inner.endpoint.url, &all)
+    }
+
+    /// `{graph url}/_apis/graph/{segments...}`.
+    pub(super) fn graph_url(&self, segments: &[&str]) -> Result<Url, AdoError> {
+        let mut all = vec!["_apis", "graph"];
+        all.extend_from_slice(segments);
+        join(&self.inner.endpoint.graph_url, &all)
+    }
+
+    /// GET every page of a `{"value": [...]}` listing, following `X-MS-ContinuationToken`
+    /// (pages may be empty and still carry a token).
+    pub(super) async fn get_all_pages<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        url: Url,
+        api_version: &'static str,
+    ) -> Result<Vec<T>, AdoError> {
+        let mut items = Vec::new();
+        let mut token: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut page_url = url.clone();
+            if let Some(token) = &token {
+                page_url
+                    .query_pairs_mut()
+                    .append_pair("continuationToken", token);
+            }
+            let reply = self
+                .execute(&Call::get(operation, page_url, api_version))
+                .await?;
+            let page: ListResponse<T> = reply.json()?;
+            items.extend(page.value);
+            match reply.continuation_token() {
+                Some(next) if Some(&next) == token.as_ref() => {
+                    return Err(AdoError::Decode(super::error::ApiErrorDetail {
+                        operation,
+                        status: Some(reply.status),
+                        type_key: None,
+                        message: "the continuation token did not advance".to_string(),
+                    }));
+                }
+                Some(next) => token = Some(next),
+                None => return Ok(items),
+            }
+        }
+        Err(AdoError::Decode(super::error::ApiErrorDetail {
+            operation,
+            status: None,
+            type_key: None,
+            message: format!("more than {MAX_PAGES} pages"),
+        }))
+    }
+}
+
+fn join(base: &Url, segments: &[&str]) -> Result<Url, AdoError> {
+    let mut url = base.clone();
+    url.set_query(None);
+    {
+        let mut path = url
+            .path_segments_mut()
+            .map_err(|_| AdoError::Config(format!("{base} cannot be a base URL")))?;
+        path.pop_if_empty();
+        path.extend(segments);
+    }
+    Ok(url)
+}
+
+/// Case-insensitive equality for names (Azure DevOps names are case-insensitive).
+pub(super) fn same_name(a: &str, b: &str) -> bool {
+    a.to_lowercase() == b.to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_joined_with_encoded_segments() {
+        let base = Url::parse("https://dev.azure.com/contoso/").unwrap();
+        let url = join(&base, &["My Project", "_apis", "git", "repositories", "a/b"]).unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://dev.azure.com/contoso/My%20Project/_apis/git/repositories/a%2Fb"
+        );
+        let endpoint = OrganizationEndpoint::azure_devops("contoso").unwrap();
+        assert_eq!(endpoint.graph_url.as_str(), "https://vssps.dev.azure.com/contoso");
+        assert!(OrganizationEndpoint::new("x", "mailto:a@b", "https://x").is_err());
+    }
+
+    #[test]
+    fn names_compare_case_insensitively() {
+        assert!(same_name("Project Readers", "project READERS"));
+        assert!(!same_name("Readers", "Reader"));
+    }
+}

@@ -1,0 +1,323 @@
+//! Typed Azure DevOps errors. Every variant carries what a status condition needs to quote:
+//! the operation, the HTTP status, Azure DevOps' `typeKey` and its message (never a token).
+
+use crate::auth::AuthError;
+use std::fmt;
+use std::time::Duration;
+
+/// Details of a failed call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiErrorDetail {
+    /// Stable operation name (the metrics label), e.g. `graph.groups.create`.
+    pub operation: &'static str,
+    /// HTTP status, when a response arrived.
+    pub status: Option<u16>,
+    /// Azure DevOps' exception type, e.g. `GraphSubjectNotFoundException`.
+    pub type_key: Option<String>,
+    /// Human-readable message (Azure DevOps' own when it sent one).
+    pub message: String,
+}
+
+impl fmt::Display for ApiErrorDetail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.operation, self.message)?;
+        match (self.status, &self.type_key) {
+            (Some(status), Some(key)) => write!(f, " (HTTP {status}, {key})"),
+            (Some(status), None) => write!(f, " (HTTP {status})"),
+            (None, Some(key)) => write!(f, " ({key})"),
+            (None, None) => Ok(()),
+        }
+    }
+}
+
+/// An Azure DevOps call that did not succeed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AdoError {
+    /// 404: the subject, group, project or resource does not exist.
+    #[error("not found: {0}")]
+    NotFound(ApiErrorDetail),
+    /// 409: e.g. a group of that name already exists.
+    #[error("conflict: {0}")]
+    Conflict(ApiErrorDetail),
+    /// 403: the identity lacks a permission.
+    #[error("forbidden: {0}")]
+    Forbidden(ApiErrorDetail),
+    /// 401, or what Azure DevOps sends instead: 203 with a sign-in page, a redirect, or a
+    /// non-JSON body. Raised after one token refresh did not help.
+    #[error("unauthorized: {0}")]
+    Unauthorized(ApiErrorDetail),
+    /// 429 (or a Retry-After longer than the retry budget).
+    #[error("throttled: {detail}")]
+    Throttled {
+        detail: ApiErrorDetail,
+        retry_after: Option<Duration>,
+    },
+    /// 5xx or a network failure, still failing after the retry budget.
+    #[error("Azure DevOps unavailable: {0}")]
+    Transient(ApiErrorDetail),
+    /// 400 and other 4xx: the request itself is wrong (bad name, bad id, bad version).
+    #[error("invalid request: {0}")]
+    InvalidInput(ApiErrorDetail),
+    /// Materializing an Entra identity failed in a way that retrying will not fix (a 503 with a
+    /// plain-text body: usually the identity may not read the directory).
+    #[error("Entra ID lookup failed: {0}")]
+    EntraLookup(ApiErrorDetail),
+    /// A token could not be acquired.
+    #[error("authentication failed: {0}")]
+    Auth(#[from] AuthError),
+    /// The response was JSON but not the expected shape.
+    #[error("unexpected response: {0}")]
+    Decode(ApiErrorDetail),
+    /// Client-side configuration problem (e.g. an unreadable CA bundle or URL).
+    #[error("invalid client configuration: {0}")]
+    Config(String),
+}
+
+impl AdoError {
+    /// PascalCase reason for status conditions, Events and metric labels.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            AdoError::NotFound(_) => "NotFound",
+            AdoError::Conflict(_) => "Conflict",
+            AdoError::Forbidden(_) => "Forbidden",
+            AdoError::Unauthorized(_) | AdoError::Auth(_) => "AuthenticationFailed",
+            AdoError::Throttled { .. } => "Throttled",
+            AdoError::Transient(_) => "AzureDevOpsUnavailable",
+            AdoError::InvalidInput(_) => "InvalidRequest",
+            AdoError::EntraLookup(_) => "EntraLookupFailed",
+            AdoError::Decode(_) => "UnexpectedResponse",
+            AdoError::Config(_) => "InvalidConfiguration",
+        }
+    }
+
+    /// Whether the same call can succeed later without any change on our side.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            AdoError::Throttled { .. } | AdoError::Transient(_) => true,
+            AdoError::Auth(err) => err.is_transient(),
+            _ => false,
+        }
+    }
+
+    /// How long the server asked us to wait, when it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            AdoError::Throttled { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    pub fn detail(&self) -> Option<&ApiErrorDetail> {
+        match self {
+            AdoError::NotFound(d)
+            | AdoError::Conflict(d)
+            | AdoError::Forbidden(d)
+            | AdoError::Unauthorized(d)
+            | AdoError::Transient(d)
+            | AdoError::InvalidInput(d)
+            | AdoError::EntraLookup(d)
+            | AdoError::Decode(d) => Some(d),
+            AdoError::Throttled { detail, .. } => Some(detail),
+            AdoError::Auth(_) | AdoError::Config(_) => None,
+        }
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        self.detail().and_then(|d| d.status)
+    }
+
+    pub fn type_key(&self) -> Option<&str> {
+        self.detail().and_then(|d| d.type_key.as_deref())
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, AdoError::NotFound(_))
+    }
+
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, AdoError::Conflict(_))
+    }
+}
+
+/// Azure DevOps' JSON error body.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct ErrorBody {
+    message: Option<String>,
+    type_key: Option<String>,
+}
+
+/// What we know about a response that is not a success.
+pub(crate) struct FailedResponse<'a> {
+    pub operation: &'static str,
+    pub status: u16,
+    pub content_type: Option<&'a str>,
+    pub body: &'a [u8],
+    pub retry_after: Option<Duration>,
+    /// The call materializes an Entra identity: a 503 with a plain-text body is permanent.
+    pub entra_lookup: bool,
+}
+
+/// Turn a non-success response into an error.
+pub(crate) fn classify(response: &FailedResponse<'_>) -> AdoError {
+    let parsed: Option<ErrorBody> = serde_json::from_slice(response.body).ok();
+    let is_json = parsed.is_some();
+    let (type_key, server_message) = match parsed {
+        Some(body) => (body.type_key, body.message),
+        None => (None, plain_text_message(response.content_type, response.body)),
+    };
+    let status = response.status;
+    let message = server_message
+        .map(|m| sanitize(&m))
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| default_message(status));
+    let detail = ApiErrorDetail {
+        operation: response.operation,
+        status: Some(status),
+        type_key,
+        message,
+    };
+    match status {
+        203 | 300..=399 | 401 => AdoError::Unauthorized(detail),
+        400 => AdoError::InvalidInput(detail),
+        403 => AdoError::Forbidden(detail),
+        404 => AdoError::NotFound(detail),
+        409 => AdoError::Conflict(detail),
+        429 => AdoError::Throttled {
+            detail,
+            retry_after: response.retry_after,
+        },
+        503 if response.entra_lookup && !is_json => AdoError::EntraLookup(detail),
+        500..=599 => AdoError::Transient(detail),
+        _ => AdoError::InvalidInput(detail),
+    }
+}
+
+/// A successful status whose body is not JSON: Azure DevOps' sign-in page.
+pub(crate) fn non_json_success(operation: &'static str, status: u16, content_type: Option<&str>) -> AdoError {
+    AdoError::Unauthorized(ApiErrorDetail {
+        operation,
+        status: Some(status),
+        type_key: None,
+        message: format!(
+            "the response was not JSON ({}); the token was probably not accepted",
+            content_type.unwrap_or("no content type")
+        ),
+    })
+}
+
+fn plain_text_message(content_type: Option<&str>, body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(body);
+    let trimmed = text.trim();
+    let looks_like_html = content_type.is_some_and(|c| c.contains("html")) || trimmed.starts_with('<');
+    if trimmed.is_empty() || looks_like_html {
+        None
+    } else {
+        // A JSON string literal ("...") is still a plain message.
+        Some(trimmed.trim_matches('"').to_string())
+    }
+}
+
+fn default_message(status: u16) -> String {
+    match status {
+        203 => "Azure DevOps answered with a sign-in page (203); the token was not accepted".into(),
+        300..=399 => format!("Azure DevOps redirected the request ({status}); the token was not accepted"),
+        401 => "the token was not accepted (401)".into(),
+        404 => "not found".into(),
+        429 => "too many requests".into(),
+        _ => format!("HTTP {status}"),
+    }
+}
+
+/// One line, bounded length, quotable in a condition message.
+pub(crate) fn sanitize(message: &str) -> String {
+    crate::auth::one_line_message(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed<'a>(status: u16, content_type: Option<&'a str>, body: &'a str) -> FailedResponse<'a> {
+        FailedResponse {
+            operation: "test.op",
+            status,
+            content_type,
+            body: body.as_bytes(),
+            retry_after: None,
+            entra_lookup: false,
+        }
+    }
+
+    const NOT_FOUND: &str = r#"{"$id":"1","innerException":null,"message":"VS403325: The subject was not found.","typeName":"Microsoft.VisualStudio.Services.Graph.GraphSubjectNotFoundException","typeKey":"GraphSubjectNotFoundException","errorCode":0,"eventId":3000}"#;
+
+    #[test]
+    fn status_codes_map_to_error_classes() {
+        let json = Some("application/json");
+        assert!(matches!(classify(&failed(404, json, NOT_FOUND)), AdoError::NotFound(_)));
+        assert!(matches!(classify(&failed(409, json, "{}")), AdoError::Conflict(_)));
+        assert!(matches!(classify(&failed(403, json, "{}")), AdoError::Forbidden(_)));
+        assert!(matches!(classify(&failed(401, json, "{}")), AdoError::Unauthorized(_)));
+        assert!(matches!(classify(&failed(203, Some("text/html"), "<html>")), AdoError::Unauthorized(_)));
+        assert!(matches!(classify(&failed(302, None, "")), AdoError::Unauthorized(_)));
+        assert!(matches!(classify(&failed(429, json, "{}")), AdoError::Throttled { .. }));
+        assert!(matches!(classify(&failed(500, json, "{}")), AdoError::Transient(_)));
+        assert!(matches!(classify(&failed(503, None, "")), AdoError::Transient(_)));
+        assert!(matches!(classify(&failed(400, json, "{}")), AdoError::InvalidInput(_)));
+        assert!(matches!(classify(&failed(405, json, "{}")), AdoError::InvalidInput(_)));
+    }
+
+    #[test]
+    fn type_key_and_message_are_carried() {
+        let err = classify(&failed(404, Some("application/json"), NOT_FOUND));
+        assert_eq!(err.status(), Some(404));
+        assert_eq!(err.type_key(), Some("GraphSubjectNotFoundException"));
+        assert_eq!(err.detail().unwrap().message, "VS403325: The subject was not found.");
+        assert_eq!(err.reason(), "NotFound");
+        assert!(!err.is_transient());
+        let text = err.to_string();
+        assert!(text.contains("GraphSubjectNotFoundException") && text.contains("HTTP 404"), "{text}");
+    }
+
+    #[test]
+    fn html_bodies_are_not_quoted() {
+        let err = classify(&failed(203, Some("text/html; charset=utf-8"), "<html><body>Sign in</body></html>"));
+        let message = &err.detail().unwrap().message;
+        assert!(!message.contains("<html"), "{message}");
+        assert_eq!(err.reason(), "AuthenticationFailed");
+    }
+
+    #[test]
+    fn plain_503_is_permanent_only_for_entra_lookups() {
+        let mut response = failed(503, Some("text/plain"), "\"The identity could not be resolved\"");
+        assert!(matches!(classify(&response), AdoError::Transient(_)));
+        response.entra_lookup = true;
+        let err = classify(&response);
+        assert!(matches!(err, AdoError::EntraLookup(_)));
+        assert!(!err.is_transient());
+        assert_eq!(err.detail().unwrap().message, "The identity could not be resolved");
+        // A JSON 503 on the same call is an ordinary outage.
+        let json = failed(503, Some("application/json"), r#"{"message":"busy","typeKey":"X"}"#);
+        let json = FailedResponse { entra_lookup: true, ..json };
+        assert!(matches!(classify(&json), AdoError::Transient(_)));
+    }
+
+    #[test]
+    fn reasons_and_transience() {
+        let throttled = AdoError::Throttled {
+            detail: ApiErrorDetail { operation: "x", status: Some(429), type_key: None, message: "m".into() },
+            retry_after: Some(Duration::from_secs(3)),
+        };
+        assert_eq!(throttled.reason(), "Throttled");
+        assert!(throttled.is_transient());
+        assert_eq!(throttled.retry_after(), Some(Duration::from_secs(3)));
+        let transient = classify(&failed(502, None, ""));
+        assert_eq!(transient.reason(), "AzureDevOpsUnavailable");
+        assert!(transient.is_transient());
+        assert_eq!(classify(&failed(400, None, "")).reason(), "InvalidRequest");
+        assert_eq!(classify(&failed(403, None, "")).reason(), "Forbidden");
+        let auth = AdoError::Auth(AuthError::Config("x".into()));
+        assert_eq!(auth.reason(), "AuthenticationFailed");
+        assert!(!auth.is_transient());
+    }
+}

@@ -1,0 +1,33 @@
+//! Azure DevOps client: one typed async client per organization over one shared, throttled,
+//! retrying request path.
+
+pub mod api_version;
+mod backoff;
+mod cache;
+mod client;
+mod error;
+mod graph_groups;
+mod graph_memberships;
+mod graph_subjects;
+mod http;
+pub mod metrics;
+mod pipeline_permissions;
+mod pipelines;
+mod projects;
+mod resources;
+mod throttle;
+mod transport;
+mod types;
+
+pub use backoff::BackoffPolicy;
+pub use client::{AdoClient, ClientLimits, OrganizationEndpoint};
+pub use error::{AdoError, ApiErrorDetail};
+pub use http::{build_http_client, HttpClients};
+pub use metrics::AdoMetrics;
+pub use throttle::ThrottleConfig;
+pub use transport::RetryLimits;
+pub use types::{
+    normalize_folder, EntraGroupKey, GraphGroup, GraphSubject, IdentityRef, Permission,
+    PermissionResource, PipelinePermission, PipelineRef, Project, ResourceKind,
+    ResourcePipelinePermissions, ResourceRef, UnknownResourceKind,
+};

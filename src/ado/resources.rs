@@ -1,0 +1,118 @@
+//! Protected resources by name, for pipeline permissions: agent queues, agent pools,
+//! environments, service endpoints, variable groups, secure files, repositories.
+
+use super::api_version;
+use super::client::{same_name, AdoClient};
+use super::transport::Call;
+use super::types::{ResourceKind, ResourceRef};
+use super::AdoError;
+use serde::Deserialize;
+
+/// `{"id": …, "name": …}`; ids are integers or GUIDs depending on the type.
+#[derive(Debug, Deserialize)]
+struct NamedItem {
+    id: serde_json::Value,
+    name: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Repository {
+    id: String,
+    name: String,
+    project: RepositoryProject,
+}
+
+#[derive(Debug, Deserialize)]
+struct RepositoryProject {
+    id: String,
+}
+
+impl AdoClient {
+    /// Resources of a type with that exact name (case-insensitive) in a project (agent pools:
+    /// in the organization). The id is the one pipeline permissions use: the queue id (not the
+    /// pool id) for queues, `{projectId}.{repoId}` for repositories. 1 call (per page).
+    pub async fn find_resource(
+        &self,
+        project: &str,
+        kind: ResourceKind,
+        name: &str,
+    ) -> Result<Vec<ResourceRef>, AdoError> {
+        if kind == ResourceKind::Repository {
+            return self.find_repository(project, name).await;
+        }
+        let (operation, version, mut url, filter) = match kind {
+            ResourceKind::Queue => (
+                "resources.queues.list",
+                api_version::AGENT_QUEUES,
+                self.project_url(project, &["_apis", "distributedtask", "queues"])?,
+                Some("queueName"),
+            ),
+            ResourceKind::AgentPool => (
+                "resources.pools.list",
+                api_version::AGENT_POOLS,
+                self.org_url(&["_apis", "distributedtask", "pools"])?,
+                Some("poolName"),
+            ),
+            ResourceKind::Environment => (
+                "resources.environments.list",
+                api_version::ENVIRONMENTS,
+                self.project_url(project, &["_apis", "distributedtask", "environments"])?,
+                Some("name"),
+            ),
+            ResourceKind::Endpoint => (
+                "resources.endpoints.list",
+                api_version::SERVICE_ENDPOINTS,
+                self.project_url(project, &["_apis", "serviceendpoint", "endpoints"])?,
+                Some("endpointNames"),
+            ),
+            ResourceKind::VariableGroup => (
+                "resources.variable_groups.list",
+                api_version::VARIABLE_GROUPS,
+                self.project_url(project, &["_apis", "distributedtask", "variablegroups"])?,
+                Some("groupName"),
+            ),
+            ResourceKind::SecureFile => (
+                "resources.secure_files.list",
+                api_version::SECURE_FILES,
+                self.project_url(project, &["_apis", "distributedtask", "securefiles"])?,
+                None,
+            ),
+            ResourceKind::Repository => unreachable!("handled above"),
+        };
+        if let Some(parameter) = filter {
+            url.query_pairs_mut().append_pair(parameter, name);
+        }
+        let items: Vec<NamedItem> = self.get_all_pages(operation, url, version).await?;
+        Ok(items
+            .into_iter()
+            .filter(|item| same_name(&item.name, name))
+            .filter_map(|item| {
+                let id = match item.id {
+                    serde_json::Value::String(s) => s,
+                    serde_json::Value::Number(n) => n.to_string(),
+                    _ => return None,
+                };
+                Some(ResourceRef {
+                    kind,
+                    id,
+                    name: item.name,
+                })
+            })
+            .collect())
+    }
+
+    async fn find_repository(&self, project: &str, name: &str) -> Result<Vec<ResourceRef>, AdoError> {
+        let url = self.project_url(project, &["_apis", "git", "repositories", name])?;
+        let call = Call::get("resources.repositories.get", url, api_version::GIT_REPOSITORIES);
+        let repository: Repository = match self.execute(&call).await {
+            Ok(reply) => reply.json()?,
+            Err(AdoError::NotFound(_)) => return Ok(Vec::new()),
+            Err(error) => return Err(error),
+        };
+        Ok(vec![ResourceRef {
+            kind: ResourceKind::Repository,
+            id: format!("{}.{}", repository.project.id, repository.id),
+            name: repository.name,
+        }])
+    }
+}
