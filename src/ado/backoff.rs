@@ -24,10 +24,7 @@ impl BackoffPolicy {
     /// Delay before retry number `retry` (1 = first retry). `jitter` is uniform in [0, 1).
     pub fn delay(&self, retry: u32, jitter: f64) -> Duration {
         let exponent = retry.saturating_sub(1).min(30);
-        let ceiling = self
-            .base
-            .saturating_mul(1u32 << exponent)
-            .min(self.max);
+        let ceiling = self.base.saturating_mul(1u32 << exponent).min(self.max);
         let half = ceiling / 2;
         half + half.mul_f64(jitter.clamp(0.0, 1.0))
     }

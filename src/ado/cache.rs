@@ -26,7 +26,8 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
     }
 
     fn expired(&self, inserted: Instant, now: Instant) -> bool {
-        self.ttl.is_some_and(|ttl| now.duration_since(inserted) >= ttl)
+        self.ttl
+            .is_some_and(|ttl| now.duration_since(inserted) >= ttl)
     }
 
     pub(crate) fn get(&self, key: &K) -> Option<V> {

@@ -38,10 +38,13 @@ impl OrganizationEndpoint {
     /// Explicit URLs (simulator, proxies).
     pub fn new(name: &str, url: &str, graph_url: &str) -> Result<Self, AdoError> {
         let parse = |value: &str| {
-            let url = Url::parse(value)
-                .map_err(|e| AdoError::Config(format!("invalid organization URL {value:?}: {e}")))?;
+            let url = Url::parse(value).map_err(|e| {
+                AdoError::Config(format!("invalid organization URL {value:?}: {e}"))
+            })?;
             if url.cannot_be_a_base() || !matches!(url.scheme(), "https" | "http") {
-                return Err(AdoError::Config(format!("invalid organization URL {value:?}")));
+                return Err(AdoError::Config(format!(
+                    "invalid organization URL {value:?}"
+                )));
             }
             Ok(url)
         };
@@ -178,9 +181,13 @@ impl AdoClient {
     pub async fn check_access(&self) -> Result<(), AdoError> {
         let mut url = self.org_url(&["_apis", "projects"])?;
         url.query_pairs_mut().append_pair("$top", "1");
-        self.execute(&Call::get("projects.check_access", url, super::api_version::PROJECTS))
-            .await
-            .map(|_| ())
+        self.execute(&Call::get(
+            "projects.check_access",
+            url,
+            super::api_version::PROJECTS,
+        ))
+        .await
+        .map(|_| ())
     }
 
     pub(super) async fn execute(&self, call: &Call) -> Result<Reply, AdoError> {
@@ -276,13 +283,20 @@ mod tests {
     #[test]
     fn urls_are_joined_with_encoded_segments() {
         let base = Url::parse("https://dev.azure.com/contoso/").unwrap();
-        let url = join(&base, &["My Project", "_apis", "git", "repositories", "a/b"]).unwrap();
+        let url = join(
+            &base,
+            &["My Project", "_apis", "git", "repositories", "a/b"],
+        )
+        .unwrap();
         assert_eq!(
             url.as_str(),
             "https://dev.azure.com/contoso/My%20Project/_apis/git/repositories/a%2Fb"
         );
         let endpoint = OrganizationEndpoint::azure_devops("contoso").unwrap();
-        assert_eq!(endpoint.graph_url.as_str(), "https://vssps.dev.azure.com/contoso");
+        assert_eq!(
+            endpoint.graph_url.as_str(),
+            "https://vssps.dev.azure.com/contoso"
+        );
         assert!(OrganizationEndpoint::new("x", "mailto:a@b", "https://x").is_err());
     }
 

@@ -164,7 +164,10 @@ pub(crate) fn classify(response: &FailedResponse<'_>) -> AdoError {
     let is_json = parsed.is_some();
     let (type_key, server_message) = match parsed {
         Some(body) => (body.type_key, body.message),
-        None => (None, plain_text_message(response.content_type, response.body)),
+        None => (
+            None,
+            plain_text_message(response.content_type, response.body),
+        ),
     };
     let status = response.status;
     let message = server_message
@@ -194,7 +197,11 @@ pub(crate) fn classify(response: &FailedResponse<'_>) -> AdoError {
 }
 
 /// A successful status whose body is not JSON: Azure DevOps' sign-in page.
-pub(crate) fn non_json_success(operation: &'static str, status: u16, content_type: Option<&str>) -> AdoError {
+pub(crate) fn non_json_success(
+    operation: &'static str,
+    status: u16,
+    content_type: Option<&str>,
+) -> AdoError {
     AdoError::Unauthorized(ApiErrorDetail {
         operation,
         status: Some(status),
@@ -209,7 +216,8 @@ pub(crate) fn non_json_success(operation: &'static str, status: u16, content_typ
 fn plain_text_message(content_type: Option<&str>, body: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(body);
     let trimmed = text.trim();
-    let looks_like_html = content_type.is_some_and(|c| c.contains("html")) || trimmed.starts_with('<');
+    let looks_like_html =
+        content_type.is_some_and(|c| c.contains("html")) || trimmed.starts_with('<');
     if trimmed.is_empty() || looks_like_html {
         None
     } else {
@@ -221,7 +229,9 @@ fn plain_text_message(content_type: Option<&str>, body: &[u8]) -> Option<String>
 fn default_message(status: u16) -> String {
     match status {
         203 => "Azure DevOps answered with a sign-in page (203); the token was not accepted".into(),
-        300..=399 => format!("Azure DevOps redirected the request ({status}); the token was not accepted"),
+        300..=399 => {
+            format!("Azure DevOps redirected the request ({status}); the token was not accepted")
+        }
         401 => "the token was not accepted (401)".into(),
         404 => "not found".into(),
         429 => "too many requests".into(),
@@ -254,17 +264,50 @@ mod tests {
     #[test]
     fn status_codes_map_to_error_classes() {
         let json = Some("application/json");
-        assert!(matches!(classify(&failed(404, json, NOT_FOUND)), AdoError::NotFound(_)));
-        assert!(matches!(classify(&failed(409, json, "{}")), AdoError::Conflict(_)));
-        assert!(matches!(classify(&failed(403, json, "{}")), AdoError::Forbidden(_)));
-        assert!(matches!(classify(&failed(401, json, "{}")), AdoError::Unauthorized(_)));
-        assert!(matches!(classify(&failed(203, Some("text/html"), "<html>")), AdoError::Unauthorized(_)));
-        assert!(matches!(classify(&failed(302, None, "")), AdoError::Unauthorized(_)));
-        assert!(matches!(classify(&failed(429, json, "{}")), AdoError::Throttled { .. }));
-        assert!(matches!(classify(&failed(500, json, "{}")), AdoError::Transient(_)));
-        assert!(matches!(classify(&failed(503, None, "")), AdoError::Transient(_)));
-        assert!(matches!(classify(&failed(400, json, "{}")), AdoError::InvalidInput(_)));
-        assert!(matches!(classify(&failed(405, json, "{}")), AdoError::InvalidInput(_)));
+        assert!(matches!(
+            classify(&failed(404, json, NOT_FOUND)),
+            AdoError::NotFound(_)
+        ));
+        assert!(matches!(
+            classify(&failed(409, json, "{}")),
+            AdoError::Conflict(_)
+        ));
+        assert!(matches!(
+            classify(&failed(403, json, "{}")),
+            AdoError::Forbidden(_)
+        ));
+        assert!(matches!(
+            classify(&failed(401, json, "{}")),
+            AdoError::Unauthorized(_)
+        ));
+        assert!(matches!(
+            classify(&failed(203, Some("text/html"), "<html>")),
+            AdoError::Unauthorized(_)
+        ));
+        assert!(matches!(
+            classify(&failed(302, None, "")),
+            AdoError::Unauthorized(_)
+        ));
+        assert!(matches!(
+            classify(&failed(429, json, "{}")),
+            AdoError::Throttled { .. }
+        ));
+        assert!(matches!(
+            classify(&failed(500, json, "{}")),
+            AdoError::Transient(_)
+        ));
+        assert!(matches!(
+            classify(&failed(503, None, "")),
+            AdoError::Transient(_)
+        ));
+        assert!(matches!(
+            classify(&failed(400, json, "{}")),
+            AdoError::InvalidInput(_)
+        ));
+        assert!(matches!(
+            classify(&failed(405, json, "{}")),
+            AdoError::InvalidInput(_)
+        ));
     }
 
     #[test]
@@ -272,16 +315,26 @@ mod tests {
         let err = classify(&failed(404, Some("application/json"), NOT_FOUND));
         assert_eq!(err.status(), Some(404));
         assert_eq!(err.type_key(), Some("GraphSubjectNotFoundException"));
-        assert_eq!(err.detail().unwrap().message, "VS403325: The subject was not found.");
+        assert_eq!(
+            err.detail().unwrap().message,
+            "VS403325: The subject was not found."
+        );
         assert_eq!(err.reason(), "NotFound");
         assert!(!err.is_transient());
         let text = err.to_string();
-        assert!(text.contains("GraphSubjectNotFoundException") && text.contains("HTTP 404"), "{text}");
+        assert!(
+            text.contains("GraphSubjectNotFoundException") && text.contains("HTTP 404"),
+            "{text}"
+        );
     }
 
     #[test]
     fn html_bodies_are_not_quoted() {
-        let err = classify(&failed(203, Some("text/html; charset=utf-8"), "<html><body>Sign in</body></html>"));
+        let err = classify(&failed(
+            203,
+            Some("text/html; charset=utf-8"),
+            "<html><body>Sign in</body></html>",
+        ));
         let message = &err.detail().unwrap().message;
         assert!(!message.contains("<html"), "{message}");
         assert_eq!(err.reason(), "AuthenticationFailed");
@@ -289,23 +342,42 @@ mod tests {
 
     #[test]
     fn plain_503_is_permanent_only_for_entra_lookups() {
-        let mut response = failed(503, Some("text/plain"), "\"The identity could not be resolved\"");
+        let mut response = failed(
+            503,
+            Some("text/plain"),
+            "\"The identity could not be resolved\"",
+        );
         assert!(matches!(classify(&response), AdoError::Transient(_)));
         response.entra_lookup = true;
         let err = classify(&response);
         assert!(matches!(err, AdoError::EntraLookup(_)));
         assert!(!err.is_transient());
-        assert_eq!(err.detail().unwrap().message, "The identity could not be resolved");
+        assert_eq!(
+            err.detail().unwrap().message,
+            "The identity could not be resolved"
+        );
         // A JSON 503 on the same call is an ordinary outage.
-        let json = failed(503, Some("application/json"), r#"{"message":"busy","typeKey":"X"}"#);
-        let json = FailedResponse { entra_lookup: true, ..json };
+        let json = failed(
+            503,
+            Some("application/json"),
+            r#"{"message":"busy","typeKey":"X"}"#,
+        );
+        let json = FailedResponse {
+            entra_lookup: true,
+            ..json
+        };
         assert!(matches!(classify(&json), AdoError::Transient(_)));
     }
 
     #[test]
     fn reasons_and_transience() {
         let throttled = AdoError::Throttled {
-            detail: ApiErrorDetail { operation: "x", status: Some(429), type_key: None, message: "m".into() },
+            detail: ApiErrorDetail {
+                operation: "x",
+                status: Some(429),
+                type_key: None,
+                message: "m".into(),
+            },
             retry_after: Some(Duration::from_secs(3)),
         };
         assert_eq!(throttled.reason(), "Throttled");

@@ -16,12 +16,16 @@ const CREATE_ROUNDS: u32 = 3;
 
 impl AdoClient {
     /// Every group of a scope (organization when `None`), all pages. 1 call per page.
-    pub async fn list_groups(&self, scope_descriptor: Option<&str>) -> Result<Vec<GraphGroup>, AdoError> {
+    pub async fn list_groups(
+        &self,
+        scope_descriptor: Option<&str>,
+    ) -> Result<Vec<GraphGroup>, AdoError> {
         let mut url = self.graph_url(&["groups"])?;
         if let Some(scope) = scope_descriptor {
             url.query_pairs_mut().append_pair("scopeDescriptor", scope);
         }
-        self.get_all_pages("graph.groups.list", url, api_version::GRAPH).await
+        self.get_all_pages("graph.groups.list", url, api_version::GRAPH)
+            .await
     }
 
     /// A group by descriptor (also returned when deleted: check `is_deleted`). 1 call.
@@ -46,7 +50,9 @@ impl AdoClient {
             return Ok(Some(found));
         }
         if saturated {
-            return self.find_group_by_listing(scope_descriptor, display_name).await;
+            return self
+                .find_group_by_listing(scope_descriptor, display_name)
+                .await;
         }
         Ok(None)
     }
@@ -117,7 +123,10 @@ impl AdoClient {
             if !duplicate && !ambiguous {
                 return Err(error);
             }
-            if let Some(existing) = self.find_group_by_listing(scope_descriptor, display_name).await? {
+            if let Some(existing) = self
+                .find_group_by_listing(scope_descriptor, display_name)
+                .await?
+            {
                 tracing::info!(
                     organization = %self.organization(),
                     group = display_name,
@@ -133,7 +142,10 @@ impl AdoClient {
 
     /// Materialize (or return) an Entra group in the organization. Idempotent in Azure DevOps.
     /// 1 call. A plain-text 503 (the identity may not read the directory) is `EntraLookup`.
-    pub async fn materialize_entra_group(&self, entra: EntraGroupKey) -> Result<GraphGroup, AdoError> {
+    pub async fn materialize_entra_group(
+        &self,
+        entra: EntraGroupKey,
+    ) -> Result<GraphGroup, AdoError> {
         let url = self.graph_url(&["groups"])?;
         let body = match &entra {
             EntraGroupKey::ObjectId(id) => json!({"originId": id}),
@@ -180,7 +192,8 @@ impl AdoClient {
     /// Deleting an Entra-backed group removes it from the whole organization.
     pub async fn delete_group(&self, descriptor: &str) -> Result<(), AdoError> {
         let url = self.graph_url(&["groups", descriptor])?;
-        let call = Call::get("graph.groups.delete", url, api_version::GRAPH).with_method(Method::DELETE);
+        let call =
+            Call::get("graph.groups.delete", url, api_version::GRAPH).with_method(Method::DELETE);
         let result = match self.execute(&call).await {
             Ok(_) | Err(AdoError::NotFound(_)) => Ok(()),
             Err(error) => Err(error),
@@ -231,12 +244,34 @@ mod tests {
     #[test]
     fn org_scope_lookup_ignores_project_and_entra_groups() {
         let groups = vec![
-            group("vssgp.p", "Deployers", "vstfs:///Classification/TeamProject/1"),
-            group("aadgp.e", "Deployers", "vstfs:///Framework/IdentityDomain/org"),
-            group("vssgp.o", "DEPLOYERS", "vstfs:///Framework/IdentityDomain/org"),
+            group(
+                "vssgp.p",
+                "Deployers",
+                "vstfs:///Classification/TeamProject/1",
+            ),
+            group(
+                "aadgp.e",
+                "Deployers",
+                "vstfs:///Framework/IdentityDomain/org",
+            ),
+            group(
+                "vssgp.o",
+                "DEPLOYERS",
+                "vstfs:///Framework/IdentityDomain/org",
+            ),
         ];
-        assert_eq!(pick_group(groups.clone(), None, "deployers").unwrap().descriptor, "vssgp.o");
-        assert_eq!(pick_group(groups, Some("scp.1"), "Deployers").unwrap().descriptor, "vssgp.p");
+        assert_eq!(
+            pick_group(groups.clone(), None, "deployers")
+                .unwrap()
+                .descriptor,
+            "vssgp.o"
+        );
+        assert_eq!(
+            pick_group(groups, Some("scp.1"), "Deployers")
+                .unwrap()
+                .descriptor,
+            "vssgp.p"
+        );
     }
 
     #[test]
@@ -252,6 +287,8 @@ mod tests {
             400,
             "TF50624: A group named X already exists in scope Y"
         ))));
-        assert!(!is_duplicate_group(&AdoError::InvalidInput(detail(400, "bad name"))));
+        assert!(!is_duplicate_group(&AdoError::InvalidInput(detail(
+            400, "bad name"
+        ))));
     }
 }

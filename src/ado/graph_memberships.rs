@@ -17,13 +17,17 @@ impl AdoClient {
         let memberships: Vec<Membership> = self
             .get_all_pages("graph.memberships.list", url, api_version::GRAPH)
             .await?;
-        Ok(memberships.into_iter().map(|m| m.member_descriptor).collect())
+        Ok(memberships
+            .into_iter()
+            .map(|m| m.member_descriptor)
+            .collect())
     }
 
     /// Add a member; an existing membership (201 again, or 409 TF50235) counts as done. 1 call.
     pub async fn add_member(&self, member: &str, container: &str) -> Result<(), AdoError> {
         let url = self.graph_url(&["memberships", member, container])?;
-        let call = Call::get("graph.memberships.add", url, api_version::GRAPH).with_method(Method::PUT);
+        let call =
+            Call::get("graph.memberships.add", url, api_version::GRAPH).with_method(Method::PUT);
         match self.execute(&call).await {
             Ok(_) | Err(AdoError::Conflict(_)) => Ok(()),
             Err(error) => Err(error),
@@ -33,7 +37,8 @@ impl AdoClient {
     /// Remove a member; a membership that does not exist counts as removed. 1 call.
     pub async fn remove_member(&self, member: &str, container: &str) -> Result<(), AdoError> {
         let url = self.graph_url(&["memberships", member, container])?;
-        let call = Call::get("graph.memberships.remove", url, api_version::GRAPH).with_method(Method::DELETE);
+        let call = Call::get("graph.memberships.remove", url, api_version::GRAPH)
+            .with_method(Method::DELETE);
         match self.execute(&call).await {
             Ok(_) | Err(AdoError::NotFound(_)) => Ok(()),
             Err(error) => Err(error),
@@ -43,7 +48,8 @@ impl AdoClient {
     /// Whether `member` is a direct member of `container` (HEAD: 200 or bare 404). 1 call.
     pub async fn is_member(&self, member: &str, container: &str) -> Result<bool, AdoError> {
         let url = self.graph_url(&["memberships", member, container])?;
-        let call = Call::get("graph.memberships.check", url, api_version::GRAPH).with_method(Method::HEAD);
+        let call =
+            Call::get("graph.memberships.check", url, api_version::GRAPH).with_method(Method::HEAD);
         match self.execute(&call).await {
             Ok(_) => Ok(true),
             Err(AdoError::NotFound(_)) => Ok(false),

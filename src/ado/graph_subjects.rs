@@ -38,7 +38,10 @@ impl AdoClient {
     }
 
     /// A service principal by Entra object id, materialized if needed. Uncached: 1; cached: 0.
-    pub async fn resolve_service_principal(&self, object_id: &str) -> Result<GraphSubject, AdoError> {
+    pub async fn resolve_service_principal(
+        &self,
+        object_id: &str,
+    ) -> Result<GraphSubject, AdoError> {
         self.materialize_subject(
             format!("sp:oid:{}", object_id.to_lowercase()),
             "graph.service_principals.materialize",
@@ -73,7 +76,10 @@ impl AdoClient {
     /// A group by principal name: `[Project]\Name`, `[Org]\Name` or `[TEAM FOUNDATION]\Name`.
     /// Uncached: 1 call for organization groups, 1 + scope lookup (0–2, cached) for project
     /// groups; cached (TTL): 0.
-    pub async fn resolve_group_by_principal_name(&self, principal_name: &str) -> Result<GraphGroup, AdoError> {
+    pub async fn resolve_group_by_principal_name(
+        &self,
+        principal_name: &str,
+    ) -> Result<GraphGroup, AdoError> {
         let key = principal_name.to_lowercase();
         let cache = &self.inner.caches.groups_by_principal;
         if let Some(group) = cache.get(&key) {
@@ -84,10 +90,13 @@ impl AdoClient {
                 operation: "graph.subjects.query",
                 status: None,
                 type_key: None,
-                message: format!("{principal_name:?} is not a group principal name like [Project]\\Name"),
+                message: format!(
+                    "{principal_name:?} is not a group principal name like [Project]\\Name"
+                ),
             })
         })?;
-        let organization_level = same_name(container, self.organization()) || same_name(container, "TEAM FOUNDATION");
+        let organization_level =
+            same_name(container, self.organization()) || same_name(container, "TEAM FOUNDATION");
         let scope = if organization_level {
             None
         } else {
@@ -98,8 +107,7 @@ impl AdoClient {
             .into_iter()
             .find(|g| {
                 !g.is_deleted
-                    && g
-                        .principal_name
+                    && g.principal_name
                         .as_deref()
                         .is_some_and(|p| same_name(p, principal_name))
             })
@@ -117,7 +125,10 @@ impl AdoClient {
 
     /// Subjects by descriptor, in batches of 100 (1 call per batch). Unknown descriptors are
     /// simply absent from the map.
-    pub async fn lookup_subjects(&self, descriptors: &[String]) -> Result<HashMap<String, GraphSubject>, AdoError> {
+    pub async fn lookup_subjects(
+        &self,
+        descriptors: &[String],
+    ) -> Result<HashMap<String, GraphSubject>, AdoError> {
         let mut found = HashMap::with_capacity(descriptors.len());
         for chunk in descriptors.chunks(LOOKUP_BATCH) {
             let url = self.graph_url(&["subjectlookup"])?;
@@ -140,7 +151,11 @@ impl AdoClient {
         }
         let url = self.graph_url(&["storagekeys", descriptor])?;
         let key: ValueResponse = self
-            .execute(&Call::get("graph.storage_keys.get", url, api_version::GRAPH))
+            .execute(&Call::get(
+                "graph.storage_keys.get",
+                url,
+                api_version::GRAPH,
+            ))
             .await?
             .json()?;
         cache.insert(descriptor.to_string(), key.value.clone());
@@ -150,8 +165,12 @@ impl AdoClient {
     /// Forget cached subjects (e.g. after a membership call said a descriptor is unknown).
     pub fn forget_subject(&self, descriptor: &str) {
         let caches = &self.inner.caches;
-        caches.subjects.remove_where(|_, s| s.descriptor == descriptor);
-        caches.groups_by_principal.remove_where(|_, g| g.descriptor == descriptor);
+        caches
+            .subjects
+            .remove_where(|_, s| s.descriptor == descriptor);
+        caches
+            .groups_by_principal
+            .remove_where(|_, g| g.descriptor == descriptor);
     }
 }
 
@@ -175,7 +194,10 @@ mod tests {
 
     #[test]
     fn principal_names_split_into_container_and_name() {
-        assert_eq!(split_principal_name("[Web]\\Readers"), Some(("Web", "Readers")));
+        assert_eq!(
+            split_principal_name("[Web]\\Readers"),
+            Some(("Web", "Readers"))
+        );
         assert_eq!(
             split_principal_name("[TEAM FOUNDATION]\\Platform Admins"),
             Some(("TEAM FOUNDATION", "Platform Admins"))

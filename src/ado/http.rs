@@ -29,7 +29,9 @@ impl HttpClients {
     /// The client for a CA bundle (PEM, one or more certificates), or for the system roots
     /// only. Equal bundles share one client.
     pub fn get(&self, ca_pem: Option<&str>) -> Result<reqwest::Client, AdoError> {
-        let key = ca_pem.map(|pem| pem.trim().to_string()).filter(|pem| !pem.is_empty());
+        let key = ca_pem
+            .map(|pem| pem.trim().to_string())
+            .filter(|pem| !pem.is_empty());
         let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(client) = clients.get(&key) {
             return Ok(client.clone());

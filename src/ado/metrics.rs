@@ -114,7 +114,13 @@ impl AdoMetrics {
         metrics
     }
 
-    pub(crate) fn request(&self, organization: &str, operation: &str, status: Option<u16>, elapsed: Duration) {
+    pub(crate) fn request(
+        &self,
+        organization: &str,
+        operation: &str,
+        status: Option<u16>,
+        elapsed: Duration,
+    ) {
         let status_class = match status {
             Some(code) => format!("{}xx", code / 100),
             None => "error".to_string(),
@@ -156,13 +162,17 @@ impl AdoMetrics {
 
     pub(crate) fn token_acquired(&self, kind: &str) {
         self.token_acquisitions
-            .get_or_create(&AuthLabels { kind: kind.to_string() })
+            .get_or_create(&AuthLabels {
+                kind: kind.to_string(),
+            })
             .inc();
     }
 
     pub(crate) fn token_failed(&self, kind: &str) {
         self.token_failures
-            .get_or_create(&AuthLabels { kind: kind.to_string() })
+            .get_or_create(&AuthLabels {
+                kind: kind.to_string(),
+            })
             .inc();
     }
 
@@ -185,14 +195,18 @@ impl AdoMetrics {
     /// Tokens acquired so far for an auth kind.
     pub fn token_acquisitions(&self, kind: &str) -> u64 {
         self.token_acquisitions
-            .get_or_create(&AuthLabels { kind: kind.to_string() })
+            .get_or_create(&AuthLabels {
+                kind: kind.to_string(),
+            })
             .get()
     }
 
     /// Failed token acquisitions so far for an auth kind.
     pub fn token_failures(&self, kind: &str) -> u64 {
         self.token_failures
-            .get_or_create(&AuthLabels { kind: kind.to_string() })
+            .get_or_create(&AuthLabels {
+                kind: kind.to_string(),
+            })
             .get()
     }
 
@@ -226,8 +240,18 @@ mod tests {
     fn registered_metrics_are_exported_with_their_labels() {
         let mut registry = Registry::default();
         let metrics = AdoMetrics::register(&mut registry);
-        metrics.request("contoso", "graph.groups.list", Some(200), Duration::from_millis(20));
-        metrics.request("contoso", "graph.groups.list", None, Duration::from_millis(5));
+        metrics.request(
+            "contoso",
+            "graph.groups.list",
+            Some(200),
+            Duration::from_millis(20),
+        );
+        metrics.request(
+            "contoso",
+            "graph.groups.list",
+            None,
+            Duration::from_millis(5),
+        );
         metrics.retry("contoso", "graph.groups.list", "throttled");
         metrics.throttled("contoso", Duration::from_millis(1500));
         metrics.token_acquired("pat");

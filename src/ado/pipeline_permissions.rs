@@ -13,7 +13,9 @@ use serde::Deserialize;
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 enum BatchResponse {
-    Wrapped { value: Vec<ResourcePipelinePermissions> },
+    Wrapped {
+        value: Vec<ResourcePipelinePermissions>,
+    },
     Bare(Vec<ResourcePipelinePermissions>),
 }
 
@@ -27,7 +29,13 @@ impl AdoClient {
     ) -> Result<ResourcePipelinePermissions, AdoError> {
         let url = self.project_url(
             project,
-            &["_apis", "pipelines", "pipelinepermissions", kind.as_str(), id],
+            &[
+                "_apis",
+                "pipelines",
+                "pipelinepermissions",
+                kind.as_str(),
+                id,
+            ],
         )?;
         self.execute(&Call::get(
             "pipeline_permissions.get",

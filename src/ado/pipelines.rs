@@ -29,7 +29,11 @@ impl AdoClient {
         let mut url = self.project_url(project, &["_apis", "build", "definitions"])?;
         url.query_pairs_mut().append_pair("name", name);
         let all: Vec<PipelineRef> = self
-            .get_all_pages("build.definitions.list", url, api_version::BUILD_DEFINITIONS)
+            .get_all_pages(
+                "build.definitions.list",
+                url,
+                api_version::BUILD_DEFINITIONS,
+            )
             .await?;
         let found: Vec<PipelineRef> = all
             .into_iter()
@@ -50,7 +54,11 @@ impl AdoClient {
     pub async fn get_pipeline(&self, project: &str, id: i64) -> Result<PipelineRef, AdoError> {
         let url = self.project_url(project, &["_apis", "build", "definitions", &id.to_string()])?;
         let result = self
-            .execute(&Call::get("build.definitions.get", url, api_version::BUILD_DEFINITIONS))
+            .execute(&Call::get(
+                "build.definitions.get",
+                url,
+                api_version::BUILD_DEFINITIONS,
+            ))
             .await;
         match result {
             Ok(reply) => reply.json(),

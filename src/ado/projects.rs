@@ -21,8 +21,12 @@ impl AdoClient {
             .await?
             .json()?;
         caches.projects.insert(key, project.clone());
-        caches.projects.insert(project.id.to_lowercase(), project.clone());
-        caches.projects.insert(project.name.to_lowercase(), project.clone());
+        caches
+            .projects
+            .insert(project.id.to_lowercase(), project.clone());
+        caches
+            .projects
+            .insert(project.name.to_lowercase(), project.clone());
         Ok(project)
     }
 

@@ -101,9 +101,17 @@ impl AdoClient {
             .collect())
     }
 
-    async fn find_repository(&self, project: &str, name: &str) -> Result<Vec<ResourceRef>, AdoError> {
+    async fn find_repository(
+        &self,
+        project: &str,
+        name: &str,
+    ) -> Result<Vec<ResourceRef>, AdoError> {
         let url = self.project_url(project, &["_apis", "git", "repositories", name])?;
-        let call = Call::get("resources.repositories.get", url, api_version::GIT_REPOSITORIES);
+        let call = Call::get(
+            "resources.repositories.get",
+            url,
+            api_version::GIT_REPOSITORIES,
+        );
         let repository: Repository = match self.execute(&call).await {
             Ok(reply) => reply.json()?,
             Err(AdoError::NotFound(_)) => return Ok(Vec::new()),

@@ -6,8 +6,8 @@
 use reqwest::header::HeaderMap;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::time::Instant;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
 
 /// Tuning of [`Throttle`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -45,11 +45,22 @@ pub(crate) struct ServerHints {
 
 impl ServerHints {
     pub(crate) fn from_headers(headers: &HeaderMap, now: SystemTime) -> Self {
-        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
-        let number = |name: &str| text(name).and_then(|v| v.parse::<f64>().ok()).filter(|v| v.is_finite());
+        let text = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+        };
+        let number = |name: &str| {
+            text(name)
+                .and_then(|v| v.parse::<f64>().ok())
+                .filter(|v| v.is_finite())
+        };
         Self {
             retry_after: text("retry-after").and_then(|v| parse_retry_after(v, now)),
-            delay: number("x-ratelimit-delay").filter(|v| *v > 0.0).map(Duration::from_secs_f64),
+            delay: number("x-ratelimit-delay")
+                .filter(|v| *v > 0.0)
+                .map(Duration::from_secs_f64),
             remaining: number("x-ratelimit-remaining"),
             limit: number("x-ratelimit-limit"),
             reset: number("x-ratelimit-reset")
@@ -106,7 +117,9 @@ impl Throttle {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // A poisoned lock only means another task panicked mid-update of plain data.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The barrier currently in force, if any.
@@ -244,19 +257,28 @@ mod tests {
         assert_eq!(hints.remaining, Some(12.0));
         assert_eq!(hints.limit, Some(200.0));
         assert_eq!(hints.reset, Some(now + Duration::from_secs(60)));
-        assert_eq!(ServerHints::from_headers(&HeaderMap::new(), now), ServerHints::default());
+        assert_eq!(
+            ServerHints::from_headers(&HeaderMap::new(), now),
+            ServerHints::default()
+        );
     }
 
     #[test]
     fn retry_after_accepts_seconds_decimals_and_http_dates() {
         let now = UNIX_EPOCH + Duration::from_secs(784_111_777); // Sun, 06 Nov 1994 08:49:37 GMT
         assert_eq!(parse_retry_after("3", now), Some(Duration::from_secs(3)));
-        assert_eq!(parse_retry_after("1.5", now), Some(Duration::from_millis(1500)));
+        assert_eq!(
+            parse_retry_after("1.5", now),
+            Some(Duration::from_millis(1500))
+        );
         assert_eq!(
             parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT", now),
             Some(Duration::from_secs(10))
         );
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("-1", now), None);
         assert_eq!(parse_retry_after("soon", now), None);
     }
@@ -276,10 +298,19 @@ mod tests {
         let at_30 = throttle.pace_for(&hints(30.0, None), now);
         let at_5 = throttle.pace_for(&hints(5.0, None), now);
         assert!(at_30 > Duration::ZERO && at_30 < at_5, "{at_30:?} {at_5:?}");
-        assert_eq!(throttle.pace_for(&hints(0.0, None), now), Duration::from_secs(5));
+        assert_eq!(
+            throttle.pace_for(&hints(0.0, None), now),
+            Duration::from_secs(5)
+        );
         // With a reset time the window is spread over what is left.
-        assert_eq!(throttle.pace_for(&hints(9.0, Some(10)), now), Duration::from_secs(1));
-        assert_eq!(throttle.pace_for(&hints(0.0, Some(60)), now), Duration::from_secs(5));
+        assert_eq!(
+            throttle.pace_for(&hints(9.0, Some(10)), now),
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            throttle.pace_for(&hints(0.0, Some(60)), now),
+            Duration::from_secs(5)
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -309,7 +340,10 @@ mod tests {
         });
         let _admission = throttle.admit().await;
         let waited = start.elapsed();
-        assert!(waited >= Duration::from_secs(2) && waited < Duration::from_secs(3), "{waited:?}");
+        assert!(
+            waited >= Duration::from_secs(2) && waited < Duration::from_secs(3),
+            "{waited:?}"
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -322,7 +356,8 @@ mod tests {
         let peak = Arc::new(AtomicUsize::new(0));
         let tasks: Vec<_> = (0..20)
             .map(|_| {
-                let (throttle, in_flight, peak) = (throttle.clone(), in_flight.clone(), peak.clone());
+                let (throttle, in_flight, peak) =
+                    (throttle.clone(), in_flight.clone(), peak.clone());
                 tokio::spawn(async move {
                     let _admission = throttle.admit().await;
                     let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;

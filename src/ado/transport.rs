@@ -118,7 +118,9 @@ impl Reply {
                 operation: self.operation,
                 status: Some(self.status),
                 type_key: None,
-                message: sanitize(&format!("the response did not have the expected shape: {e}")),
+                message: sanitize(&format!(
+                    "the response did not have the expected shape: {e}"
+                )),
             })
         })
     }
@@ -182,7 +184,8 @@ impl Transport {
             attempt += 1;
             let header = self.credential.authorization_header().await?;
             let admission = self.throttle.admit().await;
-            self.metrics.throttled(&self.organization, admission.throttled_for);
+            self.metrics
+                .throttled(&self.organization, admission.throttled_for);
             let sent = Instant::now();
             let outcome = self.attempt(call, &header).await;
             drop(admission);
@@ -190,7 +193,12 @@ impl Transport {
 
             let error = match outcome {
                 Attempt::Done(reply) => {
-                    self.metrics.request(&self.organization, call.operation, Some(reply.status), elapsed);
+                    self.metrics.request(
+                        &self.organization,
+                        call.operation,
+                        Some(reply.status),
+                        elapsed,
+                    );
                     tracing::debug!(
                         organization = %self.organization,
                         operation = call.operation,
@@ -202,11 +210,17 @@ impl Transport {
                     return Ok(reply);
                 }
                 Attempt::Failed(error) => {
-                    self.metrics.request(&self.organization, call.operation, error.status(), elapsed);
+                    self.metrics.request(
+                        &self.organization,
+                        call.operation,
+                        error.status(),
+                        elapsed,
+                    );
                     error
                 }
                 Attempt::Network(error) => {
-                    self.metrics.request(&self.organization, call.operation, None, elapsed);
+                    self.metrics
+                        .request(&self.organization, call.operation, None, elapsed);
                     // A connection that was never made carried nothing: safe to retry any call.
                     let safe = call.idempotent || error.is_connect();
                     let error_text = sanitize(&network_message(&error));
@@ -231,7 +245,8 @@ impl Transport {
                 AdoError::Unauthorized(_) if !refreshed => {
                     refreshed = true;
                     attempt -= 1;
-                    self.metrics.retry(&self.organization, call.operation, "unauthorized");
+                    self.metrics
+                        .retry(&self.organization, call.operation, "unauthorized");
                     // If another call already refreshed the token, use the new one as is.
                     let current = self.credential.authorization_header().await?;
                     if current == header {
@@ -277,8 +292,16 @@ impl Transport {
         }
     }
 
-    fn note_retry(&self, call: &Call, reason: &'static str, attempt: u32, delay: Duration, error: &AdoError) {
-        self.metrics.retry(&self.organization, call.operation, reason);
+    fn note_retry(
+        &self,
+        call: &Call,
+        reason: &'static str,
+        attempt: u32,
+        delay: Duration,
+        error: &AdoError,
+    ) {
+        self.metrics
+            .retry(&self.organization, call.operation, reason);
         tracing::debug!(
             organization = %self.organization,
             operation = call.operation,
@@ -292,7 +315,12 @@ impl Transport {
 
     /// The backoff before the next attempt, or `None` when the budget is spent (including when
     /// the server asks us to wait longer than what is left of it).
-    fn retry_delay(&self, attempt: u32, started: Instant, server_wait: Option<Duration>) -> Option<Duration> {
+    fn retry_delay(
+        &self,
+        attempt: u32,
+        started: Instant,
+        server_wait: Option<Duration>,
+    ) -> Option<Duration> {
         if attempt >= self.limits.max_attempts {
             return None;
         }
@@ -303,7 +331,8 @@ impl Transport {
 
     async fn attempt(&self, call: &Call, authorization: &str) -> Attempt {
         let mut url = call.url.clone();
-        url.query_pairs_mut().append_pair("api-version", call.api_version);
+        url.query_pairs_mut()
+            .append_pair("api-version", call.api_version);
         let Ok(mut auth_value) = HeaderValue::from_str(authorization) else {
             return Attempt::Failed(AdoError::Config(
                 "the token source produced an invalid header value".to_string(),
@@ -336,7 +365,9 @@ impl Transport {
             Ok(body) => body.to_vec(),
             Err(e) => return Attempt::Network(e),
         };
-        let retry_after = self.throttle.observe(&ServerHints::from_headers(&headers, SystemTime::now()));
+        let retry_after = self
+            .throttle
+            .observe(&ServerHints::from_headers(&headers, SystemTime::now()));
         let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
         let success = (200..300).contains(&status) && status != 203;
         if success {

@@ -316,11 +316,23 @@ mod tests {
     fn resource_kinds_parse_case_insensitively_and_round_trip() {
         for kind in ResourceKind::ALL {
             assert_eq!(kind.as_str().parse::<ResourceKind>().unwrap(), kind);
-            assert_eq!(kind.as_str().to_uppercase().parse::<ResourceKind>().unwrap(), kind);
+            assert_eq!(
+                kind.as_str()
+                    .to_uppercase()
+                    .parse::<ResourceKind>()
+                    .unwrap(),
+                kind
+            );
         }
-        assert_eq!("VariableGroup".parse::<ResourceKind>().unwrap(), ResourceKind::VariableGroup);
+        assert_eq!(
+            "VariableGroup".parse::<ResourceKind>().unwrap(),
+            ResourceKind::VariableGroup
+        );
         assert!("pool".parse::<ResourceKind>().is_err());
-        assert_eq!(serde_json::to_value(ResourceKind::AgentPool).unwrap(), "agentpool");
+        assert_eq!(
+            serde_json::to_value(ResourceKind::AgentPool).unwrap(),
+            "agentpool"
+        );
     }
 
     #[test]
@@ -352,7 +364,15 @@ mod tests {
         assert_eq!(response.resource.resource_kind(), Some(ResourceKind::Queue));
         assert!(response.is_authorized(6));
         assert!(!response.is_authorized(7));
-        assert_eq!(response.pipelines[0].authorized_by.as_ref().unwrap().display_name.as_deref(), Some("User Name"));
+        assert_eq!(
+            response.pipelines[0]
+                .authorized_by
+                .as_ref()
+                .unwrap()
+                .display_name
+                .as_deref(),
+            Some("User Name")
+        );
     }
 
     #[test]
@@ -373,6 +393,9 @@ mod tests {
         .unwrap();
         assert!(group.is_azure_devops_group());
         assert!(!group.is_deleted);
-        assert_eq!(group.project_id(), Some("0e8d6a2b-0000-0000-0000-000000000001"));
+        assert_eq!(
+            group.project_id(),
+            Some("0e8d6a2b-0000-0000-0000-000000000001")
+        );
     }
 }

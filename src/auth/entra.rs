@@ -59,7 +59,10 @@ impl EntraTokenSource {
     }
 }
 
-pub(crate) fn refresh_instant(acquired: OffsetDateTime, expires_on: OffsetDateTime) -> OffsetDateTime {
+pub(crate) fn refresh_instant(
+    acquired: OffsetDateTime,
+    expires_on: OffsetDateTime,
+) -> OffsetDateTime {
     let lifetime = expires_on - acquired;
     let margin = if lifetime < REFRESH_MARGIN * 2 {
         lifetime / 2
@@ -147,7 +150,11 @@ mod tests {
         }
     }
 
-    fn source(calls: Arc<AtomicUsize>, builds: Arc<AtomicUsize>, lifetime: Duration) -> EntraTokenSource {
+    fn source(
+        calls: Arc<AtomicUsize>,
+        builds: Arc<AtomicUsize>,
+        lifetime: Duration,
+    ) -> EntraTokenSource {
         EntraTokenSource::new(
             "test",
             Box::new(move || {
@@ -168,7 +175,10 @@ mod tests {
         let builds = Arc::new(AtomicUsize::new(0));
         let source = source(calls.clone(), builds.clone(), Duration::hours(1));
         for _ in 0..5 {
-            assert_eq!(source.authorization_header().await.unwrap(), "Bearer token-1");
+            assert_eq!(
+                source.authorization_header().await.unwrap(),
+                "Bearer token-1"
+            );
         }
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         assert_eq!(builds.load(Ordering::SeqCst), 1);
@@ -179,10 +189,19 @@ mod tests {
         let calls = Arc::new(AtomicUsize::new(0));
         let builds = Arc::new(AtomicUsize::new(0));
         let source = source(calls.clone(), builds.clone(), Duration::hours(1));
-        assert_eq!(source.authorization_header().await.unwrap(), "Bearer token-1");
+        assert_eq!(
+            source.authorization_header().await.unwrap(),
+            "Bearer token-1"
+        );
         source.invalidate();
-        assert_eq!(source.authorization_header().await.unwrap(), "Bearer token-2");
-        assert_eq!(source.authorization_header().await.unwrap(), "Bearer token-2");
+        assert_eq!(
+            source.authorization_header().await.unwrap(),
+            "Bearer token-2"
+        );
+        assert_eq!(
+            source.authorization_header().await.unwrap(),
+            "Bearer token-2"
+        );
         assert_eq!(builds.load(Ordering::SeqCst), 2);
     }
 
@@ -206,7 +225,10 @@ mod tests {
     #[test]
     fn short_lived_tokens_refresh_at_half_life() {
         let now = OffsetDateTime::now_utc();
-        assert_eq!(refresh_instant(now, now + Duration::seconds(60)), now + Duration::seconds(30));
+        assert_eq!(
+            refresh_instant(now, now + Duration::seconds(60)),
+            now + Duration::seconds(30)
+        );
         assert_eq!(
             refresh_instant(now, now + Duration::seconds(3599)),
             now + Duration::seconds(3299)

@@ -128,6 +128,9 @@ mod tests {
             parse_authority("https://login.example/tenant"),
             Err(AuthError::Config(_))
         ));
-        assert!(matches!(parse_authority("not a url"), Err(AuthError::Config(_))));
+        assert!(matches!(
+            parse_authority("not a url"),
+            Err(AuthError::Config(_))
+        ));
     }
 }

@@ -117,7 +117,11 @@ mod tests {
         );
         let classified = AuthError::from_azure(&outer);
         match &classified {
-            AuthError::Entra { status, transient, message } => {
+            AuthError::Entra {
+                status,
+                transient,
+                message,
+            } => {
                 assert_eq!(*status, Some(400));
                 assert!(!transient);
                 assert!(message.contains("AADSTS70021"));

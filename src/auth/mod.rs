@@ -12,8 +12,8 @@ mod service_account;
 mod workload_identity;
 
 pub use environment::{parse_authority, AuthEnvironment, OperatorIdentity, AZURE_PUBLIC_AUTHORITY};
-pub use error::AuthError;
 pub(crate) use error::one_line as one_line_message;
+pub use error::AuthError;
 pub use pat::PatTokenSource;
 pub use secret::SecretString;
 pub use service_account::{
@@ -112,10 +112,9 @@ pub async fn token_source(
                     "service account authentication needs a Kubernetes client".to_string(),
                 )
             })?;
-            let (client_id, tenant_id) = service_account::resolve_ids(
-                &kube, &namespace, &name, client_id, tenant_id, env,
-            )
-            .await?;
+            let (client_id, tenant_id) =
+                service_account::resolve_ids(&kube, &namespace, &name, client_id, tenant_id, env)
+                    .await?;
             service_account_token_source(
                 namespace,
                 name,
@@ -125,9 +124,7 @@ pub async fn token_source(
                 env,
             )
         }
-        AuthConfig::ManagedIdentity { client_id } => {
-            managed_identity::token_source(client_id, env)
-        }
+        AuthConfig::ManagedIdentity { client_id } => managed_identity::token_source(client_id, env),
         AuthConfig::ClientSecret {
             tenant_id,
             client_id,

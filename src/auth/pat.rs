@@ -54,7 +54,10 @@ mod tests {
     async fn header_is_basic_with_empty_user() {
         let source = PatTokenSource::new(SecretString::new("abc123\n")).unwrap();
         // base64(":abc123")
-        assert_eq!(source.authorization_header().await.unwrap(), "Basic OmFiYzEyMw==");
+        assert_eq!(
+            source.authorization_header().await.unwrap(),
+            "Basic OmFiYzEyMw=="
+        );
         assert_eq!(source.kind(), "pat");
         assert!(!format!("{source:?}").contains("OmFiYzEyMw"));
     }

@@ -10,7 +10,9 @@ use super::{AuthEnvironment, AuthError, SecretString, TokenSource};
 use async_trait::async_trait;
 use azure_core::credentials::TokenCredential;
 use azure_core::http::ClientMethodOptions;
-use azure_identity::{ClientAssertion, ClientAssertionCredential, ClientAssertionCredentialOptions};
+use azure_identity::{
+    ClientAssertion, ClientAssertionCredential, ClientAssertionCredentialOptions,
+};
 use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::core::v1::ServiceAccount;
 use kube::api::PostParams;
@@ -310,7 +312,13 @@ mod tests {
         struct Refusing;
         #[async_trait]
         impl ServiceAccountTokenMinter for Refusing {
-            async fn mint(&self, ns: &str, name: &str, _: &str, _: i64) -> Result<SecretString, AuthError> {
+            async fn mint(
+                &self,
+                ns: &str,
+                name: &str,
+                _: &str,
+                _: i64,
+            ) -> Result<SecretString, AuthError> {
                 Err(AuthError::ServiceAccountToken {
                     namespace: ns.into(),
                     name: name.into(),
@@ -325,7 +333,10 @@ mod tests {
             minter: Arc::new(Refusing),
         };
         let err = assertion.secret(None).await.unwrap_err();
-        assert!(matches!(err.kind(), azure_core::error::ErrorKind::Credential));
+        assert!(matches!(
+            err.kind(),
+            azure_core::error::ErrorKind::Credential
+        ));
         assert!(err.to_string().contains("team-a/azdo"), "{err}");
     }
 
@@ -333,13 +344,20 @@ mod tests {
     fn token_request_asks_for_the_exchange_audience_and_a_short_expiry() {
         let request = token_request(TOKEN_EXCHANGE_AUDIENCE, 600);
         let json = serde_json::to_value(&request).unwrap();
-        assert_eq!(json["spec"]["audiences"], serde_json::json!(["api://AzureADTokenExchange"]));
+        assert_eq!(
+            json["spec"]["audiences"],
+            serde_json::json!(["api://AzureADTokenExchange"])
+        );
         assert_eq!(json["spec"]["expirationSeconds"], 600);
     }
 
     #[test]
     fn ids_prefer_spec_then_annotations_then_operator_tenant() {
-        let ids = |c: Option<&str>, t: Option<&str>, ac: Option<&str>, at: Option<&str>, dt: Option<&str>| {
+        let ids = |c: Option<&str>,
+                   t: Option<&str>,
+                   ac: Option<&str>,
+                   at: Option<&str>,
+                   dt: Option<&str>| {
             ids_from(
                 "ns",
                 "sa",
@@ -362,7 +380,13 @@ mod tests {
             ids(None, None, Some("ac"), None, Some("dt")).unwrap(),
             ("ac".to_string(), "dt".to_string())
         );
-        assert!(matches!(ids(None, Some("t"), None, None, None), Err(AuthError::Config(_))));
-        assert!(matches!(ids(Some("c"), None, None, Some(" "), None), Err(AuthError::Config(_))));
+        assert!(matches!(
+            ids(None, Some("t"), None, None, None),
+            Err(AuthError::Config(_))
+        ));
+        assert!(matches!(
+            ids(Some("c"), None, None, Some(" "), None),
+            Err(AuthError::Config(_))
+        ));
     }
 }

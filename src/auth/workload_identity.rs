@@ -24,9 +24,13 @@ pub(crate) fn token_source(
                 .to_string(),
         )
     })?;
-    let tenant_id = tenant_id.or_else(|| identity.tenant_id.clone()).ok_or_else(|| {
-        AuthError::Config("workload identity needs a tenant id (spec or AZURE_TENANT_ID)".to_string())
-    })?;
+    let tenant_id = tenant_id
+        .or_else(|| identity.tenant_id.clone())
+        .ok_or_else(|| {
+            AuthError::Config(
+                "workload identity needs a tenant id (spec or AZURE_TENANT_ID)".to_string(),
+            )
+        })?;
     let token_file = identity.federated_token_file.clone().ok_or_else(|| {
         AuthError::Config(
             "workload identity needs AZURE_FEDERATED_TOKEN_FILE; is the pod labelled azure.workload.identity/use?"
