@@ -1,3 +1,16 @@
+//! azdo-operator: manage Azure DevOps groups, memberships and pipeline permissions as
+//! Kubernetes objects.
+//!
+//! Layout: [`api`] (the CRD types), [`ado`] (the Azure DevOps client), [`auth`] (credentials),
+//! [`controller`] (one reconciler per kind), [`telemetry`] (logs, metrics, health),
+//! [`manager`] (wires it all together for `azdo-operator run`).
 
 pub mod ado;
+pub mod api;
 pub mod auth;
+pub mod cli;
+pub mod crdgen;
+pub mod manager;
+
+/// The operator's version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

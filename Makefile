@@ -1,0 +1,40 @@
+# azdo-operator: see README.md.
+SHELL := bash
+CARGO ?= cargo
+
+include hack/controlplane.mk
+
+.PHONY: all build test unit-test crds lint fmt demo demo-stop sim clean-cache help
+
+all: build
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
+
+build: ## Build the operator and the simulator
+	$(CARGO) build --workspace --bins
+
+test: controlplane ## Run every test: unit, simulator, client, end-to-end (builds the control plane on first use)
+	$(CARGO) test --workspace --all-targets
+
+unit-test: ## Only the fast tests (no control plane)
+	$(CARGO) test --workspace --lib --bins
+
+crds: ## Regenerate crds/ from the Rust types
+	$(CARGO) run --quiet --bin azdo-operator -- crds --out-dir crds
+
+lint: ## rustfmt and clippy, as CI runs them
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt: ## Format the code
+	$(CARGO) fmt --all
+
+sim: ## Run the simulator alone with the default seed
+	$(CARGO) run --release --bin azdo-sim -- --seed sim/seeds/default.yaml --ca-out target/azdo-sim
+
+demo: controlplane ## Run control plane, simulator and operator, apply config/samples/, leave it running
+	hack/demo.sh start
+
+demo-stop: ## Stop what `make demo` started
+	hack/demo.sh stop

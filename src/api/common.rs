@@ -1,0 +1,84 @@
+//! Types shared by several kinds: organization references, deletion policies and status conditions.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::KubeSchema;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The condition type every kind reports.
+pub const READY: &str = "Ready";
+
+/// Which organization object an object uses.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Hash, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganizationRef {
+    /// `ClusterDevOpsOrganization` (default) or `DevOpsOrganization` (in the object's own namespace).
+    #[serde(default)]
+    pub kind: OrganizationKind,
+    /// The organization object's name.
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+}
+
+/// The two kinds an [`OrganizationRef`] can point to.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash, JsonSchema)]
+pub enum OrganizationKind {
+    /// A cluster-scoped organization, shared by the namespaces it allows.
+    #[default]
+    ClusterDevOpsOrganization,
+    /// A namespaced organization, usable only from its own namespace.
+    DevOpsOrganization,
+}
+
+impl std::fmt::Display for OrganizationKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            OrganizationKind::ClusterDevOpsOrganization => "ClusterDevOpsOrganization",
+            OrganizationKind::DevOpsOrganization => "DevOpsOrganization",
+        })
+    }
+}
+
+/// What happens in Azure DevOps when the Kubernetes object is deleted.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum DeletionPolicy {
+    /// Remove from Azure DevOps what this object created or added.
+    #[default]
+    Delete,
+    /// Leave Azure DevOps as it is.
+    Orphan,
+}
+
+/// The status fields every kind shares.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CommonStatus {
+    /// The `metadata.generation` this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// `Ready` and friends.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    pub conditions: Vec<Condition>,
+}
+
+/// Access to the shared status part, so controllers can treat every kind alike.
+pub trait HasCommonStatus {
+    /// The common status, if any status was written.
+    fn common_status(&self) -> Option<&CommonStatus>;
+
+    /// The `Ready` condition, if any.
+    fn ready_condition(&self) -> Option<&Condition> {
+        self.common_status()
+            .and_then(|s| s.conditions.iter().find(|c| c.type_ == READY))
+    }
+
+    /// True when `Ready` is `True` for the current generation.
+    fn is_ready(&self, generation: Option<i64>) -> bool {
+        let Some(status) = self.common_status() else {
+            return false;
+        };
+        status.observed_generation == generation
+            && self.ready_condition().is_some_and(|c| c.status == "True")
+    }
+}

@@ -1,0 +1,48 @@
+//! The `azdo.io/v1alpha1` API: every custom resource the operator serves, defined once in Rust.
+//!
+//! The CRD YAML under `crds/` is generated from these types (`azdo-operator crds`) and a test
+//! fails when the two differ.
+
+mod authorization;
+mod common;
+mod group;
+mod membership;
+mod organization;
+
+pub use authorization::*;
+pub use common::*;
+pub use group::*;
+pub use membership::*;
+pub use organization::*;
+
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::CustomResourceExt;
+
+/// The API group of every kind.
+pub const API_GROUP: &str = "azdo.io";
+/// The served and stored version.
+pub const API_VERSION: &str = "v1alpha1";
+
+/// Every CRD, in the order they should be installed (organizations first).
+pub fn all_crds() -> Vec<CustomResourceDefinition> {
+    vec![
+        ClusterDevOpsOrganization::crd(),
+        DevOpsOrganization::crd(),
+        DevOpsGroup::crd(),
+        DevOpsMembership::crd(),
+        PipelineResourceAuthorization::crd(),
+    ]
+}
+
+/// The file name a CRD is written to under `crds/`.
+pub fn crd_file_name(crd: &CustomResourceDefinition) -> String {
+    format!("{}.yaml", crd.metadata.name.as_deref().unwrap_or("unnamed"))
+}
+
+/// A CRD rendered as YAML, the way `crds/` stores it.
+pub fn crd_yaml(crd: &CustomResourceDefinition) -> Result<String, serde_yaml::Error> {
+    serde_yaml::to_string(crd)
+}
+
+#[cfg(test)]
+mod tests;

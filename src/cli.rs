@@ -1,0 +1,155 @@
+//! The command line: `run`, `crds` and `version`. Every `run` flag can also be set by an
+//! environment variable (shown in `--help`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Manage Azure DevOps groups, memberships and pipeline permissions as Kubernetes objects.
+#[derive(Parser, Debug)]
+#[command(name = "azdo-operator", version = crate::VERSION, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the controller manager.
+    Run(RunArgs),
+    /// Print every CRD as YAML (or write one file per CRD with --out-dir).
+    Crds {
+        /// Write `<crd-name>.yaml` files into this directory instead of printing.
+        #[arg(long)]
+        out_dir: Option<PathBuf>,
+    },
+    /// Print the version.
+    Version,
+}
+
+/// Log output format.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line.
+    Json,
+    /// Human-readable text.
+    Text,
+}
+
+/// Options of the controller manager.
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// Path to a kubeconfig file. Unset: in-cluster configuration, then the default kubeconfig.
+    #[arg(long, env = "KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Address to serve /healthz, /readyz and /metrics on.
+    #[arg(long, env = "AZDO_METRICS_ADDR", default_value = "0.0.0.0:8080")]
+    pub metrics_addr: SocketAddr,
+    /// Log format.
+    #[arg(long, env = "AZDO_LOG_FORMAT", value_enum, default_value_t = LogFormat::Json)]
+    pub log_format: LogFormat,
+    /// Log filter (tracing EnvFilter syntax), e.g. `info,azdo_operator=debug`.
+    #[arg(long, env = "AZDO_LOG_LEVEL", default_value = "info")]
+    pub log_level: String,
+    /// Elect a leader through a Lease so that only one replica reconciles.
+    #[arg(long, env = "AZDO_LEADER_ELECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub leader_election: bool,
+    /// Namespace of the leader election Lease. Default: the pod's namespace (POD_NAMESPACE).
+    #[arg(long, env = "AZDO_LEADER_ELECTION_NAMESPACE")]
+    pub leader_election_namespace: Option<String>,
+    /// Name of the leader election Lease.
+    #[arg(long, env = "AZDO_LEADER_ELECTION_LEASE", default_value = "azdo-operator-leader")]
+    pub leader_election_lease: String,
+    /// This replica's identity in the Lease. Default: the pod name (POD_NAME) or host name.
+    #[arg(long, env = "POD_NAME")]
+    pub identity: Option<String>,
+    /// How long a Lease stays valid without renewal.
+    #[arg(long, env = "AZDO_LEASE_DURATION", value_parser = humantime::parse_duration, default_value = "15s")]
+    pub lease_duration: Duration,
+    /// Namespaces to watch (comma-separated). Unset: all namespaces.
+    #[arg(long, env = "AZDO_WATCH_NAMESPACES", value_delimiter = ',')]
+    pub watch_namespaces: Vec<String>,
+    /// How often every object is compared with Azure DevOps to repair drift (plus jitter).
+    #[arg(long, env = "AZDO_RESYNC_INTERVAL", value_parser = humantime::parse_duration, default_value = "10m")]
+    pub resync_interval: Duration,
+    /// The largest random fraction added to the resync interval (0.0 to 1.0), to spread load.
+    #[arg(long, env = "AZDO_RESYNC_JITTER", default_value_t = 0.1)]
+    pub resync_jitter: f64,
+    /// Most Azure DevOps requests in flight at once per organization.
+    #[arg(long, env = "AZDO_ORG_CONCURRENCY", default_value_t = 8)]
+    pub org_concurrency: usize,
+    /// Most objects of one kind reconciled at once.
+    #[arg(long, env = "AZDO_RECONCILE_CONCURRENCY", default_value_t = 16)]
+    pub reconcile_concurrency: u16,
+    /// A PEM file of extra CA certificates trusted for every organization (in addition to the
+    /// system roots and each organization's `caBundle`).
+    #[arg(long, env = "AZDO_EXTRA_CA_FILE")]
+    pub extra_ca_file: Option<PathBuf>,
+    /// The Entra authority host for Entra token requests. Default: AZURE_AUTHORITY_HOST, then
+    /// https://login.microsoftonline.com.
+    #[arg(long, env = "AZURE_AUTHORITY_HOST")]
+    pub authority_host: Option<String>,
+}
+
+impl RunArgs {
+    /// The Lease namespace: the flag, the pod's namespace, or `default`.
+    pub fn lease_namespace(&self) -> String {
+        self.leader_election_namespace
+            .clone()
+            .or_else(|| std::env::var("POD_NAMESPACE").ok())
+            .unwrap_or_else(|| "default".to_string())
+    }
+
+    /// This replica's identity: the flag/POD_NAME, the host name, or a random id.
+    pub fn replica_identity(&self) -> String {
+        self.identity
+            .clone()
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .unwrap_or_else(|| format!("azdo-operator-{}", uuid::Uuid::new_v4()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn run_flags_parse_and_default() {
+        let cli = Cli::try_parse_from([
+            "azdo-operator",
+            "run",
+            "--watch-namespaces",
+            "a,b",
+            "--resync-interval",
+            "90s",
+            "--leader-election",
+            "false",
+            "--log-format",
+            "text",
+        ])
+        .expect("parses");
+        let Command::Run(args) = cli.command else {
+            panic!("expected run");
+        };
+        assert_eq!(args.watch_namespaces, vec!["a", "b"]);
+        assert_eq!(args.resync_interval, Duration::from_secs(90));
+        assert!(!args.leader_election);
+        assert_eq!(args.log_format, LogFormat::Text);
+        assert_eq!(args.org_concurrency, 8);
+    }
+
+    #[test]
+    fn bad_duration_is_rejected() {
+        let err = Cli::try_parse_from(["azdo-operator", "run", "--resync-interval", "soon"])
+            .expect_err("must fail");
+        assert!(err.to_string().contains("resync-interval"), "{err}");
+    }
+}
