@@ -1,0 +1,11 @@
+//! End-to-end tests against a real control plane (see tests/support). All tests of this binary
+//! share one control plane, started on first use; each test works in its own namespace.
+//!
+//! Binaries come from `AZDO_CONTROLPLANE_BIN`, or are built by `hack/controlplane.sh ensure`.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod controlplane_smoke;
+
+type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
