@@ -16,10 +16,12 @@ pub mod controlplane;
 pub mod error;
 pub mod http;
 pub mod kubeconfig;
+pub mod launch;
 pub mod manifests;
 pub mod ports;
 pub mod process;
 pub mod service_account;
+pub mod workdir;
 
 pub use controlplane::{shared, ControlPlane, AZURE_TOKEN_EXCHANGE_AUDIENCE};
 pub use error::{HarnessError, HarnessResult};
