@@ -131,6 +131,12 @@ fn start_apiserver(
             "--etcd-servers=http://127.0.0.1:{}",
             ports.etcd_client
         ))
+        // Should another control plane's etcd win the race for our port, our keys stay apart
+        // from its keys until the exited etcd is noticed and the start is retried.
+        .arg(format!(
+            "--etcd-prefix=/registry-{}-{attempt}",
+            std::process::id()
+        ))
         .arg("--bind-address=127.0.0.1")
         .arg("--advertise-address=127.0.0.1")
         .arg(format!("--secure-port={}", ports.apiserver))
