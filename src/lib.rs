@@ -9,8 +9,10 @@ pub mod ado;
 pub mod api;
 pub mod auth;
 pub mod cli;
+pub mod controller;
 pub mod crdgen;
 pub mod manager;
+pub mod telemetry;
 
 /// The operator's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

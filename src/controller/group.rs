@@ -1,0 +1,397 @@
+//! Reconciler of `DevOpsGroup`: create or adopt the group, repair drift, recreate it when it was
+//! deleted out of band, and delete it per `deletionPolicy`.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use kube::runtime::events::EventType;
+use kube::runtime::reflector::ObjectRef;
+use kube::ResourceExt;
+
+use crate::ado::{AdoClient, EntraGroupKey, GraphGroup};
+use crate::api::{
+    CommonStatus, DeletionPolicy, DevOpsGroup, DevOpsGroupStatus, OrganizationKind, READY,
+};
+
+use super::context::Context;
+use super::error::{Error, Retry};
+use super::reconcile::{Outcome, Ready, Reconciled};
+
+/// Groups every project or organization has from birth: adopted like any other, never deleted.
+const BUILT_IN_GROUPS: [&str; 12] = [
+    "Project Collection Administrators",
+    "Project Collection Build Administrators",
+    "Project Collection Build Service Accounts",
+    "Project Collection Proxy Service Accounts",
+    "Project Collection Service Accounts",
+    "Project Collection Test Service Accounts",
+    "Project Collection Valid Users",
+    "Project Administrators",
+    "Contributors",
+    "Readers",
+    "Build Administrators",
+    "Project Valid Users",
+];
+
+fn is_built_in(name: &str) -> bool {
+    BUILT_IN_GROUPS
+        .iter()
+        .any(|b| b.eq_ignore_ascii_case(name.trim()))
+}
+
+fn record(status: &mut DevOpsGroupStatus, group: &GraphGroup) {
+    status.descriptor = Some(group.descriptor.clone());
+    status.principal_name = group.principal_name.clone();
+    status.origin_id = group.origin_id.clone();
+}
+
+/// A key that identifies the Azure DevOps group an object targets, for conflict detection.
+fn target_key(group: &DevOpsGroup, ctx: &Context) -> Option<String> {
+    let ns = group.namespace().unwrap_or_default();
+    let org_url = match group.spec.organization_ref.kind {
+        OrganizationKind::ClusterDevOpsOrganization => ctx
+            .stores
+            .cluster_orgs
+            .get(&ObjectRef::new(&group.spec.organization_ref.name))
+            .map(|o| o.spec.url.clone()),
+        OrganizationKind::DevOpsOrganization => ctx
+            .stores
+            .orgs
+            .get(&ObjectRef::new(&group.spec.organization_ref.name).within(&ns))
+            .map(|o| o.spec.url.clone()),
+    }?;
+    let org = org_url.trim_end_matches('/').to_lowercase();
+    let identity = match (&group.spec.display_name, &group.spec.entra_group) {
+        (Some(name), _) => format!(
+            "ado|{}|{}",
+            group.spec.project.as_deref().unwrap_or("").to_lowercase(),
+            name.to_lowercase()
+        ),
+        (None, Some(entra)) => format!(
+            "entra|{}|{}",
+            entra.object_id.as_deref().unwrap_or("").to_lowercase(),
+            entra.mail_address.as_deref().unwrap_or("").to_lowercase()
+        ),
+        (None, None) => return None,
+    };
+    Some(format!("{org}|{identity}"))
+}
+
+/// The older object that already manages the same group, if any.
+fn conflicting_owner(group: &DevOpsGroup, ctx: &Context) -> Option<String> {
+    let mine = target_key(group, ctx)?;
+    let my_age = (
+        group.creation_timestamp(),
+        group.namespace(),
+        group.name_any(),
+    );
+    ctx.stores
+        .groups
+        .state()
+        .into_iter()
+        .filter(|other| other.uid() != group.uid() && other.metadata.deletion_timestamp.is_none())
+        .filter(|other| {
+            // An object that never got to manage the group does not own it.
+            !other
+                .status
+                .as_ref()
+                .and_then(|s| s.common.conditions.iter().find(|c| c.type_ == READY))
+                .is_some_and(|c| {
+                    matches!(
+                        c.reason.as_str(),
+                        "Conflict" | "NotAllowed" | "ProtectedGroup"
+                    )
+                })
+        })
+        .filter(|other| {
+            (
+                other.creation_timestamp(),
+                other.namespace(),
+                other.name_any(),
+            ) < my_age
+        })
+        .find(|other| target_key(other, ctx).as_deref() == Some(mine.as_str()))
+        .map(|other| {
+            format!(
+                "{}/{}",
+                other.namespace().unwrap_or_default(),
+                other.name_any()
+            )
+        })
+}
+
+async fn apply_azure_devops_group(
+    group: &DevOpsGroup,
+    display_name: &str,
+    client: &AdoClient,
+    status: &mut DevOpsGroupStatus,
+    ctx: &Context,
+) -> Result<Ready, Error> {
+    let scope = match &group.spec.project {
+        Some(project) => {
+            let found = client
+                .project(project)
+                .await
+                .map_err(|e| match e.is_not_found() {
+                    true => Error::not_found(
+                        "ProjectNotFound",
+                        format!("project {project:?} does not exist"),
+                    ),
+                    false => Error::ado(&format!("looking up project {project:?}"), e),
+                })?;
+            status.project_id = Some(found.id.clone());
+            Some(
+                client
+                    .project_scope_descriptor(&found.id)
+                    .await
+                    .map_err(|e| {
+                        Error::ado(&format!("reading the scope of project {project:?}"), e)
+                    })?,
+            )
+        }
+        None => None,
+    };
+    let description = group.spec.description.as_deref();
+    if let Some(descriptor) = status.descriptor.clone() {
+        match client.get_group(&descriptor).await {
+            Ok(existing) if !existing.is_deleted => {
+                let rename = (existing.display_name != display_name).then_some(display_name);
+                let redescribe =
+                    description.filter(|d| existing.description.as_deref().unwrap_or("") != *d);
+                if rename.is_none() && redescribe.is_none() {
+                    record(status, &existing);
+                    return Ok(Ready::new(
+                        "Synced",
+                        format!(
+                            "group {} is in sync",
+                            existing.principal_name.as_deref().unwrap_or(display_name)
+                        ),
+                    ));
+                }
+                let updated = client
+                    .update_group(&descriptor, rename, redescribe)
+                    .await
+                    .map_err(|e| Error::ado("repairing the group's name or description", e))?;
+                record(status, &updated);
+                let note = format!(
+                    "repaired drift on {}",
+                    updated.principal_name.as_deref().unwrap_or(display_name)
+                );
+                ctx.publish(group, EventType::Normal, "Updated", note.clone())
+                    .await;
+                return Ok(Ready::new("Synced", note));
+            }
+            Ok(_) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(Error::ado("reading the group", e)),
+        }
+        ctx.publish(
+            group,
+            EventType::Warning,
+            "DeletedOutOfBand",
+            format!("group {descriptor} was deleted outside the operator; recreating it"),
+        )
+        .await;
+        status.descriptor = None;
+        status.adopted = false;
+    }
+    match client
+        .find_group(scope.as_deref(), display_name)
+        .await
+        .map_err(|e| Error::ado("looking for an existing group of that name", e))?
+    {
+        Some(existing) => {
+            record(status, &existing);
+            status.adopted = true;
+            let note = format!(
+                "adopted existing group {}",
+                existing.principal_name.as_deref().unwrap_or(display_name)
+            );
+            ctx.publish(group, EventType::Normal, "Adopted", note).await;
+            if let Some(d) =
+                description.filter(|d| existing.description.as_deref().unwrap_or("") != *d)
+            {
+                let updated = client
+                    .update_group(&existing.descriptor, None, Some(d))
+                    .await
+                    .map_err(|e| Error::ado("setting the adopted group's description", e))?;
+                record(status, &updated);
+            }
+            Ok(Ready::new("Synced", "group adopted and in sync"))
+        }
+        None => {
+            let created = client
+                .create_group(scope.as_deref(), display_name, description)
+                .await
+                .map_err(|e| Error::ado("creating the group", e))?;
+            record(status, &created);
+            status.adopted = false;
+            let note = format!(
+                "created group {}",
+                created.principal_name.as_deref().unwrap_or(display_name)
+            );
+            ctx.publish(group, EventType::Normal, "Created", note.clone())
+                .await;
+            Ok(Ready::new("Synced", note))
+        }
+    }
+}
+
+async fn apply_entra_group(
+    group: &DevOpsGroup,
+    key: EntraGroupKey,
+    client: &AdoClient,
+    status: &mut DevOpsGroupStatus,
+    ctx: &Context,
+) -> Result<Ready, Error> {
+    if let Some(descriptor) = status.descriptor.clone() {
+        match client.get_group(&descriptor).await {
+            Ok(existing) if !existing.is_deleted => {
+                record(status, &existing);
+                return Ok(Ready::new(
+                    "Synced",
+                    "Entra group is materialized in the organization",
+                ));
+            }
+            Ok(_) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(Error::ado("reading the Entra group", e)),
+        }
+        status.descriptor = None;
+    }
+    let materialized = client
+        .materialize_entra_group(key.clone())
+        .await
+        .map_err(|e| match e.is_not_found() {
+            true => Error::not_found(
+                "EntraGroupNotFound",
+                format!("Entra group {key:?} does not exist in the organization's directory"),
+            ),
+            false => Error::ado("materializing the Entra group", e),
+        })?;
+    record(status, &materialized);
+    let note = format!("materialized Entra group {}", materialized.display_name);
+    ctx.publish(group, EventType::Normal, "Materialized", note.clone())
+        .await;
+    Ok(Ready::new("Synced", note))
+}
+
+#[async_trait]
+impl Reconciled for DevOpsGroup {
+    const KIND: &'static str = "DevOpsGroup";
+    const FINALIZER: Option<&'static str> = Some("azdo.io/group");
+    type Status = DevOpsGroupStatus;
+
+    fn status(&self) -> Option<&Self::Status> {
+        self.status.as_ref()
+    }
+
+    fn api(kube: kube::Client, namespace: Option<&str>) -> kube::Api<Self> {
+        kube::Api::namespaced(kube, namespace.unwrap_or("default"))
+    }
+
+    fn set_common(status: &mut Self::Status, common: CommonStatus) {
+        status.common = common;
+    }
+
+    async fn apply(self: Arc<Self>, ctx: &Context) -> Outcome<Self::Status> {
+        let mut status = self.status.clone().unwrap_or_default();
+        let result = async {
+            let ns = self.namespace().unwrap_or_default();
+            let org = ctx.organization(&self.spec.organization_ref, &ns).await?;
+            if let Some(name) = &self.spec.display_name {
+                if org.spec.is_protected(name) {
+                    return Err(Error::new(
+                        "ProtectedGroup",
+                        format!("{name:?} is protected in {}: the organization's protectedGroups must leave it out before objects can manage it", org.spec.key),
+                        Retry::AwaitChange,
+                    ));
+                }
+            }
+            if let Some(owner) = conflicting_owner(&self, ctx) {
+                return Err(Error::new(
+                    "Conflict",
+                    format!("DevOpsGroup {owner} already manages this group; change nothing until it is deleted"),
+                    Retry::Resync,
+                ));
+            }
+            match (&self.spec.display_name, &self.spec.entra_group) {
+                (Some(name), _) => apply_azure_devops_group(&self, name, &org.client, &mut status, ctx).await,
+                (None, Some(entra)) => {
+                    let key = match (&entra.object_id, &entra.mail_address) {
+                        (Some(id), _) => EntraGroupKey::ObjectId(id.clone()),
+                        (None, Some(mail)) => EntraGroupKey::Mail(mail.clone()),
+                        (None, None) => return Err(Error::invalid("entraGroup needs objectId or mailAddress")),
+                    };
+                    apply_entra_group(&self, key, &org.client, &mut status, ctx).await
+                }
+                (None, None) => Err(Error::invalid("set displayName or entraGroup")),
+            }
+        }
+        .await;
+        Outcome { status, result }
+    }
+
+    async fn cleanup(self: Arc<Self>, ctx: &Context) -> Result<(), Error> {
+        let Some(status) = &self.status else {
+            return Ok(());
+        };
+        let Some(descriptor) = &status.descriptor else {
+            return Ok(());
+        };
+        if self.spec.deletion_policy == DeletionPolicy::Orphan {
+            return Ok(());
+        }
+        // Never delete a group this object did not get to manage.
+        let ready_reason = status
+            .common
+            .conditions
+            .iter()
+            .find(|c| c.type_ == READY)
+            .map(|c| c.reason.as_str());
+        if matches!(
+            ready_reason,
+            Some("Conflict" | "NotAllowed" | "ProtectedGroup")
+        ) {
+            return Ok(());
+        }
+        let ns = self.namespace().unwrap_or_default();
+        let org = match ctx.organization(&self.spec.organization_ref, &ns).await {
+            Ok(org) => org,
+            Err(e) if matches!(e.reason, "OrganizationNotFound" | "NotAllowed") => {
+                tracing::warn!(
+                    reason = e.reason,
+                    "leaving the group in Azure DevOps: {}",
+                    e.message
+                );
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        if self.spec.display_name.as_deref().is_some_and(is_built_in) {
+            ctx.publish(
+                &*self,
+                EventType::Normal,
+                "Orphaned",
+                format!("{descriptor} is a built-in group; it is never deleted"),
+            )
+            .await;
+            return Ok(());
+        }
+        org.client
+            .delete_group(descriptor)
+            .await
+            .map_err(|e| Error::ado("deleting the group", e))?;
+        ctx.publish(
+            &*self,
+            EventType::Normal,
+            "Deleted",
+            format!(
+                "deleted group {}",
+                status.principal_name.as_deref().unwrap_or(descriptor)
+            ),
+        )
+        .await;
+        Ok(())
+    }
+}

@@ -1,0 +1,591 @@
+//! Reconciler of `DevOpsMembership`: resolve the group and the members to descriptors, read the
+//! current members with one list call, add what is missing and remove what the mode says.
+//! Exclusive mode fails closed: nothing is removed unless every listed member resolved and the
+//! read succeeded.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures::future::join_all;
+use kube::runtime::events::EventType;
+use kube::runtime::reflector::ObjectRef;
+use kube::ResourceExt;
+
+use crate::ado::{AdoClient, AdoError, EntraGroupKey};
+use crate::api::{
+    CommonStatus, DeletionPolicy, DevOpsGroup, DevOpsMembership, DevOpsMembershipStatus,
+    GroupTarget, HasCommonStatus, LocalRef, Member, MemberState, MemberStatus, MembershipMode,
+};
+
+use super::context::Context;
+use super::error::{Error, Retry};
+use super::organizations::OrgHandle;
+use super::reconcile::{Outcome, Ready, Reconciled};
+
+/// Why a member has no descriptor.
+#[derive(Debug, Clone)]
+struct Problem {
+    state: MemberState,
+    reason: &'static str,
+    message: String,
+    transient: bool,
+}
+
+impl Problem {
+    fn failed(reason: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            state: MemberState::Failed,
+            reason,
+            message: message.into(),
+            transient: false,
+        }
+    }
+
+    fn pending(reason: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            state: MemberState::Pending,
+            reason,
+            message: message.into(),
+            transient: false,
+        }
+    }
+
+    fn from_ado(what: &str, err: AdoError) -> Self {
+        let transient = err.is_transient();
+        let reason = if err.is_not_found() {
+            "NotFound"
+        } else {
+            err.reason()
+        };
+        Self {
+            state: MemberState::Failed,
+            reason,
+            message: format!("{what}: {err}"),
+            transient,
+        }
+    }
+}
+
+/// A DevOpsGroup of the same namespace that is Ready, as a descriptor.
+fn group_ref_descriptor(
+    ctx: &Context,
+    namespace: &str,
+    reference: &LocalRef,
+) -> Result<(String, Option<String>), Problem> {
+    let group = ctx
+        .stores
+        .groups
+        .get(&ObjectRef::<DevOpsGroup>::new(&reference.name).within(namespace))
+        .ok_or_else(|| {
+            Problem::pending(
+                "GroupNotFound",
+                format!("DevOpsGroup {namespace}/{} does not exist", reference.name),
+            )
+        })?;
+    let descriptor = group.status.as_ref().and_then(|s| s.descriptor.clone());
+    match descriptor {
+        Some(d) if group.is_ready(group.metadata.generation) => Ok((
+            d,
+            group.status.as_ref().and_then(|s| s.principal_name.clone()),
+        )),
+        _ => Err(Problem::pending(
+            "GroupNotReady",
+            format!(
+                "waiting for DevOpsGroup {namespace}/{} to be Ready",
+                reference.name
+            ),
+        )),
+    }
+}
+
+async fn resolve_member(
+    member: &Member,
+    namespace: &str,
+    client: &AdoClient,
+    ctx: &Context,
+) -> Result<String, Problem> {
+    if let Some(upn) = &member.user {
+        return client
+            .resolve_user(upn)
+            .await
+            .map(|s| s.descriptor)
+            .map_err(|e| match e.is_not_found() {
+                true => Problem::failed(
+                    "UserNotFound",
+                    format!("user {upn} is not in the organization's directory"),
+                ),
+                false => Problem::from_ado(&format!("resolving user {upn}"), e),
+            });
+    }
+    if let Some(id) = &member.entra_user {
+        return client
+            .resolve_entra_user(id)
+            .await
+            .map(|s| s.descriptor)
+            .map_err(|e| match e.is_not_found() {
+                true => Problem::failed("UserNotFound", format!("Entra user {id} does not exist")),
+                false => Problem::from_ado(&format!("resolving Entra user {id}"), e),
+            });
+    }
+    if let Some(id) = &member.entra_group {
+        return client
+            .materialize_entra_group(EntraGroupKey::ObjectId(id.clone()))
+            .await
+            .map(|g| g.descriptor)
+            .map_err(|e| match e.is_not_found() {
+                true => Problem::failed(
+                    "EntraGroupNotFound",
+                    format!("Entra group {id} does not exist"),
+                ),
+                false => Problem::from_ado(&format!("materializing Entra group {id}"), e),
+            });
+    }
+    if let Some(id) = &member.service_principal {
+        return client
+            .resolve_service_principal(id)
+            .await
+            .map(|s| s.descriptor)
+            .map_err(|e| match e.is_not_found() {
+                true => Problem::failed(
+                    "ServicePrincipalNotFound",
+                    format!("service principal {id} does not exist"),
+                ),
+                false => Problem::from_ado(&format!("resolving service principal {id}"), e),
+            });
+    }
+    if let Some(name) = &member.group {
+        return client
+            .resolve_group_by_principal_name(name)
+            .await
+            .map(|g| g.descriptor)
+            .map_err(|e| match e.is_not_found() {
+                true => Problem::failed("GroupNotFound", format!("group {name} does not exist")),
+                false => Problem::from_ado(&format!("resolving group {name}"), e),
+            });
+    }
+    if let Some(reference) = &member.group_ref {
+        return group_ref_descriptor(ctx, namespace, reference).map(|(d, _)| d);
+    }
+    if let Some(descriptor) = &member.descriptor {
+        return Ok(descriptor.clone());
+    }
+    Err(Problem::failed("InvalidSpec", "the member sets no field"))
+}
+
+/// The container group's descriptor and principal name.
+async fn resolve_container(
+    m: &DevOpsMembership,
+    org: &OrgHandle,
+    ctx: &Context,
+) -> Result<(String, Option<String>), Error> {
+    let ns = m.namespace().unwrap_or_default();
+    let GroupTarget {
+        group_ref,
+        principal_name,
+        descriptor,
+    } = &m.spec.group;
+    if let Some(reference) = group_ref {
+        return group_ref_descriptor(ctx, &ns, reference)
+            .map_err(|p| Error::new(p.reason, p.message, Retry::Resync));
+    }
+    if let Some(name) = principal_name {
+        let group = org
+            .client
+            .resolve_group_by_principal_name(name)
+            .await
+            .map_err(|e| match e.is_not_found() {
+                true => Error::not_found("GroupNotFound", format!("group {name} does not exist")),
+                false => Error::ado(&format!("resolving group {name}"), e),
+            })?;
+        return Ok((
+            group.descriptor,
+            group.principal_name.or_else(|| Some(name.clone())),
+        ));
+    }
+    if let Some(descriptor) = descriptor {
+        let known = m
+            .status
+            .as_ref()
+            .filter(|s| s.group_descriptor.as_deref() == Some(descriptor.as_str()));
+        if let Some(name) = known.and_then(|s| s.group_principal_name.clone()) {
+            return Ok((descriptor.clone(), Some(name)));
+        }
+        let group = org
+            .client
+            .get_group(descriptor)
+            .await
+            .map_err(|e| match e.is_not_found() {
+                true => Error::not_found(
+                    "GroupNotFound",
+                    format!("group {descriptor} does not exist"),
+                ),
+                false => Error::ado("reading the group", e),
+            })?;
+        return Ok((group.descriptor, group.principal_name));
+    }
+    Err(Error::invalid(
+        "group must set groupRef, principalName or descriptor",
+    ))
+}
+
+/// A DevOpsGroup in another namespace that manages `descriptor`, if any.
+fn managed_elsewhere(ctx: &Context, namespace: &str, descriptor: &str) -> Option<String> {
+    ctx.stores
+        .groups
+        .state()
+        .into_iter()
+        .filter(|g| g.namespace().as_deref() != Some(namespace))
+        .find(|g| g.status.as_ref().and_then(|s| s.descriptor.as_deref()) == Some(descriptor))
+        .map(|g| format!("{}/{}", g.namespace().unwrap_or_default(), g.name_any()))
+}
+
+async fn converge(
+    m: &DevOpsMembership,
+    ctx: &Context,
+    status: &mut DevOpsMembershipStatus,
+) -> Result<Ready, Error> {
+    let ns = m.namespace().unwrap_or_default();
+    let org = ctx.organization(&m.spec.organization_ref, &ns).await?;
+    let client = &org.client;
+    let (container, container_name) = resolve_container(m, &org, ctx).await?;
+    status.group_descriptor = Some(container.clone());
+    status.group_principal_name = container_name.clone();
+    if let Some(name) = &container_name {
+        if org.spec.is_protected(name) {
+            return Err(Error::new(
+                "ProtectedGroup",
+                format!(
+                    "{name} is protected in {}: its members cannot be managed here",
+                    org.spec.key
+                ),
+                Retry::AwaitChange,
+            ));
+        }
+    }
+    if let Some(owner) = managed_elsewhere(ctx, &ns, &container) {
+        return Err(Error::new(
+            "Conflict",
+            format!("the group is managed by DevOpsGroup {owner} in another namespace"),
+            Retry::Resync,
+        ));
+    }
+
+    // Resolve every listed member (deduplicated), concurrently; the client bounds the calls.
+    let mut members: Vec<&Member> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for member in &m.spec.members {
+        if seen.insert(member.key()) {
+            members.push(member);
+        }
+    }
+    let resolved: Vec<Result<String, Problem>> = join_all(
+        members
+            .iter()
+            .map(|member| resolve_member(member, &ns, client, ctx)),
+    )
+    .await;
+    let resolved: Vec<Result<String, Problem>> = resolved
+        .into_iter()
+        .map(|r| match r {
+            Ok(d) if d == container => Err(Problem::failed(
+                "SelfMembership",
+                "a group cannot be a member of itself",
+            )),
+            other => other,
+        })
+        .collect();
+    let previous: HashMap<String, String> = m
+        .status
+        .as_ref()
+        .map(|s| {
+            s.members
+                .iter()
+                .filter_map(|ms| ms.descriptor.clone().map(|d| (ms.member.clone(), d)))
+                .collect()
+        })
+        .unwrap_or_default();
+
+    // One read of the group's direct members. If it fails nothing is added or removed.
+    let current: BTreeSet<String> = client
+        .list_members(&container)
+        .await
+        .map_err(|e| Error::ado("reading the group's members", e))?
+        .into_iter()
+        .collect();
+
+    let desired: BTreeSet<String> = resolved
+        .iter()
+        .filter_map(|r| r.as_ref().ok().cloned())
+        .collect();
+    let mut added: BTreeSet<String> = m
+        .status
+        .as_ref()
+        .map(|s| s.added.iter().cloned().collect())
+        .unwrap_or_default();
+    let mut add_errors: HashMap<String, Problem> = HashMap::new();
+    let to_add: Vec<&String> = desired.difference(&current).collect();
+    let results = join_all(to_add.iter().map(|d| client.add_member(d, &container))).await;
+    let mut now_present = current.clone();
+    for (descriptor, result) in to_add.iter().zip(results) {
+        match result {
+            Ok(()) => {
+                added.insert((*descriptor).clone());
+                now_present.insert((*descriptor).clone());
+            }
+            Err(e) => {
+                add_errors.insert(
+                    (*descriptor).clone(),
+                    Problem::from_ado("adding the member", e),
+                );
+            }
+        }
+    }
+    if !to_add.is_empty() {
+        let n = to_add.len() - add_errors.len();
+        if n > 0 {
+            ctx.publish(
+                m,
+                EventType::Normal,
+                "MembersAdded",
+                format!("added {n} member(s)"),
+            )
+            .await;
+        }
+    }
+
+    // Removals. Members that did not resolve keep the descriptor they had, so they are never
+    // removed because of a lookup failure.
+    let unresolved = resolved.iter().any(|r| r.is_err());
+    let mut keep = desired.clone();
+    for (member, r) in members.iter().zip(&resolved) {
+        if r.is_err() {
+            if let Some(d) = previous.get(&member.key()) {
+                keep.insert(d.clone());
+            }
+        }
+    }
+    let to_remove: Vec<String> = match m.spec.mode {
+        MembershipMode::Additive => added
+            .iter()
+            .filter(|d| current.contains(*d) && !keep.contains(*d))
+            .cloned()
+            .collect(),
+        MembershipMode::Exclusive if unresolved => Vec::new(),
+        MembershipMode::Exclusive => current
+            .iter()
+            .filter(|d| !keep.contains(*d))
+            .cloned()
+            .collect(),
+    };
+    let results = join_all(
+        to_remove
+            .iter()
+            .map(|d| client.remove_member(d, &container)),
+    )
+    .await;
+    let mut remove_error: Option<Error> = None;
+    let mut removed = 0;
+    for (descriptor, result) in to_remove.iter().zip(results) {
+        match result {
+            Ok(()) => {
+                added.remove(descriptor);
+                now_present.remove(descriptor);
+                removed += 1;
+            }
+            Err(e) => remove_error = Some(Error::ado("removing a member", e)),
+        }
+    }
+    if removed > 0 {
+        ctx.publish(
+            m,
+            EventType::Normal,
+            "MembersRemoved",
+            format!("removed {removed} member(s)"),
+        )
+        .await;
+    }
+    // Forget what left the group by other means and is no longer listed.
+    added.retain(|d| now_present.contains(d) || keep.contains(d));
+    status.added = added.into_iter().collect();
+
+    // Per-member status.
+    status.members = members
+        .iter()
+        .zip(&resolved)
+        .map(|(member, r)| match r {
+            Ok(d) => match add_errors.get(d) {
+                Some(p) => MemberStatus {
+                    member: member.key(),
+                    descriptor: Some(d.clone()),
+                    state: p.state,
+                    reason: Some(p.reason.into()),
+                    message: Some(p.message.clone()),
+                },
+                None => MemberStatus {
+                    member: member.key(),
+                    descriptor: Some(d.clone()),
+                    state: MemberState::Present,
+                    reason: None,
+                    message: None,
+                },
+            },
+            Err(p) => MemberStatus {
+                member: member.key(),
+                descriptor: previous.get(&member.key()).cloned(),
+                state: p.state,
+                reason: Some(p.reason.into()),
+                message: Some(p.message.clone()),
+            },
+        })
+        .collect();
+    let present = status
+        .members
+        .iter()
+        .filter(|s| s.state == MemberState::Present)
+        .count();
+    status.summary = Some(format!("{present}/{}", status.members.len()));
+
+    if let Some(err) = remove_error {
+        return Err(err);
+    }
+    let problems: Vec<&Problem> = resolved
+        .iter()
+        .filter_map(|r| r.as_ref().err())
+        .chain(add_errors.values())
+        .collect();
+    if let Some(first) = problems.first() {
+        let transient = problems.iter().any(|p| p.transient);
+        let pending_only = problems.iter().all(|p| p.state == MemberState::Pending);
+        let mut message = format!(
+            "{present}/{} members present; {}",
+            status.members.len(),
+            first.message
+        );
+        if problems.len() > 1 {
+            message.push_str(&format!(
+                " (and {} more problem(s), see status.members)",
+                problems.len() - 1
+            ));
+        }
+        if m.spec.mode == MembershipMode::Exclusive && unresolved {
+            message.push_str("; Exclusive mode removes nothing until every member resolves");
+        }
+        let retry = if transient {
+            Retry::Backoff
+        } else {
+            Retry::Resync
+        };
+        let reason = if pending_only {
+            first.reason
+        } else if problems.len() == 1 {
+            first.reason
+        } else {
+            "MembersFailed"
+        };
+        return Err(Error::new(reason, message, retry));
+    }
+    Ok(Ready::new(
+        "Synced",
+        format!("{present}/{present} members present"),
+    ))
+}
+
+#[async_trait]
+impl Reconciled for DevOpsMembership {
+    const KIND: &'static str = "DevOpsMembership";
+    const FINALIZER: Option<&'static str> = Some("azdo.io/membership");
+    type Status = DevOpsMembershipStatus;
+
+    fn status(&self) -> Option<&Self::Status> {
+        self.status.as_ref()
+    }
+
+    fn api(kube: kube::Client, namespace: Option<&str>) -> kube::Api<Self> {
+        kube::Api::namespaced(kube, namespace.unwrap_or("default"))
+    }
+
+    fn set_common(status: &mut Self::Status, common: CommonStatus) {
+        status.common = common;
+    }
+
+    async fn apply(self: Arc<Self>, ctx: &Context) -> Outcome<Self::Status> {
+        let mut status = self.status.clone().unwrap_or_default();
+        let result = converge(&self, ctx, &mut status).await;
+        Outcome { status, result }
+    }
+
+    async fn cleanup(self: Arc<Self>, ctx: &Context) -> Result<(), Error> {
+        if self.spec.deletion_policy == DeletionPolicy::Orphan {
+            return Ok(());
+        }
+        let Some(status) = &self.status else {
+            return Ok(());
+        };
+        let Some(container) = &status.group_descriptor else {
+            return Ok(());
+        };
+        if status.added.is_empty() {
+            return Ok(());
+        }
+        let ns = self.namespace().unwrap_or_default();
+        let org = match ctx.organization(&self.spec.organization_ref, &ns).await {
+            Ok(org) => org,
+            Err(e) if matches!(e.reason, "OrganizationNotFound" | "NotAllowed") => {
+                tracing::warn!(
+                    reason = e.reason,
+                    "leaving the members in Azure DevOps: {}",
+                    e.message
+                );
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        let results = join_all(
+            status
+                .added
+                .iter()
+                .map(|d| org.client.remove_member(d, container)),
+        )
+        .await;
+        if let Some(err) = results.into_iter().find_map(Result::err) {
+            return Err(Error::ado("removing the members this object added", err));
+        }
+        ctx.publish(
+            &*self,
+            EventType::Normal,
+            "MembersRemoved",
+            format!(
+                "removed the {} member(s) this object added",
+                status.added.len()
+            ),
+        )
+        .await;
+        Ok(())
+    }
+}
+
+/// Memberships that wait on (or list) a DevOpsGroup, for the group watch.
+pub fn referencing(
+    memberships: &[Arc<DevOpsMembership>],
+    group: &DevOpsGroup,
+) -> Vec<ObjectRef<DevOpsMembership>> {
+    let ns = group.namespace();
+    let name = group.name_any();
+    memberships
+        .iter()
+        .filter(|m| m.namespace() == ns)
+        .filter(|m| {
+            m.spec
+                .group
+                .group_ref
+                .as_ref()
+                .is_some_and(|r| r.name == name)
+                || m.spec
+                    .members
+                    .iter()
+                    .any(|x| x.group_ref.as_ref().is_some_and(|r| r.name == name))
+        })
+        .map(|m| ObjectRef::from_obj(&**m))
+        .collect()
+}

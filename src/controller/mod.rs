@@ -1,0 +1,311 @@
+//! The controllers: one reconciler per kind, sharing one [`Context`].
+
+mod authorization;
+mod context;
+mod error;
+mod group;
+mod membership;
+mod organization;
+mod organizations;
+mod reconcile;
+mod status;
+
+pub use context::{Context, Settings, Stores};
+pub use error::{Error, Retry};
+pub use organizations::{OrgHandle, OrgKey, OrgSpec, OrganizationRegistry};
+pub use reconcile::{error_policy, reconcile, Reconciled};
+pub use status::FIELD_MANAGER;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use futures::{future, StreamExt};
+use k8s_openapi::api::core::v1::Namespace;
+use kube::core::PartialObjectMeta;
+use kube::runtime::controller::{Config as ControllerConfig, Controller};
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::{watcher, WatchStreamExt};
+use kube::{Api, Resource, ResourceExt};
+
+use crate::api::{
+    ClusterDevOpsOrganization, DevOpsGroup, DevOpsMembership, DevOpsOrganization, OrganizationKind,
+    OrganizationRef, PipelineResourceAuthorization,
+};
+
+/// Start reflectors for the objects reconcilers look up and wait until they are filled.
+pub async fn start_caches(
+    kube: &kube::Client,
+) -> anyhow::Result<(Stores, impl Future<Output = ()> + Send)> {
+    let (cluster_orgs, w1) = reflector::store();
+    let (orgs, w2) = reflector::store();
+    let (groups, w3) = reflector::store();
+    let (namespaces, w4) = reflector::store();
+    let cfg = watcher::Config::default();
+    let drive = future::join4(
+        watcher(
+            Api::<ClusterDevOpsOrganization>::all(kube.clone()),
+            cfg.clone(),
+        )
+        .default_backoff()
+        .reflect(w1)
+        .for_each(|_| future::ready(())),
+        watcher(Api::<DevOpsOrganization>::all(kube.clone()), cfg.clone())
+            .default_backoff()
+            .reflect(w2)
+            .for_each(|_| future::ready(())),
+        watcher(Api::<DevOpsGroup>::all(kube.clone()), cfg.clone())
+            .default_backoff()
+            .reflect(w3)
+            .for_each(|_| future::ready(())),
+        watcher(Api::<PartialObjectMeta<Namespace>>::all(kube.clone()), cfg)
+            .default_backoff()
+            .reflect(w4)
+            .for_each(|_| future::ready(())),
+    );
+    let task = async move {
+        drive.await;
+    };
+    Ok((
+        Stores {
+            cluster_orgs,
+            orgs,
+            groups,
+            namespaces,
+        },
+        task,
+    ))
+}
+
+/// Wait until every cache has its first full list.
+pub async fn caches_ready(stores: &Stores) -> anyhow::Result<()> {
+    stores.cluster_orgs.wait_until_ready().await?;
+    stores.orgs.wait_until_ready().await?;
+    stores.groups.wait_until_ready().await?;
+    stores.namespaces.wait_until_ready().await?;
+    Ok(())
+}
+
+/// Which namespaces the controllers act in.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// Empty: all namespaces.
+    pub namespaces: Vec<String>,
+}
+
+impl Scope {
+    fn api<K>(&self, kube: &kube::Client) -> Api<K>
+    where
+        K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
+    {
+        match self.namespaces.as_slice() {
+            [one] => Api::namespaced(kube.clone(), one),
+            _ => Api::all(kube.clone()),
+        }
+    }
+
+    fn contains(&self, namespace: Option<String>) -> bool {
+        self.namespaces.is_empty() || namespace.is_some_and(|ns| self.namespaces.contains(&ns))
+    }
+}
+
+fn refers_to(
+    reference: &OrganizationRef,
+    namespace: Option<String>,
+    kind: OrganizationKind,
+    org_ns: Option<&str>,
+    org_name: &str,
+) -> bool {
+    reference.kind == kind
+        && reference.name == org_name
+        && (kind == OrganizationKind::ClusterDevOpsOrganization || namespace.as_deref() == org_ns)
+}
+
+/// The objects of a store that use an organization.
+fn users_of<K>(
+    store: &Store<K>,
+    kind: OrganizationKind,
+    org_ns: Option<String>,
+    org_name: String,
+    reference: fn(&K) -> &OrganizationRef,
+) -> Vec<ObjectRef<K>>
+where
+    K: Resource<DynamicType = ()> + Clone + 'static,
+{
+    store
+        .state()
+        .into_iter()
+        .filter(|o| {
+            refers_to(
+                reference(o),
+                o.namespace(),
+                kind,
+                org_ns.as_deref(),
+                &org_name,
+            )
+        })
+        .map(|o| ObjectRef::from_obj(&*o))
+        .collect()
+}
+
+/// Add watches on both organization kinds that trigger the objects using them.
+fn watch_organizations<K>(
+    controller: Controller<K>,
+    kube: &kube::Client,
+    reference: fn(&K) -> &OrganizationRef,
+) -> Controller<K>
+where
+    K: Resource<DynamicType = ()>
+        + Clone
+        + std::fmt::Debug
+        + serde::de::DeserializeOwned
+        + Send
+        + Sync
+        + 'static,
+{
+    let store = controller.store();
+    let store2 = store.clone();
+    controller
+        .watches(
+            Api::<ClusterDevOpsOrganization>::all(kube.clone()),
+            watcher::Config::default(),
+            move |org| {
+                users_of(
+                    &store,
+                    OrganizationKind::ClusterDevOpsOrganization,
+                    None,
+                    org.name_any(),
+                    reference,
+                )
+            },
+        )
+        .watches(
+            Api::<DevOpsOrganization>::all(kube.clone()),
+            watcher::Config::default(),
+            move |org| {
+                users_of(
+                    &store2,
+                    OrganizationKind::DevOpsOrganization,
+                    org.namespace(),
+                    org.name_any(),
+                    reference,
+                )
+            },
+        )
+}
+
+/// Run every controller until `shutdown` resolves.
+pub async fn run_controllers(
+    ctx: Arc<Context>,
+    scope: Scope,
+    concurrency: u16,
+    shutdown: impl Future<Output = ()> + Clone + Send + Sync + 'static,
+) {
+    let kube = ctx.kube.clone();
+    let config = ControllerConfig::default().concurrency(concurrency);
+    let watch_cfg = watcher::Config::default();
+
+    let cluster_orgs = Controller::new(
+        Api::<ClusterDevOpsOrganization>::all(kube.clone()),
+        watch_cfg.clone(),
+    )
+    .with_config(config.clone())
+    .graceful_shutdown_on(shutdown.clone())
+    .run(reconcile, error_policy, ctx.clone())
+    .for_each(log::<_>("ClusterDevOpsOrganization"));
+
+    let orgs = Controller::new(scope.api::<DevOpsOrganization>(&kube), watch_cfg.clone())
+        .with_config(config.clone())
+        .graceful_shutdown_on(shutdown.clone())
+        .run(
+            scoped::<DevOpsOrganization>(scope.clone()),
+            error_policy,
+            ctx.clone(),
+        )
+        .for_each(log::<_>("DevOpsOrganization"));
+
+    let groups = watch_organizations(
+        Controller::new(scope.api::<DevOpsGroup>(&kube), watch_cfg.clone()),
+        &kube,
+        |g: &DevOpsGroup| &g.spec.organization_ref,
+    )
+    .with_config(config.clone())
+    .graceful_shutdown_on(shutdown.clone())
+    .run(
+        scoped::<DevOpsGroup>(scope.clone()),
+        error_policy,
+        ctx.clone(),
+    )
+    .for_each(log::<_>("DevOpsGroup"));
+
+    let memberships_controller = watch_organizations(
+        Controller::new(scope.api::<DevOpsMembership>(&kube), watch_cfg.clone()),
+        &kube,
+        |m: &DevOpsMembership| &m.spec.organization_ref,
+    );
+    let membership_store = memberships_controller.store();
+    let memberships = memberships_controller
+        .watches(
+            Api::<DevOpsGroup>::all(kube.clone()),
+            watch_cfg.clone(),
+            move |group| membership::referencing(&membership_store.state(), &group),
+        )
+        .with_config(config.clone())
+        .graceful_shutdown_on(shutdown.clone())
+        .run(
+            scoped::<DevOpsMembership>(scope.clone()),
+            error_policy,
+            ctx.clone(),
+        )
+        .for_each(log::<_>("DevOpsMembership"));
+
+    let authorizations = watch_organizations(
+        Controller::new(
+            scope.api::<PipelineResourceAuthorization>(&kube),
+            watch_cfg.clone(),
+        ),
+        &kube,
+        |p: &PipelineResourceAuthorization| &p.spec.organization_ref,
+    )
+    .with_config(config)
+    .graceful_shutdown_on(shutdown)
+    .run(
+        scoped::<PipelineResourceAuthorization>(scope),
+        error_policy,
+        ctx,
+    )
+    .for_each(log::<_>("PipelineResourceAuthorization"));
+
+    future::join5(cluster_orgs, orgs, groups, memberships, authorizations).await;
+}
+
+/// Log what the controller stream reports (reconcile errors are already logged and in status).
+fn log<T>(
+    kind: &'static str,
+) -> impl FnMut(Result<T, kube::runtime::controller::Error<Error, watcher::Error>>) -> future::Ready<()>
+{
+    move |result| {
+        if let Err(err) = result {
+            tracing::debug!(kind, error = %err, "controller event");
+        }
+        future::ready(())
+    }
+}
+
+/// Wrap [`reconcile`] so objects outside the watched namespaces are left alone.
+#[allow(clippy::type_complexity)]
+fn scoped<K: Reconciled>(
+    scope: Scope,
+) -> impl FnMut(
+    Arc<K>,
+    Arc<Context>,
+) -> future::BoxFuture<'static, Result<kube::runtime::controller::Action, Error>> {
+    move |obj, ctx| {
+        let inside = scope.contains(obj.namespace());
+        Box::pin(async move {
+            if !inside {
+                return Ok(kube::runtime::controller::Action::await_change());
+            }
+            reconcile(obj, ctx).await
+        })
+    }
+}

@@ -1,0 +1,544 @@
+//! The organizations every other kind uses: which organization object an object refers to,
+//! whether its namespace may use it, and the authenticated [`AdoClient`] built from its spec.
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::Api;
+use kube::ResourceExt;
+use tokio::sync::Mutex;
+
+use crate::ado::{AdoClient, AdoMetrics, ClientLimits, HttpClients, OrganizationEndpoint};
+use crate::api::{
+    AllowedNamespaces, ClusterDevOpsOrganization, DevOpsOrganization, OrganizationAuth,
+    OrganizationKind, OrganizationRef, DEFAULT_PROTECTED_GROUPS,
+};
+use crate::auth::{self, AuthConfig, AuthEnvironment, OperatorIdentity, SecretString};
+
+use super::error::{Error, Retry};
+
+/// Identifies one organization object.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OrgKey {
+    pub kind: OrganizationKind,
+    /// Set for `DevOpsOrganization`.
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl std::fmt::Display for OrgKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{} {ns}/{}", self.kind, self.name),
+            None => write!(f, "{} {}", self.kind, self.name),
+        }
+    }
+}
+
+impl OrgKey {
+    /// The organization an object in `namespace` refers to.
+    pub fn for_ref(reference: &OrganizationRef, namespace: &str) -> Self {
+        match reference.kind {
+            OrganizationKind::ClusterDevOpsOrganization => Self {
+                kind: reference.kind,
+                namespace: None,
+                name: reference.name.clone(),
+            },
+            OrganizationKind::DevOpsOrganization => Self {
+                kind: reference.kind,
+                namespace: Some(namespace.to_string()),
+                name: reference.name.clone(),
+            },
+        }
+    }
+}
+
+/// The parts of either organization kind the operator needs.
+#[derive(Debug, Clone)]
+pub struct OrgSpec {
+    pub key: OrgKey,
+    pub generation: Option<i64>,
+    pub url: String,
+    pub graph_url: Option<String>,
+    pub auth: OrganizationAuth,
+    pub ca_bundle: Option<String>,
+    pub protected_groups: Option<Vec<String>>,
+    pub allowed_namespaces: Option<AllowedNamespaces>,
+}
+
+impl OrgSpec {
+    pub fn from_cluster(org: &ClusterDevOpsOrganization) -> Self {
+        Self {
+            key: OrgKey {
+                kind: OrganizationKind::ClusterDevOpsOrganization,
+                namespace: None,
+                name: org.name_any(),
+            },
+            generation: org.metadata.generation,
+            url: org.spec.url.clone(),
+            graph_url: org.spec.graph_url.clone(),
+            auth: org.spec.auth.clone(),
+            ca_bundle: org.spec.ca_bundle.clone(),
+            protected_groups: org.spec.protected_groups.clone(),
+            allowed_namespaces: org.spec.allowed_namespaces.clone(),
+        }
+    }
+
+    pub fn from_namespaced(org: &DevOpsOrganization) -> Self {
+        Self {
+            key: OrgKey {
+                kind: OrganizationKind::DevOpsOrganization,
+                namespace: org.namespace(),
+                name: org.name_any(),
+            },
+            generation: org.metadata.generation,
+            url: org.spec.url.clone(),
+            graph_url: org.spec.graph_url.clone(),
+            auth: org.spec.auth.clone(),
+            ca_bundle: org.spec.ca_bundle.clone(),
+            protected_groups: org.spec.protected_groups.clone(),
+            allowed_namespaces: None,
+        }
+    }
+
+    /// The organization's name: the last path segment of its URL.
+    pub fn organization_name(&self) -> Result<String, Error> {
+        self.url
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .filter(|s| !s.is_empty() && !s.contains(':'))
+            .map(str::to_string)
+            .ok_or_else(|| Error::invalid(format!("url {:?} names no organization", self.url)))
+    }
+
+    /// The Graph URL: explicit, or derived from a dev.azure.com URL.
+    pub fn graph_url(&self) -> Result<String, Error> {
+        if let Some(url) = &self.graph_url {
+            return Ok(url.trim_end_matches('/').to_string());
+        }
+        let name = self.organization_name()?;
+        let url = self.url.trim_end_matches('/');
+        if url.eq_ignore_ascii_case(&format!("https://dev.azure.com/{name}")) {
+            Ok(format!("https://vssps.dev.azure.com/{name}"))
+        } else {
+            Err(Error::invalid(format!(
+                "graphUrl is required when url is not https://dev.azure.com/<organization> (got {url})"
+            )))
+        }
+    }
+
+    /// Whether an object in `namespace` (with these labels) may use this organization.
+    pub fn allows(&self, namespace: &str, labels: Option<&BTreeMap<String, String>>) -> bool {
+        if let Some(own) = &self.key.namespace {
+            return own == namespace;
+        }
+        let Some(allowed) = &self.allowed_namespaces else {
+            return true;
+        };
+        if allowed.names.iter().any(|n| n == namespace) {
+            return true;
+        }
+        match (&allowed.selector, labels) {
+            (Some(selector), Some(labels)) => selector_matches(selector, labels),
+            _ => false,
+        }
+    }
+
+    /// Whether a group name is protected in this organization (case-insensitive; a
+    /// `[Scope]\` prefix is ignored).
+    pub fn is_protected(&self, group_name: &str) -> bool {
+        let bare = group_name.rsplit('\\').next().unwrap_or(group_name).trim();
+        match &self.protected_groups {
+            Some(list) => list.iter().any(|p| {
+                p.rsplit('\\')
+                    .next()
+                    .unwrap_or(p)
+                    .trim()
+                    .eq_ignore_ascii_case(bare)
+            }),
+            None => DEFAULT_PROTECTED_GROUPS
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(bare)),
+        }
+    }
+}
+
+fn selector_matches(
+    selector: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector,
+    labels: &BTreeMap<String, String>,
+) -> bool {
+    if let Some(match_labels) = &selector.match_labels {
+        if match_labels.iter().any(|(k, v)| labels.get(k) != Some(v)) {
+            return false;
+        }
+    }
+    for expr in selector.match_expressions.iter().flatten() {
+        let value = labels.get(&expr.key);
+        let values = expr.values.clone().unwrap_or_default();
+        let ok = match expr.operator.as_str() {
+            "In" => value.is_some_and(|v| values.contains(v)),
+            "NotIn" => value.is_none_or(|v| !values.contains(v)),
+            "Exists" => value.is_some(),
+            "DoesNotExist" => value.is_none(),
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+/// An organization ready for use: its spec and an authenticated client.
+pub struct OrgHandle {
+    pub spec: OrgSpec,
+    pub client: AdoClient,
+    fingerprint: u64,
+}
+
+/// Builds and caches one [`AdoClient`] per organization object.
+pub struct OrganizationRegistry {
+    kube: kube::Client,
+    http: HttpClients,
+    metrics: Arc<AdoMetrics>,
+    limits: ClientLimits,
+    authority_host: Option<String>,
+    extra_ca: Option<String>,
+    entries: Mutex<HashMap<OrgKey, Arc<OrgHandle>>>,
+}
+
+impl OrganizationRegistry {
+    pub fn new(
+        kube: kube::Client,
+        metrics: Arc<AdoMetrics>,
+        limits: ClientLimits,
+        authority_host: Option<String>,
+        extra_ca: Option<String>,
+    ) -> Self {
+        Self {
+            kube,
+            http: HttpClients::new(),
+            metrics,
+            limits,
+            authority_host,
+            extra_ca,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The client for an organization, built on first use and rebuilt when the organization's
+    /// generation changed. `refresh` also re-reads referenced Secrets (the organization
+    /// controller does that on every resync, so rotated credentials are picked up).
+    pub async fn handle(&self, spec: &OrgSpec, refresh: bool) -> Result<Arc<OrgHandle>, Error> {
+        let mut entries = self.entries.lock().await;
+        if let Some(existing) = entries.get(&spec.key) {
+            if !refresh && existing.spec.generation == spec.generation {
+                return Ok(existing.clone());
+            }
+        }
+        let (config, secret_versions) = self.auth_config(spec).await?;
+        let fingerprint = fingerprint(spec, &secret_versions);
+        if let Some(existing) = entries.get(&spec.key) {
+            if existing.fingerprint == fingerprint {
+                return Ok(existing.clone());
+            }
+        }
+        let handle = Arc::new(self.build(spec, config, fingerprint).await?);
+        entries.insert(spec.key.clone(), handle.clone());
+        Ok(handle)
+    }
+
+    /// Forget an organization's client (deleted organization, or credentials that stopped working).
+    pub async fn forget(&self, key: &OrgKey) {
+        self.entries.lock().await.remove(key);
+    }
+
+    async fn build(
+        &self,
+        spec: &OrgSpec,
+        config: AuthConfig,
+        fingerprint: u64,
+    ) -> Result<OrgHandle, Error> {
+        let name = spec.organization_name()?;
+        let endpoint =
+            OrganizationEndpoint::new(&name, spec.url.trim_end_matches('/'), &spec.graph_url()?)
+                .map_err(|e| Error::invalid(e.to_string()))?;
+        let ca = match (&self.extra_ca, &spec.ca_bundle) {
+            (Some(a), Some(b)) => Some(format!("{a}\n{b}")),
+            (Some(a), None) => Some(a.clone()),
+            (None, Some(b)) => Some(b.clone()),
+            (None, None) => None,
+        };
+        let http = self
+            .http
+            .get(ca.as_deref())
+            .map_err(|e| Error::new("InvalidCABundle", e.to_string(), Retry::AwaitChange))?;
+        let authority = self
+            .authority_host
+            .clone()
+            .or_else(|| {
+                std::env::var("AZURE_AUTHORITY_HOST")
+                    .ok()
+                    .filter(|v| !v.is_empty())
+            })
+            .unwrap_or_else(|| auth::AZURE_PUBLIC_AUTHORITY.to_string());
+        let env = AuthEnvironment {
+            authority_host: auth::parse_authority(&authority).map_err(|e| {
+                Error::new("InvalidConfiguration", e.to_string(), Retry::AwaitChange)
+            })?,
+            operator_identity: OperatorIdentity::from_process_env(),
+            http: http.clone(),
+            kube: Some(self.kube.clone()),
+            metrics: self.metrics.clone(),
+        };
+        let credential = auth::token_source(config, &env).await.map_err(|e| {
+            Error::new(
+                "AuthenticationFailed",
+                format!("cannot set up authentication: {e}"),
+                Retry::Backoff,
+            )
+        })?;
+        let client = AdoClient::new(
+            endpoint,
+            http,
+            credential,
+            self.limits,
+            self.metrics.clone(),
+        );
+        Ok(OrgHandle {
+            spec: spec.clone(),
+            client,
+            fingerprint,
+        })
+    }
+
+    /// Map the spec's auth to an [`AuthConfig`], reading Secrets. Returns the Secrets'
+    /// resourceVersions so a rotation rebuilds the client.
+    async fn auth_config(&self, spec: &OrgSpec) -> Result<(AuthConfig, Vec<String>), Error> {
+        let auth = &spec.auth;
+        let own_ns = spec.key.namespace.as_deref();
+        let pick_ns = |requested: Option<&String>, what: &str| -> Result<String, Error> {
+            match (own_ns, requested) {
+                (Some(own), None) => Ok(own.to_string()),
+                (Some(own), Some(other)) if other == own => Ok(own.to_string()),
+                (Some(_), Some(_)) => Err(Error::invalid(format!(
+                    "a DevOpsOrganization may only use {what} of its own namespace"
+                ))),
+                (None, Some(ns)) => Ok(ns.clone()),
+                (None, None) => Err(Error::invalid(format!(
+                    "{what} of a ClusterDevOpsOrganization need a namespace"
+                ))),
+            }
+        };
+        if let Some(wi) = &auth.workload_identity {
+            return match &wi.service_account_ref {
+                Some(sa) => Ok((
+                    AuthConfig::ServiceAccount {
+                        namespace: pick_ns(sa.namespace.as_ref(), "ServiceAccounts")?,
+                        name: sa.name.clone(),
+                        client_id: wi.client_id.clone(),
+                        tenant_id: wi.tenant_id.clone(),
+                    },
+                    vec![],
+                )),
+                None if own_ns.is_some() => Err(Error::invalid(
+                    "a DevOpsOrganization cannot use the operator's own identity: set workloadIdentity.serviceAccountRef",
+                )),
+                None => Ok((
+                    AuthConfig::WorkloadIdentity { client_id: wi.client_id.clone(), tenant_id: wi.tenant_id.clone() },
+                    vec![],
+                )),
+            };
+        }
+        if let Some(mi) = &auth.managed_identity {
+            if own_ns.is_some() {
+                return Err(Error::invalid(
+                    "a DevOpsOrganization cannot use managedIdentity",
+                ));
+            }
+            return Ok((
+                AuthConfig::ManagedIdentity {
+                    client_id: mi.client_id.clone(),
+                },
+                vec![],
+            ));
+        }
+        if let Some(cs) = &auth.client_secret {
+            let ns = pick_ns(cs.secret_ref.namespace.as_ref(), "Secrets")?;
+            let key = cs.secret_ref.key.as_deref().unwrap_or("clientSecret");
+            let (secret, version) = self.read_secret(&ns, &cs.secret_ref.name, key).await?;
+            return Ok((
+                AuthConfig::ClientSecret {
+                    tenant_id: cs.tenant_id.clone(),
+                    client_id: cs.client_id.clone(),
+                    secret,
+                },
+                vec![version],
+            ));
+        }
+        if let Some(pat) = &auth.pat {
+            let ns = pick_ns(pat.secret_ref.namespace.as_ref(), "Secrets")?;
+            let key = pat.secret_ref.key.as_deref().unwrap_or("token");
+            let (token, version) = self.read_secret(&ns, &pat.secret_ref.name, key).await?;
+            return Ok((AuthConfig::Pat { token }, vec![version]));
+        }
+        Err(Error::invalid(
+            "auth must set exactly one of workloadIdentity, managedIdentity, clientSecret or pat",
+        ))
+    }
+
+    async fn read_secret(
+        &self,
+        namespace: &str,
+        name: &str,
+        key: &str,
+    ) -> Result<(SecretString, String), Error> {
+        let api: Api<Secret> = Api::namespaced(self.kube.clone(), namespace);
+        let secret = match api.get_opt(name).await {
+            Ok(Some(secret)) => secret,
+            Ok(None) => {
+                return Err(Error::new(
+                    "SecretNotFound",
+                    format!("Secret {namespace}/{name} does not exist"),
+                    Retry::Backoff,
+                ))
+            }
+            Err(kube::Error::Api(status)) if status.code == 403 => {
+                return Err(Error::new(
+                    "Forbidden",
+                    format!("the operator may not read Secret {namespace}/{name}: grant it get on that Secret"),
+                    Retry::Backoff,
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let value = secret
+            .data
+            .as_ref()
+            .and_then(|d| d.get(key))
+            .map(|b| String::from_utf8_lossy(&b.0).trim().to_string())
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| {
+                Error::new(
+                    "SecretKeyMissing",
+                    format!("Secret {namespace}/{name} has no non-empty key {key:?}"),
+                    Retry::Backoff,
+                )
+            })?;
+        Ok((
+            SecretString::new(value),
+            secret.metadata.resource_version.unwrap_or_default(),
+        ))
+    }
+}
+
+fn fingerprint(spec: &OrgSpec, secret_versions: &[String]) -> u64 {
+    let mut h = DefaultHasher::new();
+    spec.generation.hash(&mut h);
+    spec.url.hash(&mut h);
+    secret_versions.hash(&mut h);
+    h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
+
+    fn spec(allowed: Option<AllowedNamespaces>, namespace: Option<&str>) -> OrgSpec {
+        OrgSpec {
+            key: OrgKey {
+                kind: if namespace.is_some() {
+                    OrganizationKind::DevOpsOrganization
+                } else {
+                    OrganizationKind::ClusterDevOpsOrganization
+                },
+                namespace: namespace.map(str::to_string),
+                name: "contoso".into(),
+            },
+            generation: Some(1),
+            url: "https://dev.azure.com/contoso".into(),
+            graph_url: None,
+            auth: OrganizationAuth::default(),
+            ca_bundle: None,
+            protected_groups: None,
+            allowed_namespaces: allowed,
+        }
+    }
+
+    #[test]
+    fn namespace_policy() {
+        let labels: BTreeMap<String, String> =
+            [("azdo.io/tenant".to_string(), "true".to_string())].into();
+        assert!(
+            spec(None, None).allows("anything", None),
+            "no policy: every namespace"
+        );
+        let by_name = spec(
+            Some(AllowedNamespaces {
+                names: vec!["team-a".into()],
+                selector: None,
+            }),
+            None,
+        );
+        assert!(by_name.allows("team-a", None));
+        assert!(!by_name.allows("team-b", Some(&labels)));
+        let by_label = spec(
+            Some(AllowedNamespaces {
+                names: vec![],
+                selector: Some(LabelSelector {
+                    match_labels: Some([("azdo.io/tenant".to_string(), "true".to_string())].into()),
+                    match_expressions: Some(vec![LabelSelectorRequirement {
+                        key: "quarantine".into(),
+                        operator: "DoesNotExist".into(),
+                        values: None,
+                    }]),
+                }),
+            }),
+            None,
+        );
+        assert!(by_label.allows("team-b", Some(&labels)));
+        assert!(!by_label.allows("team-b", Some(&BTreeMap::new())));
+        let mut quarantined = labels.clone();
+        quarantined.insert("quarantine".into(), "yes".into());
+        assert!(!by_label.allows("team-b", Some(&quarantined)));
+        let namespaced = spec(None, Some("team-a"));
+        assert!(namespaced.allows("team-a", None));
+        assert!(!namespaced.allows("team-b", None));
+    }
+
+    #[test]
+    fn protected_groups_default_and_override() {
+        let s = spec(None, None);
+        assert!(s.is_protected("Project Collection Administrators"));
+        assert!(s.is_protected("[Fabrikam]\\project administrators"));
+        assert!(!s.is_protected("[Fabrikam]\\Contributors"));
+        let mut custom = spec(None, None);
+        custom.protected_groups = Some(vec!["[contoso]\\Release Managers".into()]);
+        assert!(custom.is_protected("Release Managers"));
+        assert!(!custom.is_protected("Project Administrators"));
+        custom.protected_groups = Some(vec![]);
+        assert!(!custom.is_protected("Project Collection Administrators"));
+    }
+
+    #[test]
+    fn graph_url_is_derived_only_for_the_public_service() {
+        assert_eq!(
+            spec(None, None).graph_url().unwrap(),
+            "https://vssps.dev.azure.com/contoso"
+        );
+        let mut private = spec(None, None);
+        private.url = "https://127.0.0.1:8443/contoso".into();
+        assert_eq!(private.graph_url().unwrap_err().reason, "InvalidSpec");
+        private.graph_url = Some("https://127.0.0.1:8444/contoso/".into());
+        assert_eq!(
+            private.graph_url().unwrap(),
+            "https://127.0.0.1:8444/contoso"
+        );
+        assert_eq!(private.organization_name().unwrap(), "contoso");
+    }
+}
