@@ -1,7 +1,7 @@
 //! The simulator's mutable world: directory, organizations, projects, subjects, memberships,
 //! resources and pipeline permissions. Built from a [`Seed`](crate::seed::Seed) by [`build`].
 
-mod build;
+pub mod build;
 mod materialize;
 pub mod permissions;
 pub mod resources;
