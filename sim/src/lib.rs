@@ -8,6 +8,7 @@ pub mod control;
 pub mod faults;
 pub mod http;
 pub mod ids;
+pub mod issuer;
 pub mod log;
 pub mod model;
 pub mod options;
@@ -17,6 +18,7 @@ pub mod tls;
 
 pub use control::{Control, ControlError};
 pub use faults::{Faults, Latency, Throttling};
+pub use issuer::{OidcIssuer, TokenSpec};
 pub use log::{HostKind, RequestLogSnapshot, RequestRecord, RouteCounter};
 pub use options::{Behaviours, DuplicateGroupCreate, RepeatedMembershipAdd, SimOptions};
 pub use seed::{JwksSource, Seed, TrustedIssuer};

@@ -159,7 +159,7 @@ impl Simulator {
     }
 }
 
-async fn accept_loop(
+pub(crate) async fn accept_loop(
     listener: TcpListener,
     acceptor: TlsAcceptor,
     router: Router,

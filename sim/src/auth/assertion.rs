@@ -92,7 +92,7 @@ pub async fn verify_assertion(
             700024,
             format!(
                 "Client assertion is not within its valid time range. Current time: {}, assertion valid from {}, expiry time of assertion {}. Review the documentation at https://docs.microsoft.com/azure/active-directory/develop/active-directory-certificate-credentials .",
-                Utc::now().format("%Y-%m-%dT%H:%M:%S%.7fZ"),
+                Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ"),
                 format_time(nbf),
                 format_time(exp)
             ),

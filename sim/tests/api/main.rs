@@ -1,1 +1,11 @@
+//! azdo-sim's own tests, all in one binary to keep link time down.
 
+mod auth;
+mod core;
+mod entra;
+mod faults;
+mod graph_groups;
+mod graph_subjects;
+mod memberships;
+mod permissions;
+mod support;

@@ -1,0 +1,214 @@
+//! Graph descriptors, storage keys, users, service principals, subject query and lookup.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn project_scope_descriptor_and_storage_keys() {
+    let h = Harness::start().await;
+    let scope = h.scope_descriptor(STOREFRONT_ID).await;
+    assert!(scope.starts_with("scp."));
+    let key = json(
+        h.graph_request(Method::GET, &format!("storagekeys/{scope}"), OPERATOR)
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(key["value"], STOREFRONT_ID);
+
+    let group = h.group_descriptor("[Storefront]\\Contributors").await;
+    let group_key = json(
+        h.graph_request(Method::GET, &format!("storagekeys/{group}"), OPERATOR)
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    let group_key = group_key["value"].as_str().unwrap().to_string();
+    let (_, decoded) = azdo_sim::ids::decode_descriptor(&group).unwrap();
+    assert_ne!(
+        group_key, decoded,
+        "storage keys are not derived from descriptors"
+    );
+    let back = json(
+        h.graph_request(Method::GET, &format!("descriptors/{group_key}"), OPERATOR)
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(back["value"], group.as_str());
+}
+
+#[tokio::test]
+async fn users_materialize_by_principal_name_origin_id_and_mail() {
+    let h = Harness::start().await;
+    let created = h
+        .graph_request(Method::POST, "users", OPERATOR)
+        .json(&json!({"principalName": "zara.ahmed@contoso.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(created.headers().get("location").is_some());
+    let user = json(created, 201).await;
+    assert_eq!(user["subjectKind"], "user");
+    assert_eq!(user["origin"], "aad");
+    assert_eq!(user["principalName"], "zara.ahmed@contoso.com");
+    assert_eq!(user["mailAddress"], "zara.ahmed@contoso.com");
+    assert_eq!(user["domain"], TENANT);
+    let descriptor = user["descriptor"].as_str().unwrap().to_string();
+    assert!(descriptor.starts_with("aad."));
+    let origin_id = user["originId"].as_str().unwrap().to_string();
+
+    let again = json(
+        h.graph_request(Method::POST, "users", OPERATOR)
+            .json(&json!({"originId": origin_id}))
+            .send()
+            .await
+            .unwrap(),
+        201,
+    )
+    .await;
+    assert_eq!(again["descriptor"], descriptor.as_str());
+    let by_mail = json(
+        h.graph_request(Method::POST, "users", OPERATOR)
+            .json(&json!({"mailAddress": "ZARA.AHMED@contoso.com"}))
+            .send()
+            .await
+            .unwrap(),
+        201,
+    )
+    .await;
+    assert_eq!(by_mail["descriptor"], descriptor.as_str());
+
+    let got = json(
+        h.graph_request(Method::GET, &format!("users/{descriptor}"), OPERATOR)
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(got["displayName"], "Zara Ahmed");
+
+    let unknown = h
+        .graph_request(Method::POST, "users", OPERATOR)
+        .json(&json!({"principalName": "nobody@contoso.com"}))
+        .send()
+        .await
+        .unwrap();
+    vss_error(unknown, 404, "IdentityNotFoundException").await;
+
+    let list = json(
+        h.graph_request(Method::GET, "users", OPERATOR)
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert!(list["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|u| u["subjectKind"] == "user"));
+}
+
+#[tokio::test]
+async fn service_principals_materialize_by_origin_id() {
+    let h = Harness::start().await;
+    let backup = h
+        .sim
+        .control()
+        .state()
+        .directory
+        .service_principals
+        .into_iter()
+        .find(|p| p.display_name == "backup-agent")
+        .unwrap();
+    let sp = json(
+        h.graph_request(Method::POST, "serviceprincipals", OPERATOR)
+            .json(&json!({"originId": backup.object_id}))
+            .send()
+            .await
+            .unwrap(),
+        201,
+    )
+    .await;
+    assert_eq!(sp["subjectKind"], "servicePrincipal");
+    assert_eq!(sp["applicationId"], backup.app_id.to_string());
+    assert!(sp["descriptor"].as_str().unwrap().starts_with("aadsp."));
+}
+
+#[tokio::test]
+async fn subject_query_is_a_prefix_search_within_a_scope() {
+    let h = Harness::start().await;
+    let scope = h.scope_descriptor(STOREFRONT_ID).await;
+    let body = json(
+        h.graph_request(Method::POST, "subjectquery", OPERATOR)
+            .json(&json!({"query": "Rel", "subjectKind": ["Group"], "scopeDescriptor": scope}))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    let names: Vec<_> = body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["principalName"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, vec!["[Storefront]\\Release Approvers".to_string()]);
+
+    let no_infix = json(
+        h.graph_request(Method::POST, "subjectquery", OPERATOR)
+            .json(
+                &json!({"query": "Approvers", "subjectKind": ["Group"], "scopeDescriptor": scope}),
+            )
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(no_infix["count"], 0, "prefix match only");
+
+    let users = json(
+        h.graph_request(Method::POST, "subjectquery", OPERATOR)
+            .json(&json!({"query": "a", "subjectKind": ["User"]}))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    let users = users["value"].as_array().unwrap();
+    assert!(!users.is_empty() && users.len() <= 100);
+    assert!(users.iter().all(|u| u["subjectKind"] == "user"));
+}
+
+#[tokio::test]
+async fn subject_lookup_maps_descriptors_to_subjects() {
+    let h = Harness::start().await;
+    let a = h.group_descriptor("[Payments]\\Compliance").await;
+    let b = h.group_descriptor("[contoso]\\Platform Admins").await;
+    let body = json(
+        h.graph_request(Method::POST, "subjectlookup", OPERATOR)
+            .json(&json!({"lookupKeys": [{"descriptor": a}, {"descriptor": b}, {"descriptor": "vssgp.bm9uZQ"}]}))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(body["count"], 2);
+    assert_eq!(body["value"][&a]["displayName"], "Compliance");
+    assert_eq!(body["value"][&b]["displayName"], "Platform Admins");
+}
