@@ -43,24 +43,17 @@ pub fn decode_descriptor(descriptor: &str) -> Option<(String, String)> {
     Some((prefix.to_string(), String::from_utf8(bytes).ok()?))
 }
 
-/// A SID in the shape Azure DevOps uses for its groups: `S-1-9-1551374245-{a}-{b}-{c}-{d}-{kind}-{e}-{f}-{g}-{h}`.
-pub fn group_sid(seed: Uuid, kind: u32) -> String {
-    let b = seed.as_bytes();
-    let word = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-    let host = stable_uuid("host-sid", &[&seed.to_string()[..8]]);
-    let h = host.as_bytes();
-    let hword = |i: usize| u32::from_le_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
-    format!(
-        "S-1-9-1551374245-{}-{}-{}-{}-{kind}-{}-{}-{}-{}",
-        hword(0),
-        hword(4),
-        hword(8),
-        hword(12),
-        word(0),
-        word(4),
-        word(8),
-        word(12)
-    )
+/// A SID in the shape Azure DevOps uses for its groups:
+/// `S-1-9-1551374245-{host: 4 numbers}-{kind}-{group: 4 numbers}`; the host part is the same for
+/// every group of an organization.
+pub fn group_sid(host: Uuid, group: Uuid, kind: u32) -> String {
+    let words = |id: Uuid| {
+        let b = id.into_bytes();
+        [0, 4, 8, 12].map(|i| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]))
+    };
+    let [h0, h1, h2, h3] = words(host);
+    let [g0, g1, g2, g3] = words(group);
+    format!("S-1-9-1551374245-{h0}-{h1}-{h2}-{h3}-{kind}-{g0}-{g1}-{g2}-{g3}")
 }
 
 pub fn scope_descriptor(scope_id: Uuid) -> String {

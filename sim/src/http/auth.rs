@@ -194,7 +194,7 @@ pub async fn authenticate(
             Some(Credential::Pat(pat)) => state
                 .identities
                 .iter()
-                .find(|i| i.pats.iter().any(|p| *p == pat))
+                .find(|i| i.pats.contains(&pat))
                 .cloned(),
             None => None,
         };

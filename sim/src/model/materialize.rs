@@ -56,7 +56,7 @@ impl Organization {
             GroupScope::Organization => 0,
             GroupScope::Project(_) => 1,
         };
-        let descriptor = encode_descriptor("vssgp", &group_sid(seed, kind));
+        let descriptor = encode_descriptor("vssgp", &group_sid(self.id, seed, kind));
         let subject = Subject {
             kind: SubjectKind::Group,
             storage_key: self.storage_key_for(&descriptor),
@@ -132,7 +132,11 @@ impl Organization {
         }
         let descriptor = encode_descriptor(
             "aadgp",
-            &group_sid(stable_uuid("aad-group", &[&self.name, &origin_id]), 3),
+            &group_sid(
+                self.id,
+                stable_uuid("aad-group", &[&self.name, &origin_id]),
+                3,
+            ),
         );
         self.subjects.push(Subject {
             kind: SubjectKind::Group,
