@@ -24,6 +24,7 @@ pub struct Caller {
     pub client_id: Uuid,
     pub object_id: Uuid,
     pub access: AccessSeed,
+    pub directory_read: bool,
 }
 
 /// Put in response extensions so the request log knows who called.
@@ -90,6 +91,21 @@ impl Caller {
                 self.check_write(need, &resource, permission)
             }
         }
+    }
+
+    /// Materializing Entra subjects needs to read the directory; Graph answers 503 with a plain
+    /// string body when the identity may not (and retrying does not help).
+    pub fn require_directory_read(&self) -> Result<(), ApiError> {
+        if self.directory_read {
+            return Ok(());
+        }
+        let mut error = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "",
+            "VS860015: The identity could not be resolved in Azure Active Directory: the caller is not allowed to read the directory.",
+        );
+        error.body = super::error::ErrorBody::JsonString;
+        Err(error)
     }
 
     /// The IdentityRef recorded as `authorizedBy`.
@@ -219,6 +235,7 @@ pub async fn authenticate(
         client_id: identity.client_id,
         object_id: identity.object_id,
         access,
+        directory_read: identity.directory_read,
     };
     request.extensions_mut().insert(caller);
     let mut response = next.run(request).await;

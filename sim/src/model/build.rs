@@ -182,6 +182,7 @@ fn build_identities(seed: &Seed) -> Vec<Identity> {
             federated_credentials: i.federated_credentials.clone(),
             pats: i.pats.clone(),
             managed_identity: i.managed_identity,
+            directory_read: i.directory_read,
             access: i.access.clone(),
         })
         .collect()

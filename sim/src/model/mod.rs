@@ -77,6 +77,7 @@ pub struct Identity {
     #[serde(skip)]
     pub pats: Vec<String>,
     pub managed_identity: bool,
+    pub directory_read: bool,
     pub access: Vec<AccessSeed>,
 }
 

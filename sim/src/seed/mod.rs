@@ -265,6 +265,10 @@ pub struct IdentitySeed {
     /// A managed identity: served by the managed-identity endpoint of the login host.
     #[serde(default)]
     pub managed_identity: bool,
+    /// Whether the identity may read the directory. Without it, materializing Entra users and
+    /// groups fails with Graph's 503 whose body is a plain string (not transient).
+    #[serde(default = "default_true")]
+    pub directory_read: bool,
     #[serde(default)]
     pub access: Vec<AccessSeed>,
 }
@@ -278,6 +282,10 @@ pub struct FederatedCredentialSeed {
     pub subject: String,
     #[serde(default = "default_audiences")]
     pub audiences: Vec<String>,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_audiences() -> Vec<String> {

@@ -212,3 +212,34 @@ async fn subject_lookup_maps_descriptors_to_subjects() {
     assert_eq!(body["value"][&a]["displayName"], "Compliance");
     assert_eq!(body["value"][&b]["displayName"], "Platform Admins");
 }
+
+#[tokio::test]
+async fn materializing_without_directory_read_is_a_503_with_a_plain_string() {
+    let mut seed = azdo_sim::Seed::default_seed();
+    seed.identities
+        .iter_mut()
+        .find(|i| i.name == STOREFRONT_ONLY)
+        .unwrap()
+        .directory_read = false;
+    let h = Harness::with_seed(seed, azdo_sim::SimOptions::default()).await;
+    let contributors = h.group_descriptor("[Storefront]\\Contributors").await;
+    let response = h
+        .graph_request(Method::POST, "users", STOREFRONT_ONLY)
+        .query(&[("groupDescriptors", contributors.as_str())])
+        .json(&json!({"principalName": "lee.gu@contoso.com"}))
+        .send()
+        .await
+        .unwrap();
+    let body = json(response, 503).await;
+    assert!(body.is_string(), "the body is a bare JSON string: {body}");
+    // Azure DevOps groups need no directory access.
+    let scope = h.scope_descriptor(STOREFRONT_ID).await;
+    let group = h
+        .graph_request(Method::POST, "groups", STOREFRONT_ONLY)
+        .query(&[("scopeDescriptor", scope.as_str())])
+        .json(&json!({"displayName": "Local Only"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(group.status(), 201);
+}

@@ -138,6 +138,7 @@ pub async fn create(
         if parents.is_empty() {
             caller.require_scope(org, GroupScope::Organization, Need::Write)?;
         }
+        caller.require_directory_read()?;
         let group = directory
             .groups
             .iter()

@@ -151,6 +151,7 @@ pub async fn create_user(
     body: Bytes,
 ) -> ApiResult {
     let context: SubjectCreationContext = parse_body(&body, "creationContext")?;
+    caller.require_directory_read()?;
     let mut state = app.state();
     let tenant = state.tenant_id;
     let key = context
@@ -198,6 +199,7 @@ pub async fn create_service_principal(
     body: Bytes,
 ) -> ApiResult {
     let context: SubjectCreationContext = parse_body(&body, "creationContext")?;
+    caller.require_directory_read()?;
     let mut state = app.state();
     let tenant = state.tenant_id;
     let key = context.origin_id.ok_or_else(|| {
