@@ -8,4 +8,5 @@ mod graph_groups;
 mod graph_subjects;
 mod memberships;
 mod permissions;
+mod sdk_identity;
 mod support;
