@@ -137,7 +137,7 @@ impl IssuerKeys {
         let response = self
             .client
             .get(url)
-            .header("accept", "application/json")
+            .header("accept", "application/json, application/jwk-set+json")
             .send()
             .await
             .map_err(|e| fail(e.to_string()))?;
