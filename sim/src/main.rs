@@ -132,3 +132,25 @@ async fn main() -> anyhow::Result<()> {
     sim.shutdown().await;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issuer_jwks_argument_forms() {
+        let url =
+            parse_issuer("https://oidc.example/cluster=https://oidc.example/keys?v=1").unwrap();
+        assert_eq!(url.issuer, "https://oidc.example/cluster");
+        assert_eq!(
+            url.jwks,
+            Some(JwksSource::Url("https://oidc.example/keys?v=1".into()))
+        );
+        let file =
+            parse_issuer("https://kubernetes.default.svc.cluster.local=/tmp/jwks.json").unwrap();
+        assert_eq!(file.jwks, Some(JwksSource::File("/tmp/jwks.json".into())));
+        let discovery = parse_issuer("https://oidc.example=discovery").unwrap();
+        assert_eq!(discovery.jwks, Some(JwksSource::Discovery));
+        assert!(parse_issuer("no-equals-sign").is_err());
+    }
+}

@@ -360,8 +360,7 @@ pub struct TrustedIssuer {
     pub jwks: Option<JwksSource>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum JwksSource {
     /// An inline JWK set (`{"keys":[...]}`).
     Inline(serde_json::Value),
@@ -371,6 +370,45 @@ pub enum JwksSource {
     Url(String),
     /// OIDC discovery: `{issuer}/.well-known/openid-configuration` then its `jwks_uri`.
     Discovery,
+}
+
+/// YAML and JSON spelling: `{inline: {keys: [...]}}`, `{file: path}`, `{url: https://...}` or
+/// `discovery`.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum JwksSourceRepr {
+    Word(String),
+    Inline { inline: serde_json::Value },
+    File { file: String },
+    Url { url: String },
+}
+
+impl Serialize for JwksSource {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let repr = match self {
+            JwksSource::Inline(value) => JwksSourceRepr::Inline {
+                inline: value.clone(),
+            },
+            JwksSource::File(file) => JwksSourceRepr::File { file: file.clone() },
+            JwksSource::Url(url) => JwksSourceRepr::Url { url: url.clone() },
+            JwksSource::Discovery => JwksSourceRepr::Word("discovery".into()),
+        };
+        repr.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for JwksSource {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match JwksSourceRepr::deserialize(deserializer)? {
+            JwksSourceRepr::Word(word) if word == "discovery" => Ok(JwksSource::Discovery),
+            JwksSourceRepr::Word(other) => Err(serde::de::Error::custom(format!(
+                "expected `discovery`, `{{inline: ...}}`, `{{file: ...}}` or `{{url: ...}}`, got `{other}`"
+            ))),
+            JwksSourceRepr::Inline { inline } => Ok(JwksSource::Inline(inline)),
+            JwksSourceRepr::File { file } => Ok(JwksSource::File(file)),
+            JwksSourceRepr::Url { url } => Ok(JwksSource::Url(url)),
+        }
+    }
 }
 
 impl JwksSource {
@@ -458,5 +496,94 @@ impl Seed {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_seed_is_realistic() {
+        let seed = Seed::default_seed();
+        assert_eq!(seed.organizations[0].name, "contoso");
+        assert!(seed.directory.users.len() >= 24);
+        assert!(seed.directory.groups.len() >= 5);
+        assert_eq!(seed.organizations[0].projects.len(), 3);
+        let operator = seed
+            .identities
+            .iter()
+            .find(|i| i.name == "azdo-operator")
+            .unwrap();
+        assert!(operator.client_secret.is_some());
+        assert_eq!(operator.federated_credentials.len(), 1);
+        assert!(seed
+            .identities
+            .iter()
+            .any(|i| i.access.iter().any(|a| a.read_only)));
+        assert!(seed.identities.iter().any(|i| i
+            .access
+            .iter()
+            .any(|a| matches!(a.projects, ProjectAccess::Only(_)))));
+        let state = crate::model::build_state(&seed).expect("the default seed builds");
+        assert_eq!(state.organizations[0].projects.len(), 3);
+    }
+
+    #[test]
+    fn parses_issuer_sources_and_access_forms() {
+        let yaml = r#"
+tenant: { id: 8d3c5f4e-2b1a-4c6d-9e8f-7a6b5c4d3e2f }
+organizations: [ { name: fabrikam } ]
+identities:
+  - name: a
+    clientId: 0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e
+    access: [ { organization: fabrikam, projects: [One, Two], readOnly: true } ]
+  - name: b
+    clientId: 1b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e
+    access: [ { organization: FABRIKAM, projects: all } ]
+trustedIssuers:
+  - { issuer: 'https://a', jwks: { inline: { keys: [] } } }
+  - { issuer: 'https://b', jwks: { file: /tmp/jwks.json } }
+  - { issuer: 'https://c', jwks: { url: 'https://c/keys' } }
+  - { issuer: 'https://d', jwks: discovery }
+"#;
+        let seed = Seed::from_yaml(yaml).unwrap();
+        assert_eq!(
+            seed.identities[0].access[0].projects,
+            ProjectAccess::Only(vec!["One".into(), "Two".into()])
+        );
+        assert!(seed.identities[0].access[0].projects.allows("two"));
+        assert_eq!(seed.identities[1].access[0].projects, ProjectAccess::All);
+        let sources: Vec<_> = seed
+            .trusted_issuers
+            .iter()
+            .map(|t| t.jwks.clone().unwrap())
+            .collect();
+        assert!(matches!(sources[0], JwksSource::Inline(_)));
+        assert_eq!(sources[1], JwksSource::File("/tmp/jwks.json".into()));
+        assert_eq!(sources[2], JwksSource::Url("https://c/keys".into()));
+        assert_eq!(sources[3], JwksSource::Discovery);
+        assert!(
+            seed.identities[0].directory_read,
+            "directoryRead defaults to true"
+        );
+    }
+
+    #[test]
+    fn rejects_bad_seeds() {
+        let unknown_org = r#"
+tenant: { id: 8d3c5f4e-2b1a-4c6d-9e8f-7a6b5c4d3e2f }
+organizations: [ { name: fabrikam } ]
+identities: [ { name: a, clientId: 0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e, access: [ { organization: contoso } ] } ]
+"#;
+        assert!(Seed::from_yaml(unknown_org).is_err());
+        let typo = "tenant: { id: 8d3c5f4e-2b1a-4c6d-9e8f-7a6b5c4d3e2f }\norganizations: [ { name: x, projets: [] } ]\n";
+        assert!(Seed::from_yaml(typo).is_err(), "unknown fields are refused");
+        let bad_member = r#"
+tenant: { id: 8d3c5f4e-2b1a-4c6d-9e8f-7a6b5c4d3e2f }
+organizations: [ { name: x, groups: [ { name: G, members: [ghost@contoso.com] } ] } ]
+"#;
+        let seed = Seed::from_yaml(bad_member).unwrap();
+        assert!(crate::model::build_state(&seed).is_err());
     }
 }
