@@ -7,5 +7,8 @@
 mod support;
 
 mod controlplane_smoke;
+mod lifecycle;
+mod operator_env;
+mod workload_identity;
 
 type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;

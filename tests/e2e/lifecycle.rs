@@ -1,0 +1,115 @@
+//! The samples under config/samples, end to end: they converge to Ready, Azure DevOps (the
+//! simulator) ends up as they describe, and deleting them restores it, apart from what a
+//! deletionPolicy keeps.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value as Json;
+
+use crate::operator_env::{sim_snapshot, OperatorEnv, TestResult};
+
+fn strings(v: &Json, key: &str) -> Vec<String> {
+    v[key]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn samples_converge_and_deleting_them_restores_azure_devops() -> TestResult {
+    let mut env = OperatorEnv::start("samples").await?;
+    env.create_team_service_account().await?;
+    let before = sim_snapshot(&env.sim);
+    env.start_operator(&[]).await?;
+
+    let samples = env.samples()?;
+    let started = Instant::now();
+    env.apply(&samples).await?;
+    env.wait_ready(&samples, "True", Duration::from_secs(90))
+        .await?;
+    eprintln!("samples converged in {:?}", started.elapsed());
+
+    let after = sim_snapshot(&env.sim);
+    let groups = strings(&after, "groups");
+    let memberships = strings(&after, "memberships");
+    let permissions = strings(&after, "permissions");
+    assert!(
+        groups
+            .iter()
+            .any(|g| g == "[Storefront]\\Storefront Operators"),
+        "{groups:#?}"
+    );
+    for expected in [
+        "[Storefront]\\Storefront Operators <- adele.vance@contoso.com",
+        "[Storefront]\\Storefront Operators <- alex.wilber@contoso.com",
+        "[Storefront]\\Storefront Operators <- [Storefront]\\Frontend",
+        "[Storefront]\\Contributors <- [Storefront]\\Storefront Operators",
+        "[Storefront]\\Contributors <- christie.cline@contoso.com",
+    ] {
+        assert!(
+            memberships.iter().any(|m| m == expected),
+            "missing {expected}: {memberships:#?}"
+        );
+    }
+    assert!(
+        memberships
+            .iter()
+            .any(|m| m.starts_with("[Storefront]\\Storefront Operators <- ")
+                && m.contains("QA Team")),
+        "the Entra group is a member: {memberships:#?}"
+    );
+    let operators_members = memberships
+        .iter()
+        .filter(|m| m.starts_with("[Storefront]\\Storefront Operators <- "))
+        .count();
+    assert_eq!(
+        operators_members, 4,
+        "Exclusive: exactly the listed members: {memberships:#?}"
+    );
+    assert!(
+        permissions
+            .iter()
+            .any(|p| p.starts_with("Storefront/environment/2: [18, 20]")),
+        "{permissions:#?}"
+    );
+
+    // Delete what the tenant created (organizations last, so cleanup can still authenticate).
+    let (orgs, others): (Vec<_>, Vec<_>) = samples.iter().cloned().partition(|d| {
+        d["kind"]
+            .as_str()
+            .is_some_and(|k| k.ends_with("DevOpsOrganization"))
+    });
+    env.delete_and_wait(&others, Duration::from_secs(60))
+        .await?;
+    env.delete_and_wait(&orgs, Duration::from_secs(30)).await?;
+
+    let end = sim_snapshot(&env.sim);
+    assert_eq!(
+        strings(&end, "memberships"),
+        strings(&before, "memberships"),
+        "memberships restored"
+    );
+    assert_eq!(
+        strings(&end, "permissions"),
+        strings(&before, "permissions"),
+        "authorizations restored"
+    );
+    let mut expected_groups = strings(&before, "groups");
+    let kept: Vec<String> = strings(&end, "groups")
+        .into_iter()
+        .filter(|g| !expected_groups.contains(g))
+        .collect();
+    assert!(
+        kept.iter().all(|g| g.contains("QA Team")),
+        "only the orphaned Entra group stays: {kept:?}"
+    );
+    expected_groups.extend(kept);
+    expected_groups.sort();
+    assert_eq!(strings(&end, "groups"), expected_groups);
+    env.kill_operator().await;
+    Ok(())
+}

@@ -1,0 +1,458 @@
+//! An end-to-end environment around the real operator binary: the shared control plane, an
+//! in-process azdo-sim that trusts the control plane's service-account issuer, and
+//! `azdo-operator run` as a child process with the operator's own workload identity (a real
+//! TokenRequest token exchanged at the simulator's Entra endpoint).
+//!
+//! Tests that run an operator hold [`OperatorEnv::lock`] for their whole duration: operators
+//! reconcile cluster-scoped organizations, so two at once would fight over them.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use azdo_sim::{JwksSource, Seed, SimOptions, Simulator, TrustedIssuer};
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams};
+use kube::discovery::ApiResource;
+use kube::ResourceExt;
+use serde_yaml::Value;
+use tokio::process::{Child, Command};
+use tokio::sync::{Mutex, MutexGuard};
+
+use crate::support::{self, ControlPlane};
+
+/// The seed's operator identity (ServiceAccount azdo-operator/azdo-operator).
+pub const OPERATOR_CLIENT_ID: &str = "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e";
+/// A tenant identity the tests add, federated with `<namespace>:azdo`.
+pub const TEAM_CLIENT_ID: &str = "4f6a8b0c-2d4e-4f6a-8b0c-2d4e6f8a0b1c";
+pub const OPERATOR_NAMESPACE: &str = "azdo-operator";
+
+static LOCK: Mutex<()> = Mutex::const_new(());
+
+pub type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+pub struct OperatorEnv {
+    pub cp: &'static ControlPlane,
+    pub sim: Simulator,
+    pub namespace: String,
+    pub dir: PathBuf,
+    pub tenant_id: String,
+    operator: Option<Child>,
+    _guard: MutexGuard<'static, ()>,
+}
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The default seed, with federated credentials that trust this control plane's issuer and a
+/// tenant identity for `<namespace>:azdo`.
+fn seed_for(cp: &ControlPlane, namespace: &str) -> TestResult<Seed> {
+    let text = std::fs::read_to_string(repo().join("sim/seeds/default.yaml"))?;
+    let mut seed: Value = serde_yaml::from_str(&text)?;
+    let identities = seed["identities"]
+        .as_sequence_mut()
+        .ok_or("seed has no identities")?;
+    for identity in identities.iter_mut() {
+        if let Some(creds) = identity
+            .get_mut("federatedCredentials")
+            .and_then(Value::as_sequence_mut)
+        {
+            for cred in creds {
+                cred["issuer"] = Value::from(cp.issuer());
+            }
+        }
+    }
+    let team: Value = serde_yaml::from_str(&format!(
+        r#"
+name: team-{namespace}
+displayName: team-{namespace}
+clientId: {TEAM_CLIENT_ID}
+federatedCredentials:
+  - name: kubernetes
+    issuer: {issuer}
+    subject: system:serviceaccount:{namespace}:azdo
+    audiences: [api://AzureADTokenExchange]
+access:
+  - {{ organization: contoso, projects: all }}
+"#,
+        issuer = cp.issuer()
+    ))?;
+    identities.push(team);
+    Ok(Seed::from_yaml(&serde_yaml::to_string(&seed)?)?)
+}
+
+impl OperatorEnv {
+    /// Control plane (shared), CRDs, a fresh namespace, and a simulator for this test.
+    pub async fn start(prefix: &str) -> TestResult<Self> {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("info,azdo_sim=debug"))
+            .with_test_writer()
+            .try_init();
+        let guard = LOCK.lock().await;
+        let cp = support::shared().await?;
+        cp.install_crds(&repo().join("crds")).await?;
+        let namespace = cp.new_namespace(prefix).await?;
+        let seed = seed_for(cp, &namespace)?;
+        let tenant_id = seed_tenant(&seed)?;
+        let options = SimOptions {
+            trusted_issuers: vec![TrustedIssuer {
+                issuer: cp.issuer().to_string(),
+                jwks: Some(JwksSource::Discovery),
+            }],
+            issuer_ca_pem: Some(cp.ca_pem()),
+            ..SimOptions::default()
+        };
+        let sim = Simulator::start(seed, options).await?;
+        let dir = cp.work_dir().join(format!("operator-{namespace}"));
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join("sim-ca.pem"), sim.ca_pem())?;
+        Ok(Self {
+            cp,
+            sim,
+            namespace,
+            dir,
+            tenant_id,
+            operator: None,
+            _guard: guard,
+        })
+    }
+
+    pub async fn client(&self) -> TestResult<kube::Client> {
+        Ok(self.cp.client().await?)
+    }
+
+    pub fn org_url(&self) -> String {
+        format!("{}/contoso", self.sim.dev_url())
+    }
+
+    pub fn graph_url(&self) -> String {
+        format!("{}/contoso", self.sim.vssps_url())
+    }
+
+    /// Create a namespace's tenant ServiceAccount `azdo`, annotated with the team identity.
+    pub async fn create_team_service_account(&self) -> TestResult {
+        let client = self.client().await?;
+        let api: Api<k8s_openapi::api::core::v1::ServiceAccount> =
+            Api::namespaced(client, &self.namespace);
+        let sa: k8s_openapi::api::core::v1::ServiceAccount =
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": "azdo", "annotations": {
+                    "azure.workload.identity/client-id": TEAM_CLIENT_ID,
+                    "azure.workload.identity/tenant-id": self.tenant_id,
+                }}
+            }))?;
+        api.create(&Default::default(), &sa).await?;
+        Ok(())
+    }
+
+    /// Start `azdo-operator run` against the control plane and the simulator.
+    pub async fn start_operator(&mut self, extra_args: &[&str]) -> TestResult {
+        let client = self.client().await?;
+        let ns_api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
+        if ns_api.get_opt(OPERATOR_NAMESPACE).await?.is_none() {
+            let ns = serde_json::from_value(
+                serde_json::json!({"metadata": {"name": OPERATOR_NAMESPACE}}),
+            )?;
+            ns_api.create(&Default::default(), &ns).await?;
+        }
+        let sa_api: Api<k8s_openapi::api::core::v1::ServiceAccount> =
+            Api::namespaced(client, OPERATOR_NAMESPACE);
+        if sa_api.get_opt("azdo-operator").await?.is_none() {
+            self.cp
+                .create_service_account(OPERATOR_NAMESPACE, "azdo-operator")
+                .await?;
+        }
+        let token = self
+            .cp
+            .service_account_token(
+                OPERATOR_NAMESPACE,
+                "azdo-operator",
+                &[support::AZURE_TOKEN_EXCHANGE_AUDIENCE],
+            )
+            .await?;
+        let token_file = self.dir.join("azure-identity-token");
+        std::fs::write(&token_file, token)?;
+        let log = std::fs::File::create(self.dir.join("operator.log"))?;
+        let mut command = Command::new(env!("CARGO_BIN_EXE_azdo-operator"));
+        command
+            .arg("run")
+            .args([
+                "--kubeconfig",
+                self.cp.kubeconfig_path().to_str().ok_or("path")?,
+            ])
+            .args([
+                "--metrics-addr",
+                "127.0.0.1:0",
+                "--log-format",
+                "text",
+                "--leader-election",
+                "false",
+            ])
+            .args([
+                "--resync-interval",
+                "30s",
+                "--log-level",
+                "info,azdo_operator=debug",
+            ])
+            .args(extra_args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("AZURE_CLIENT_ID", OPERATOR_CLIENT_ID)
+            .env("AZURE_TENANT_ID", &self.tenant_id)
+            .env("AZURE_FEDERATED_TOKEN_FILE", &token_file)
+            .env("AZURE_AUTHORITY_HOST", self.sim.login_url())
+            .env("AZDO_EXTRA_CA_FILE", self.dir.join("sim-ca.pem"))
+            .stdout(Stdio::from(log.try_clone()?))
+            .stderr(Stdio::from(log))
+            .kill_on_drop(true);
+        self.operator = Some(command.spawn()?);
+        Ok(())
+    }
+
+    /// Stop the operator (SIGKILL) and wait for it.
+    pub async fn kill_operator(&mut self) {
+        if let Some(mut child) = self.operator.take() {
+            let _ = child.kill().await;
+        }
+    }
+
+    pub fn operator_log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("operator.log")).unwrap_or_default()
+    }
+
+    /// The samples under config/samples, pointed at this test's namespace and simulator.
+    pub fn samples(&self) -> TestResult<Vec<Value>> {
+        let mut docs = Vec::new();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(repo().join("config/samples"))?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()?;
+        files.sort();
+        for file in files {
+            if file.file_name().is_some_and(|n| n == "kustomization.yaml") {
+                continue;
+            }
+            for doc in serde_yaml::Deserializer::from_str(&std::fs::read_to_string(&file)?) {
+                let mut value: Value = serde::Deserialize::deserialize(doc)?;
+                self.localize(&mut value);
+                docs.push(value);
+            }
+        }
+        Ok(docs)
+    }
+
+    /// Point a manifest at this test: its namespace, the simulator's URLs.
+    pub fn localize(&self, doc: &mut Value) {
+        let kind = doc["kind"].as_str().unwrap_or_default().to_string();
+        if kind != "ClusterDevOpsOrganization" {
+            doc["metadata"]["namespace"] = Value::from(self.namespace.clone());
+        }
+        if kind.ends_with("DevOpsOrganization") {
+            doc["spec"]["url"] = Value::from(self.org_url());
+            doc["spec"]["graphUrl"] = Value::from(self.graph_url());
+        }
+        if kind == "ClusterDevOpsOrganization" {
+            doc["spec"]["allowedNamespaces"] =
+                serde_yaml::from_str(&format!("names: [{}]", self.namespace)).unwrap_or_default();
+        }
+    }
+
+    /// Server-side apply manifests (as the admin).
+    pub async fn apply(&self, docs: &[Value]) -> TestResult {
+        let client = self.client().await?;
+        for doc in docs {
+            let obj: DynamicObject = serde_yaml::from_value(doc.clone())?;
+            let api = dynamic_api(&client, &obj)?;
+            api.patch(
+                &obj.name_any(),
+                &kube::api::PatchParams::apply("e2e-test").force(),
+                &kube::api::Patch::Apply(&obj),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Delete manifests' objects and wait until they are gone (finalizers done).
+    pub async fn delete_and_wait(&self, docs: &[Value], timeout: Duration) -> TestResult {
+        let client = self.client().await?;
+        for doc in docs {
+            let obj: DynamicObject = serde_yaml::from_value(doc.clone())?;
+            let api = dynamic_api(&client, &obj)?;
+            let _ = api.delete(&obj.name_any(), &DeleteParams::default()).await;
+        }
+        let deadline = Instant::now() + timeout;
+        for doc in docs {
+            let obj: DynamicObject = serde_yaml::from_value(doc.clone())?;
+            let api = dynamic_api(&client, &obj)?;
+            while api.get_opt(&obj.name_any()).await?.is_some() {
+                if Instant::now() > deadline {
+                    return Err(format!(
+                        "{} {} still exists\n{}",
+                        doc["kind"].as_str().unwrap_or(""),
+                        obj.name_any(),
+                        self.tail()
+                    )
+                    .into());
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Wait until every manifest's object reports Ready with `status` for its generation.
+    pub async fn wait_ready(
+        &self,
+        docs: &[Value],
+        status: &str,
+        timeout: Duration,
+    ) -> TestResult<Vec<DynamicObject>> {
+        let client = self.client().await?;
+        let deadline = Instant::now() + timeout;
+        loop {
+            let mut objects = Vec::new();
+            let mut pending = Vec::new();
+            for doc in docs {
+                let obj: DynamicObject = serde_yaml::from_value(doc.clone())?;
+                let current = dynamic_api(&client, &obj)?.get(&obj.name_any()).await?;
+                let ready = ready_of(&current);
+                let generation = current.metadata.generation;
+                let observed = current.data["status"]["observedGeneration"].as_i64();
+                if ready.as_ref().map(|r| r.0.as_str()) == Some(status) && observed == generation {
+                    objects.push(current);
+                } else {
+                    pending.push(format!(
+                        "{} {}: {:?}",
+                        doc["kind"].as_str().unwrap_or(""),
+                        obj.name_any(),
+                        ready
+                    ));
+                }
+            }
+            if pending.is_empty() {
+                return Ok(objects);
+            }
+            if Instant::now() > deadline {
+                return Err(
+                    format!("not Ready={status} in time: {pending:#?}\n{}", self.tail()).into(),
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// The last lines of the operator's log, for failure messages.
+    pub fn tail(&self) -> String {
+        let log = self.operator_log();
+        let lines: Vec<&str> = log.lines().collect();
+        format!(
+            "--- operator log (tail) ---\n{}",
+            lines[lines.len().saturating_sub(60)..].join("\n")
+        )
+    }
+}
+
+impl Drop for OperatorEnv {
+    fn drop(&mut self) {
+        if let Some(child) = self.operator.as_mut() {
+            let _ = child.start_kill();
+        }
+    }
+}
+
+fn seed_tenant(seed: &Seed) -> TestResult<String> {
+    let value = serde_json::to_value(seed)?;
+    value["tenant"]["id"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| "seed has no tenant id".into())
+}
+
+/// `(status, reason, message)` of an object's Ready condition.
+pub fn ready_of(obj: &DynamicObject) -> Option<(String, String, String)> {
+    obj.data["status"]["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == "Ready")
+        .map(|c| {
+            (
+                c["status"].as_str().unwrap_or("").to_string(),
+                c["reason"].as_str().unwrap_or("").to_string(),
+                c["message"].as_str().unwrap_or("").to_string(),
+            )
+        })
+}
+
+pub fn dynamic_api(client: &kube::Client, obj: &DynamicObject) -> TestResult<Api<DynamicObject>> {
+    let types = obj
+        .types
+        .as_ref()
+        .ok_or("manifest without apiVersion/kind")?;
+    let (group, version) = types
+        .api_version
+        .split_once('/')
+        .unwrap_or(("", &types.api_version));
+    let plural = format!("{}s", types.kind.to_lowercase());
+    let ar = ApiResource {
+        group: group.to_string(),
+        version: version.to_string(),
+        api_version: types.api_version.clone(),
+        kind: types.kind.clone(),
+        plural,
+    };
+    Ok(match obj.namespace() {
+        Some(ns) => Api::namespaced_with(client.clone(), &ns, &ar),
+        None => Api::all_with(client.clone(), &ar),
+    })
+}
+
+/// Everything under test in the simulator: groups, memberships, pipeline authorizations.
+pub fn sim_snapshot(sim: &Simulator) -> serde_json::Value {
+    sim.control().with_state(|state| {
+        let org = state.organization("contoso").expect("seed has contoso");
+        let name = |d: &str| org.subject(d).map(|s| s.principal_name.clone()).unwrap_or_else(|| d.to_string());
+        let mut groups: Vec<String> = org
+            .subjects
+            .iter()
+            .filter(|s| s.is_group() && !s.deleted)
+            .map(|s| s.principal_name.clone())
+            .collect();
+        groups.sort();
+        let mut memberships: Vec<String> = org
+            .memberships
+            .iter()
+            .map(|m| format!("{} <- {}", name(&m.container), name(&m.member)))
+            .collect();
+        memberships.sort();
+        let mut permissions = Vec::new();
+        for project in &org.projects {
+            for resource in &project.permissions {
+                let mut ids: Vec<u32> = resource
+                    .pipelines
+                    .iter()
+                    .filter(|p| p.history.latest().is_some_and(|v| v.authorized))
+                    .map(|p| p.pipeline_id)
+                    .collect();
+                ids.sort();
+                let all = resource.all_pipelines.latest().is_some_and(|v| v.authorized);
+                if ids.is_empty() && !all {
+                    continue; // nothing authorized: the same as no record
+                }
+                permissions.push(format!("{}/{}/{}: {ids:?} all={all}", project.name, resource.resource_type.wire_name(), resource.resource_id));
+            }
+        }
+        permissions.sort();
+        serde_json::json!({"groups": groups, "memberships": memberships, "permissions": permissions})
+    })
+}
+
+#[allow(dead_code)]
+pub async fn list_names(api: &Api<DynamicObject>) -> TestResult<Vec<String>> {
+    Ok(api
+        .list(&ListParams::default())
+        .await?
+        .items
+        .iter()
+        .map(|o| o.name_any())
+        .collect())
+}
