@@ -5,23 +5,28 @@ use super::error::{HarnessError, HarnessResult};
 use super::process::{remove_dir_at_exit, sweep_stale_dirs};
 use std::path::{Path, PathBuf};
 
-/// Set to keep the work dir after the tests (for reading the logs).
+/// Set to keep the work dir after the tests (for reading the logs): it is then named
+/// `kept-cp-...` and neither removed at exit nor swept by later runs.
 pub const KEEP_ENV: &str = "AZDO_E2E_KEEP";
-const DIR_PREFIX: &str = "cp-";
+/// Work dirs of test processes that no longer run are swept by the next start.
+const SWEPT_PREFIX: &str = "cp-";
+const KEPT_PREFIX: &str = "kept-cp-";
 
 pub fn create_work_dir() -> HarnessResult<PathBuf> {
     let base = std::env::temp_dir().join("azdo-e2e");
     std::fs::create_dir_all(&base)
         .map_err(|e| HarnessError::io(format!("creating {}", base.display()), e))?;
-    sweep_stale_dirs(&base, DIR_PREFIX);
+    sweep_stale_dirs(&base, SWEPT_PREFIX);
+    let keep = std::env::var_os(KEEP_ENV).is_some_and(|v| !v.is_empty());
+    let prefix = if keep { KEPT_PREFIX } else { SWEPT_PREFIX };
     let dir = base.join(format!(
-        "{DIR_PREFIX}{}-{:08x}",
+        "{prefix}{}-{:08x}",
         std::process::id(),
         rand::random::<u32>()
     ));
     std::fs::create_dir(&dir)
         .map_err(|e| HarnessError::io(format!("creating {}", dir.display()), e))?;
-    if std::env::var_os(KEEP_ENV).is_none() {
+    if !keep {
         remove_dir_at_exit(&dir);
     }
     Ok(dir)
