@@ -13,6 +13,7 @@ use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
+use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::auth::issuers::IssuerKeys;
 use crate::auth::tokens::TokenService;
@@ -100,11 +101,13 @@ impl Simulator {
 
         let (shutdown, _) = watch::channel(false);
         let mut tasks = JoinSet::new();
+        // A handler panic becomes a 500 instead of a reset connection.
         let routers = [
             (dev, crate::http::dev_router(&app, control.clone())),
             (vssps, crate::http::vssps_router(&app)),
             (login, crate::http::login_router(&app)),
-        ];
+        ]
+        .map(|(listener, router)| (listener, router.layer(CatchPanicLayer::new())));
         for (listener, router) in routers {
             tasks.spawn(accept_loop(
                 listener,
