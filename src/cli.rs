@@ -60,7 +60,11 @@ pub struct RunArgs {
     #[arg(long, env = "AZDO_LEADER_ELECTION_NAMESPACE")]
     pub leader_election_namespace: Option<String>,
     /// Name of the leader election Lease.
-    #[arg(long, env = "AZDO_LEADER_ELECTION_LEASE", default_value = "azdo-operator-leader")]
+    #[arg(
+        long,
+        env = "AZDO_LEADER_ELECTION_LEASE",
+        default_value = "azdo-operator-leader"
+    )]
     pub leader_election_lease: String,
     /// This replica's identity in the Lease. Default: the pod name (POD_NAME) or host name.
     #[arg(long, env = "POD_NAME")]

@@ -20,11 +20,27 @@ use super::common::{CommonStatus, HasCommonStatus, OrganizationRef};
     doc = "Authorizes pipelines to use a protected Azure DevOps resource.",
     printcolumn(name = "Project", type_ = "string", json_path = ".spec.project"),
     printcolumn(name = "Type", type_ = "string", json_path = ".spec.resource.type"),
-    printcolumn(name = "Resource", type_ = "string", json_path = ".status.resourceName"),
+    printcolumn(
+        name = "Resource",
+        type_ = "string",
+        json_path = ".status.resourceName"
+    ),
     printcolumn(name = "Pipelines", type_ = "string", json_path = ".status.summary"),
-    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
-    printcolumn(name = "Reason", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].reason"),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].status"
+    ),
+    printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].reason"
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
 )]
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("size(self.pipelines) > 0 || has(self.allPipelines)").message("list pipelines or set allPipelines"))]
@@ -54,7 +70,9 @@ pub struct PipelineResourceAuthorizationSpec {
 }
 
 /// What deletion does to the authorizations this object made.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, schemars::JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, schemars::JsonSchema,
+)]
 pub enum RevocationPolicy {
     /// Revoke what this object authorized.
     #[default]
@@ -149,7 +167,9 @@ impl PipelineSelector {
     pub fn key(&self) -> String {
         match (&self.id, &self.name, &self.path) {
             (Some(id), _, _) => format!("id:{id}"),
-            (None, Some(name), Some(path)) => format!("name:{}\\{name}", path.trim_end_matches('\\')),
+            (None, Some(name), Some(path)) => {
+                format!("name:{}\\{name}", path.trim_end_matches('\\'))
+            }
             (None, Some(name), None) => format!("name:{name}"),
             (None, None, _) => "invalid:".to_string(),
         }

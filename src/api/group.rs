@@ -20,10 +20,27 @@ use super::common::{CommonStatus, DeletionPolicy, HasCommonStatus, OrganizationR
     doc = "An Azure DevOps group (organization or project scope) or a materialized Entra group.",
     printcolumn(name = "Group", type_ = "string", json_path = ".status.principalName"),
     printcolumn(name = "Project", type_ = "string", json_path = ".spec.project"),
-    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
-    printcolumn(name = "Reason", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].reason"),
-    printcolumn(name = "Descriptor", type_ = "string", json_path = ".status.descriptor", priority = 1),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].status"
+    ),
+    printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].reason"
+    ),
+    printcolumn(
+        name = "Descriptor",
+        type_ = "string",
+        json_path = ".status.descriptor",
+        priority = 1
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
 )]
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("has(self.displayName) != has(self.entraGroup)").message("set exactly one of displayName (an Azure DevOps group) or entraGroup (an Entra group materialized into the organization)"))]
@@ -41,7 +58,10 @@ pub struct DevOpsGroupSpec {
     pub project: Option<String>,
     /// The Azure DevOps group's name. Renaming the object's displayName renames the group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 256), regex(pattern = r#"^[^"/\\\[\]:|<>+=;?*,]+$"#))]
+    #[schemars(
+        length(min = 1, max = 256),
+        regex(pattern = r#"^[^"/\\\[\]:|<>+=;?*,]+$"#)
+    )]
     pub display_name: Option<String>,
     /// The Azure DevOps group's description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -63,7 +83,9 @@ pub struct DevOpsGroupSpec {
 pub struct EntraGroupRef {
     /// The Entra group's object id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
+    #[schemars(regex(
+        pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    ))]
     pub object_id: Option<String>,
     /// The Entra group's mail address.
     #[serde(default, skip_serializing_if = "Option::is_none")]

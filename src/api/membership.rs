@@ -22,12 +22,28 @@ pub const MAX_MEMBERS: usize = 1000;
     shortname = "azdomember",
     category = "azdo",
     doc = "The members of an Azure DevOps group: users, Entra groups, service principals and other groups.",
-    printcolumn(name = "Group", type_ = "string", json_path = ".status.groupPrincipalName"),
+    printcolumn(
+        name = "Group",
+        type_ = "string",
+        json_path = ".status.groupPrincipalName"
+    ),
     printcolumn(name = "Mode", type_ = "string", json_path = ".spec.mode"),
     printcolumn(name = "Members", type_ = "string", json_path = ".status.summary"),
-    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
-    printcolumn(name = "Reason", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].reason"),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].status"
+    ),
+    printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].reason"
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
 )]
 #[serde(rename_all = "camelCase")]
 pub struct DevOpsMembershipSpec {
@@ -52,7 +68,9 @@ pub struct DevOpsMembershipSpec {
 }
 
 /// Additive or Exclusive membership.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, schemars::JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, schemars::JsonSchema,
+)]
 pub enum MembershipMode {
     /// Add the listed members; never remove members this object did not add.
     #[default]
@@ -92,15 +110,21 @@ pub struct Member {
     pub user: Option<String>,
     /// An Entra user's object id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
+    #[schemars(regex(
+        pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    ))]
     pub entra_user: Option<String>,
     /// An Entra group's object id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
+    #[schemars(regex(
+        pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    ))]
     pub entra_group: Option<String>,
     /// A service principal's (or managed identity's) object id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
+    #[schemars(regex(
+        pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    ))]
     pub service_principal: Option<String>,
     /// An Azure DevOps group's principal name, e.g. `[MyProject]\Readers`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -112,7 +136,10 @@ pub struct Member {
     pub group_ref: Option<LocalRef>,
     /// Any subject's Graph descriptor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 5, max = 512), regex(pattern = r"^[a-z]+\.[A-Za-z0-9+/=_.-]+$"))]
+    #[schemars(
+        length(min = 5, max = 512),
+        regex(pattern = r"^[a-z]+\.[A-Za-z0-9+/=_.-]+$")
+    )]
     pub descriptor: Option<String>,
 }
 
@@ -150,8 +177,9 @@ fn principal_name_rule() -> Rule {
 }
 
 fn group_descriptor_rule() -> Rule {
-    Rule::new("self.startsWith('vssgp.') || self.startsWith('aadgp.')")
-        .message("a group descriptor starts with vssgp. (Azure DevOps group) or aadgp. (Entra group)")
+    Rule::new("self.startsWith('vssgp.') || self.startsWith('aadgp.')").message(
+        "a group descriptor starts with vssgp. (Azure DevOps group) or aadgp. (Entra group)",
+    )
 }
 
 /// The state of one member in Azure DevOps.

@@ -8,8 +8,10 @@ use serde::{Deserialize, Serialize};
 use super::common::{CommonStatus, HasCommonStatus};
 
 /// Groups that objects may not target unless an organization lists its own `protectedGroups`.
-pub const DEFAULT_PROTECTED_GROUPS: [&str; 2] =
-    ["Project Collection Administrators", "Project Administrators"];
+pub const DEFAULT_PROTECTED_GROUPS: [&str; 2] = [
+    "Project Collection Administrators",
+    "Project Administrators",
+];
 
 /// An Azure DevOps organization shared by the namespaces it allows.
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -24,9 +26,21 @@ pub const DEFAULT_PROTECTED_GROUPS: [&str; 2] =
     doc = "An Azure DevOps organization, its credentials, and the namespaces allowed to use it.",
     printcolumn(name = "URL", type_ = "string", json_path = ".spec.url"),
     printcolumn(name = "Auth", type_ = "string", json_path = ".status.authMethod"),
-    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
-    printcolumn(name = "Reason", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].reason"),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].status"
+    ),
+    printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].reason"
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
 )]
 #[serde(rename_all = "camelCase")]
 pub struct ClusterDevOpsOrganizationSpec {
@@ -76,9 +90,21 @@ pub struct ClusterDevOpsOrganizationSpec {
     doc = "An Azure DevOps organization usable by the objects of its own namespace.",
     printcolumn(name = "URL", type_ = "string", json_path = ".spec.url"),
     printcolumn(name = "Auth", type_ = "string", json_path = ".status.authMethod"),
-    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
-    printcolumn(name = "Reason", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].reason"),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].status"
+    ),
+    printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].reason"
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
 )]
 #[serde(rename_all = "camelCase")]
 pub struct DevOpsOrganizationSpec {
@@ -117,8 +143,9 @@ fn url_rule() -> Rule {
 }
 
 fn graph_url_rule() -> Rule {
-    Rule::new("self.matches('^https://[^/?#]+/[^/?#]+/?$')")
-        .message("graphUrl must be https://<host>/<organization>, e.g. https://vssps.dev.azure.com/contoso")
+    Rule::new("self.matches('^https://[^/?#]+/[^/?#]+/?$')").message(
+        "graphUrl must be https://<host>/<organization>, e.g. https://vssps.dev.azure.com/contoso",
+    )
 }
 
 fn one_auth_method_rule() -> Rule {

@@ -43,20 +43,48 @@ fn crds_directory_matches_the_rust_types() {
 fn every_kind_is_in_the_azdo_category_with_a_short_name_and_ready_column() {
     for crd in all_crds() {
         let names = &crd.spec.names;
-        assert_eq!(names.categories.as_deref(), Some(&["azdo".to_string()][..]), "{}", names.kind);
-        assert!(names.short_names.as_ref().is_some_and(|s| !s.is_empty()), "{}", names.kind);
-        let columns = crd.spec.versions[0].additional_printer_columns.clone().unwrap_or_default();
+        assert_eq!(
+            names.categories.as_deref(),
+            Some(&["azdo".to_string()][..]),
+            "{}",
+            names.kind
+        );
+        assert!(
+            names.short_names.as_ref().is_some_and(|s| !s.is_empty()),
+            "{}",
+            names.kind
+        );
+        let columns = crd.spec.versions[0]
+            .additional_printer_columns
+            .clone()
+            .unwrap_or_default();
         for wanted in ["Ready", "Reason", "Age"] {
-            assert!(columns.iter().any(|c| c.name == wanted), "{} lacks column {wanted}", names.kind);
+            assert!(
+                columns.iter().any(|c| c.name == wanted),
+                "{} lacks column {wanted}",
+                names.kind
+            );
         }
-        assert!(crd.spec.versions[0].subresources.as_ref().and_then(|s| s.status.as_ref()).is_some());
+        assert!(crd.spec.versions[0]
+            .subresources
+            .as_ref()
+            .and_then(|s| s.status.as_ref())
+            .is_some());
     }
 }
 
 /// The OpenAPI schema of a kind, as a JSON Schema validator.
-fn schema_validator(crd: &k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition) -> jsonschema::Validator {
-    let schema = serde_json::to_value(&crd.spec.versions[0].schema.as_ref().unwrap().open_api_v3_schema)
-        .unwrap();
+fn schema_validator(
+    crd: &k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+) -> jsonschema::Validator {
+    let schema = serde_json::to_value(
+        &crd.spec.versions[0]
+            .schema
+            .as_ref()
+            .unwrap()
+            .open_api_v3_schema,
+    )
+    .unwrap();
     jsonschema::validator_for(&schema).expect("the generated schema is valid JSON Schema")
 }
 
@@ -89,14 +117,20 @@ where
     let back = serde_json::to_value(&typed).unwrap();
     assert_no_unknown_fields(&doc["spec"], &back["spec"], &format!("{file}: spec"));
     let validator = schema_validator(&K::crd());
-    let errors: Vec<String> = validator.iter_errors(&back).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&back)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
     assert!(errors.is_empty(), "{file} fails the schema: {errors:?}");
 }
 
 fn samples() -> Vec<(String, Value)> {
     let dir = repo_path("config/samples");
     let mut out = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     for path in entries {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
@@ -150,7 +184,11 @@ fn every_sample_parses_and_validates() {
         kinds.push(kind);
     }
     for crd in all_crds() {
-        assert!(kinds.contains(&crd.spec.names.kind.as_str()), "no sample for {}", crd.spec.names.kind);
+        assert!(
+            kinds.contains(&crd.spec.names.kind.as_str()),
+            "no sample for {}",
+            crd.spec.names.kind
+        );
     }
 }
 
@@ -184,67 +222,161 @@ fn org_spec(auth: Value) -> Value {
 
 #[test]
 fn organization_rules_reject_what_they_should() {
-    let two_methods = json!({"workloadIdentity": {}, "pat": {"secretRef": {"name": "s", "namespace": "n"}}});
-    assert!(cel!(ClusterDevOpsOrganization, obj("ClusterDevOpsOrganization", org_spec(two_methods))).contains("exactly one of workloadIdentity"));
-    assert!(cel!(ClusterDevOpsOrganization, obj("ClusterDevOpsOrganization", org_spec(json!({})))).contains("exactly one of workloadIdentity"));
+    let two_methods =
+        json!({"workloadIdentity": {}, "pat": {"secretRef": {"name": "s", "namespace": "n"}}});
+    assert!(cel!(
+        ClusterDevOpsOrganization,
+        obj("ClusterDevOpsOrganization", org_spec(two_methods))
+    )
+    .contains("exactly one of workloadIdentity"));
+    assert!(cel!(
+        ClusterDevOpsOrganization,
+        obj("ClusterDevOpsOrganization", org_spec(json!({})))
+    )
+    .contains("exactly one of workloadIdentity"));
     let pat_no_ns = json!({"pat": {"secretRef": {"name": "s"}}});
-    assert!(cel!(ClusterDevOpsOrganization, obj("ClusterDevOpsOrganization", org_spec(pat_no_ns.clone()))).contains("namespace is required"));
-    assert_eq!(cel!(DevOpsOrganization, obj("DevOpsOrganization", org_spec(pat_no_ns))), "");
+    assert!(cel!(
+        ClusterDevOpsOrganization,
+        obj("ClusterDevOpsOrganization", org_spec(pat_no_ns.clone()))
+    )
+    .contains("namespace is required"));
+    assert_eq!(
+        cel!(
+            DevOpsOrganization,
+            obj("DevOpsOrganization", org_spec(pat_no_ns))
+        ),
+        ""
+    );
     let mi = json!({"managedIdentity": {}});
-    assert_eq!(cel!(ClusterDevOpsOrganization, obj("ClusterDevOpsOrganization", org_spec(mi.clone()))), "");
-    assert!(cel!(DevOpsOrganization, obj("DevOpsOrganization", org_spec(mi))).contains("cannot use managedIdentity"));
+    assert_eq!(
+        cel!(
+            ClusterDevOpsOrganization,
+            obj("ClusterDevOpsOrganization", org_spec(mi.clone()))
+        ),
+        ""
+    );
+    assert!(
+        cel!(DevOpsOrganization, obj("DevOpsOrganization", org_spec(mi)))
+            .contains("cannot use managedIdentity")
+    );
     let own_wi = json!({"workloadIdentity": {}});
-    assert!(cel!(DevOpsOrganization, obj("DevOpsOrganization", org_spec(own_wi))).contains("must set workloadIdentity.serviceAccountRef"));
-    let foreign_sa = json!({"workloadIdentity": {"serviceAccountRef": {"name": "azdo", "namespace": "other"}}});
-    assert!(cel!(DevOpsOrganization, obj("DevOpsOrganization", org_spec(foreign_sa))).contains("serviceAccountRef.namespace cannot be set"));
+    assert!(cel!(
+        DevOpsOrganization,
+        obj("DevOpsOrganization", org_spec(own_wi))
+    )
+    .contains("must set workloadIdentity.serviceAccountRef"));
+    let foreign_sa =
+        json!({"workloadIdentity": {"serviceAccountRef": {"name": "azdo", "namespace": "other"}}});
+    assert!(cel!(
+        DevOpsOrganization,
+        obj("DevOpsOrganization", org_spec(foreign_sa))
+    )
+    .contains("serviceAccountRef.namespace cannot be set"));
     let foreign_secret = json!({"clientSecret": {"tenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47", "clientId": "72f988bf-86f1-41af-91ab-2d7cd011db47", "secretRef": {"name": "s", "namespace": "other"}}});
-    assert!(cel!(DevOpsOrganization, obj("DevOpsOrganization", org_spec(foreign_secret))).contains("secretRef.namespace cannot be set"));
+    assert!(cel!(
+        DevOpsOrganization,
+        obj("DevOpsOrganization", org_spec(foreign_secret))
+    )
+    .contains("secretRef.namespace cannot be set"));
     let bad_guid = json!({"workloadIdentity": {"clientId": "not-a-guid"}});
-    assert!(cel!(ClusterDevOpsOrganization, obj("ClusterDevOpsOrganization", org_spec(bad_guid))).contains("clientId must be a GUID"));
+    assert!(cel!(
+        ClusterDevOpsOrganization,
+        obj("ClusterDevOpsOrganization", org_spec(bad_guid))
+    )
+    .contains("clientId must be a GUID"));
     let mut http = org_spec(json!({"workloadIdentity": {}}));
     http["url"] = json!("http://dev.azure.com/contoso");
-    assert!(cel!(ClusterDevOpsOrganization, obj("ClusterDevOpsOrganization", http)).contains("url must be https"));
+    assert!(cel!(
+        ClusterDevOpsOrganization,
+        obj("ClusterDevOpsOrganization", http)
+    )
+    .contains("url must be https"));
     let mut empty_allowed = org_spec(json!({"workloadIdentity": {}}));
     empty_allowed["allowedNamespaces"] = json!({});
-    assert!(cel!(ClusterDevOpsOrganization, obj("ClusterDevOpsOrganization", empty_allowed)).contains("allowedNamespaces needs names or a selector"));
+    assert!(cel!(
+        ClusterDevOpsOrganization,
+        obj("ClusterDevOpsOrganization", empty_allowed)
+    )
+    .contains("allowedNamespaces needs names or a selector"));
 }
 
 fn group_spec(extra: Value) -> Value {
     let mut spec = json!({"organizationRef": {"name": "contoso"}});
-    spec.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    spec.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
     spec
 }
 
 #[test]
 fn group_rules_reject_what_they_should() {
-    let ok = obj("DevOpsGroup", group_spec(json!({"displayName": "Team", "project": "P"})));
+    let ok = obj(
+        "DevOpsGroup",
+        group_spec(json!({"displayName": "Team", "project": "P"})),
+    );
     assert_eq!(cel!(DevOpsGroup, ok.clone()), "");
     let neither = obj("DevOpsGroup", group_spec(json!({})));
     assert!(cel!(DevOpsGroup, neither).contains("exactly one of displayName"));
-    let entra_in_project = obj("DevOpsGroup", group_spec(json!({"entraGroup": {"objectId": "72f988bf-86f1-41af-91ab-2d7cd011db47"}, "project": "P"})));
+    let entra_in_project = obj(
+        "DevOpsGroup",
+        group_spec(
+            json!({"entraGroup": {"objectId": "72f988bf-86f1-41af-91ab-2d7cd011db47"}, "project": "P"}),
+        ),
+    );
     assert!(cel!(DevOpsGroup, entra_in_project).contains("organization scope"));
-    let entra_both = obj("DevOpsGroup", group_spec(json!({"entraGroup": {"objectId": "72f988bf-86f1-41af-91ab-2d7cd011db47", "mailAddress": "a@b.c"}})));
+    let entra_both = obj(
+        "DevOpsGroup",
+        group_spec(
+            json!({"entraGroup": {"objectId": "72f988bf-86f1-41af-91ab-2d7cd011db47", "mailAddress": "a@b.c"}}),
+        ),
+    );
     assert!(cel!(DevOpsGroup, entra_both).contains("exactly one of objectId or mailAddress"));
-    let moved = obj("DevOpsGroup", group_spec(json!({"displayName": "Team", "project": "Q"})));
+    let moved = obj(
+        "DevOpsGroup",
+        group_spec(json!({"displayName": "Team", "project": "Q"})),
+    );
     assert!(cel!(DevOpsGroup, moved, ok.clone()).contains("project is immutable"));
     let unscoped = obj("DevOpsGroup", group_spec(json!({"displayName": "Team"})));
     assert!(cel!(DevOpsGroup, unscoped, ok.clone()).contains("project is immutable"));
     let mut other_org = ok.clone();
     other_org["spec"]["organizationRef"]["name"] = json!("fabrikam");
     assert!(cel!(DevOpsGroup, other_org, ok.clone()).contains("organizationRef is immutable"));
-    let renamed = obj("DevOpsGroup", group_spec(json!({"displayName": "Team 2", "project": "P"})));
+    let renamed = obj(
+        "DevOpsGroup",
+        group_spec(json!({"displayName": "Team 2", "project": "P"})),
+    );
     assert_eq!(cel!(DevOpsGroup, renamed, ok), "", "renaming is allowed");
 }
 
 #[test]
 fn membership_rules_reject_what_they_should() {
-    let spec = |group: Value, members: Value| obj("DevOpsMembership", json!({"organizationRef": {"name": "contoso"}, "group": group, "members": members}));
-    let ok = spec(json!({"principalName": "[Fabrikam]\\Contributors"}), json!([{"user": "a@contoso.com"}]));
+    let spec = |group: Value, members: Value| {
+        obj(
+            "DevOpsMembership",
+            json!({"organizationRef": {"name": "contoso"}, "group": group, "members": members}),
+        )
+    };
+    let ok = spec(
+        json!({"principalName": "[Fabrikam]\\Contributors"}),
+        json!([{"user": "a@contoso.com"}]),
+    );
     assert_eq!(cel!(DevOpsMembership, ok.clone()), "");
-    assert!(cel!(DevOpsMembership, spec(json!({}), json!([]))).contains("exactly one of groupRef, principalName or descriptor"));
-    assert!(cel!(DevOpsMembership, spec(json!({"principalName": "Contributors"}), json!([]))).contains("principal name looks like"));
-    assert!(cel!(DevOpsMembership, spec(json!({"descriptor": "aad.abc"}), json!([]))).contains("starts with vssgp."));
-    let two = spec(json!({"groupRef": {"name": "g"}}), json!([{"user": "a@contoso.com", "entraUser": "72f988bf-86f1-41af-91ab-2d7cd011db47"}]));
+    assert!(cel!(DevOpsMembership, spec(json!({}), json!([])))
+        .contains("exactly one of groupRef, principalName or descriptor"));
+    assert!(cel!(
+        DevOpsMembership,
+        spec(json!({"principalName": "Contributors"}), json!([]))
+    )
+    .contains("principal name looks like"));
+    assert!(cel!(
+        DevOpsMembership,
+        spec(json!({"descriptor": "aad.abc"}), json!([]))
+    )
+    .contains("starts with vssgp."));
+    let two = spec(
+        json!({"groupRef": {"name": "g"}}),
+        json!([{"user": "a@contoso.com", "entraUser": "72f988bf-86f1-41af-91ab-2d7cd011db47"}]),
+    );
     assert!(cel!(DevOpsMembership, two).contains("each member must set exactly one"));
     let other_group = spec(json!({"principalName": "[Fabrikam]\\Readers"}), json!([]));
     assert!(cel!(DevOpsMembership, other_group, ok).contains("group is immutable"));
@@ -252,17 +384,68 @@ fn membership_rules_reject_what_they_should() {
 
 #[test]
 fn authorization_rules_reject_what_they_should() {
-    let spec = |resource: Value, pipelines: Value| obj("PipelineResourceAuthorization", json!({"organizationRef": {"name": "contoso"}, "project": "Fabrikam", "resource": resource, "pipelines": pipelines}));
+    let spec = |resource: Value, pipelines: Value| {
+        obj(
+            "PipelineResourceAuthorization",
+            json!({"organizationRef": {"name": "contoso"}, "project": "Fabrikam", "resource": resource, "pipelines": pipelines}),
+        )
+    };
     let ok = spec(json!({"type": "queue", "id": "7"}), json!([{"id": 3}]));
     assert_eq!(cel!(PipelineResourceAuthorization, ok.clone()), "");
-    assert!(cel!(PipelineResourceAuthorization, spec(json!({"type": "queue"}), json!([{"id": 3}]))).contains("exactly one of id or name"));
-    assert!(cel!(PipelineResourceAuthorization, spec(json!({"type": "queue", "id": "abc"}), json!([{"id": 3}]))).contains("must be an integer"));
-    assert!(cel!(PipelineResourceAuthorization, spec(json!({"type": "endpoint", "id": "12"}), json!([{"id": 3}]))).contains("must be a GUID"));
-    assert!(cel!(PipelineResourceAuthorization, spec(json!({"type": "queue", "name": "q", "project": "Other"}), json!([{"id": 3}]))).contains("only to repositories"));
-    assert_eq!(cel!(PipelineResourceAuthorization, spec(json!({"type": "repository", "name": "r", "project": "Other"}), json!([{"id": 3}]))), "");
-    assert!(cel!(PipelineResourceAuthorization, spec(json!({"type": "queue", "id": "7"}), json!([]))).contains("list pipelines or set allPipelines"));
-    assert!(cel!(PipelineResourceAuthorization, spec(json!({"type": "queue", "id": "7"}), json!([{"id": 3, "name": "x"}]))).contains("exactly one of id or name"));
-    assert!(cel!(PipelineResourceAuthorization, spec(json!({"type": "queue", "id": "7"}), json!([{"id": 3, "path": "\\x"}]))).contains("path applies only with name"));
+    assert!(cel!(
+        PipelineResourceAuthorization,
+        spec(json!({"type": "queue"}), json!([{"id": 3}]))
+    )
+    .contains("exactly one of id or name"));
+    assert!(cel!(
+        PipelineResourceAuthorization,
+        spec(json!({"type": "queue", "id": "abc"}), json!([{"id": 3}]))
+    )
+    .contains("must be an integer"));
+    assert!(cel!(
+        PipelineResourceAuthorization,
+        spec(json!({"type": "endpoint", "id": "12"}), json!([{"id": 3}]))
+    )
+    .contains("must be a GUID"));
+    assert!(cel!(
+        PipelineResourceAuthorization,
+        spec(
+            json!({"type": "queue", "name": "q", "project": "Other"}),
+            json!([{"id": 3}])
+        )
+    )
+    .contains("only to repositories"));
+    assert_eq!(
+        cel!(
+            PipelineResourceAuthorization,
+            spec(
+                json!({"type": "repository", "name": "r", "project": "Other"}),
+                json!([{"id": 3}])
+            )
+        ),
+        ""
+    );
+    assert!(cel!(
+        PipelineResourceAuthorization,
+        spec(json!({"type": "queue", "id": "7"}), json!([]))
+    )
+    .contains("list pipelines or set allPipelines"));
+    assert!(cel!(
+        PipelineResourceAuthorization,
+        spec(
+            json!({"type": "queue", "id": "7"}),
+            json!([{"id": 3, "name": "x"}])
+        )
+    )
+    .contains("exactly one of id or name"));
+    assert!(cel!(
+        PipelineResourceAuthorization,
+        spec(
+            json!({"type": "queue", "id": "7"}),
+            json!([{"id": 3, "path": "\\x"}])
+        )
+    )
+    .contains("path applies only with name"));
     let moved = spec(json!({"type": "queue", "id": "8"}), json!([{"id": 3}]));
     assert!(cel!(PipelineResourceAuthorization, moved, ok).contains("resource is immutable"));
 }
