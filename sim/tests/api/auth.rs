@@ -136,6 +136,39 @@ async fn project_scoped_identities_get_403_elsewhere() {
     .await;
     assert_eq!(projects["count"], 1);
 
+    let mut visible = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut request = h.graph_request(Method::GET, "groups", STOREFRONT_ONLY);
+        if let Some(t) = &token {
+            request = request.query(&[("continuationToken", t.as_str())]);
+        }
+        let response = request.send().await.unwrap();
+        token = response
+            .headers()
+            .get("x-ms-continuationtoken")
+            .map(|v| v.to_str().unwrap().to_string());
+        let body = json(response, 200).await;
+        visible.extend(
+            body["value"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|g| g["principalName"].as_str().unwrap().to_string()),
+        );
+        if token.is_none() {
+            break;
+        }
+    }
+    assert!(visible.iter().any(|n| n == "[Storefront]\\Contributors"));
+    assert!(visible
+        .iter()
+        .any(|n| n == "[contoso]\\Project Collection Administrators"));
+    assert!(
+        !visible.iter().any(|n| n.starts_with("[Payments]")),
+        "{visible:?}"
+    );
+
     let payments_scope = h.scope_descriptor(PAYMENTS_ID).await;
     let graph = h
         .graph_request(Method::GET, "groups", STOREFRONT_ONLY)

@@ -62,7 +62,8 @@ pub async fn list(
         .unwrap_or_default()
         .iter()
         .filter(|s| match scope {
-            None => true,
+            // Without a scope: everything the caller may see.
+            None => caller.require_scope(org, s.scope, Need::Read).is_ok(),
             Some(scope) => s.scope == scope,
         })
         .filter(|s| {
