@@ -18,7 +18,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the controller manager.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Print every CRD as YAML (or write one file per CRD with --out-dir).
     Crds {
         /// Write `<crd-name>.yaml` files into this directory instead of printing.

@@ -29,7 +29,7 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            match runtime.block_on(azdo_operator::manager::run(args)) {
+            match runtime.block_on(azdo_operator::manager::run(*args)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(err) => {
                     eprintln!("error: {err:#}");

@@ -1,12 +1,14 @@
 //! Per-organization admission control shared by every call of one client (one organization,
 //! one identity): a concurrency bound, a "not before" barrier set by `Retry-After` /
 //! `X-RateLimit-Delay` (no request is sent before it passes), and pacing that spaces requests
-//! out as `X-RateLimit-Remaining` approaches zero.
+//! out as `X-RateLimit-Remaining` approaches zero. After a `Retry-After`, requests resume one at
+//! a time (a single probe) until a response arrives without one, so a whole wave of concurrent
+//! requests is not thrown at a service that just said it is saturated.
 
 use reqwest::header::HeaderMap;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 /// Tuning of [`Throttle`].
@@ -85,12 +87,15 @@ struct State {
     blocked_until: Option<Instant>,
     pace: Duration,
     next_slot: Option<Instant>,
+    /// Set by a `Retry-After`, cleared by the next response without one.
+    probing: bool,
 }
 
 /// Shared admission control.
 #[derive(Debug)]
 pub(crate) struct Throttle {
     permits: std::sync::Arc<Semaphore>,
+    probe: std::sync::Arc<AsyncMutex<()>>,
     state: Mutex<State>,
     config: ThrottleConfig,
 }
@@ -98,6 +103,7 @@ pub(crate) struct Throttle {
 /// Admission to send one request; hold it until the response body has been read.
 pub(crate) struct Admission {
     _permit: OwnedSemaphorePermit,
+    _probe: Option<OwnedMutexGuard<()>>,
     /// Time spent waiting for throttling (barrier and pacing, not the concurrency bound).
     pub throttled_for: Duration,
 }
@@ -106,10 +112,12 @@ impl Throttle {
     pub(crate) fn new(config: ThrottleConfig) -> Self {
         Self {
             permits: std::sync::Arc::new(Semaphore::new(config.max_concurrency.max(1))),
+            probe: std::sync::Arc::new(AsyncMutex::new(())),
             state: Mutex::new(State {
                 blocked_until: None,
                 pace: Duration::ZERO,
                 next_slot: None,
+                probing: false,
             }),
             config,
         }
@@ -136,6 +144,18 @@ impl Throttle {
                 let started = Instant::now();
                 tokio::time::sleep_until(until).await;
                 throttled_for += started.elapsed();
+                continue;
+            }
+            // While probing, one request at a time.
+            let probe = if self.lock().probing {
+                let started = Instant::now();
+                let guard = self.probe.clone().lock_owned().await;
+                throttled_for += started.elapsed();
+                self.lock().probing.then_some(guard)
+            } else {
+                None
+            };
+            if self.blocked_until().is_some() {
                 continue;
             }
             let Ok(permit) = self.permits.clone().acquire_owned().await else {
@@ -170,6 +190,7 @@ impl Throttle {
             }
             return Admission {
                 _permit: permit,
+                _probe: probe,
                 throttled_for,
             };
         }
@@ -194,6 +215,7 @@ impl Throttle {
         if let Some(delay) = hints.delay {
             block(delay);
         }
+        state.probing = retry_after.is_some();
         state.pace = self.pace_for(hints, SystemTime::now());
         if state.pace.is_zero() {
             state.next_slot = None;
@@ -325,6 +347,33 @@ mod tests {
         let admission = throttle.admit().await;
         assert!(start.elapsed() >= Duration::from_secs(4));
         assert!(admission.throttled_for >= Duration::from_secs(4));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_a_retry_after_requests_resume_one_at_a_time_until_one_succeeds() {
+        let throttle = Arc::new(Throttle::new(ThrottleConfig::default()));
+        throttle.observe(&ServerHints {
+            retry_after: Some(Duration::from_secs(1)),
+            ..Default::default()
+        });
+        let probe = throttle.admit().await;
+        let waiting = {
+            let throttle = throttle.clone();
+            tokio::spawn(async move { throttle.admit().await })
+        };
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert!(
+            !waiting.is_finished(),
+            "a second request went out during the probe"
+        );
+        // The probe's response carries no Retry-After: back to full concurrency.
+        throttle.observe(&ServerHints::default());
+        drop(probe);
+        let second = waiting.await.unwrap();
+        let third = tokio::time::timeout(Duration::from_millis(1), throttle.admit())
+            .await
+            .expect("not probing any more");
+        drop((second, third));
     }
 
     #[tokio::test(start_paused = true)]

@@ -182,6 +182,25 @@ impl Transport {
         let mut refreshed = false;
         loop {
             attempt += 1;
+            // A barrier that outlasts the budget is not waited out here: the caller is told to
+            // come back later (and nothing is sent before it elapses either way).
+            if let Some(until) = self.throttle.blocked_until() {
+                let wait = until.saturating_duration_since(Instant::now());
+                if started.elapsed() + wait > self.limits.max_elapsed {
+                    return Err(AdoError::Throttled {
+                        detail: ApiErrorDetail {
+                            operation: call.operation,
+                            status: None,
+                            type_key: None,
+                            message: format!(
+                                "Azure DevOps asked to wait {}s before the next request",
+                                wait.as_secs_f64().ceil()
+                            ),
+                        },
+                        retry_after: Some(wait),
+                    });
+                }
+            }
             let header = self.credential.authorization_header().await?;
             let admission = self.throttle.admit().await;
             self.metrics

@@ -7,6 +7,7 @@ use super::common::{CommonStatus, HasCommonStatus, OrganizationRef};
 
 /// The pipelines allowed to use one protected resource (queue, agent pool, environment,
 /// service connection, variable group, secure file or repository).
+#[allow(clippy::duplicated_attributes)]
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[kube(
     group = "azdo.io",

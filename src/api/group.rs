@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::common::{CommonStatus, DeletionPolicy, HasCommonStatus, OrganizationRef};
 
 /// An Azure DevOps group the operator creates (or adopts) and keeps in shape.
+#[allow(clippy::duplicated_attributes)]
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[kube(
     group = "azdo.io",

@@ -11,6 +11,7 @@ pub const MAX_MEMBERS: usize = 1000;
 
 /// The members of one Azure DevOps group, added to it (Additive) or made its exact membership
 /// (Exclusive).
+#[allow(clippy::duplicated_attributes)]
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[kube(
     group = "azdo.io",

@@ -14,6 +14,7 @@ pub const DEFAULT_PROTECTED_GROUPS: [&str; 2] = [
 ];
 
 /// An Azure DevOps organization shared by the namespaces it allows.
+#[allow(clippy::duplicated_attributes)]
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[kube(
     group = "azdo.io",
@@ -77,6 +78,7 @@ pub struct ClusterDevOpsOrganizationSpec {
 
 /// An Azure DevOps organization usable only by objects in its own namespace. It can use only
 /// that namespace's ServiceAccounts and Secrets, never the operator's own identity.
+#[allow(clippy::duplicated_attributes)]
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[kube(
     group = "azdo.io",

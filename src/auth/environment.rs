@@ -4,7 +4,7 @@
 use super::AuthError;
 use crate::ado::metrics::AdoMetrics;
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
-use azure_core::http::{ClientOptions, Transport};
+use azure_core::http::{ClientOptions, ExponentialRetryOptions, RetryOptions, Transport};
 use reqwest::Url;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -86,9 +86,18 @@ impl AuthEnvironment {
             .as_str()
             .trim_end_matches('/')
             .to_string();
+        // A token request is retried briefly; a longer outage surfaces as a transient error and
+        // the reconcile is retried later instead of holding a worker for a minute.
+        let retry = RetryOptions::exponential(ExponentialRetryOptions {
+            initial_delay: azure_core::time::Duration::milliseconds(250),
+            max_retries: 2,
+            max_total_elapsed: azure_core::time::Duration::seconds(10),
+            max_delay: azure_core::time::Duration::seconds(2),
+        });
         Ok(ClientOptions {
             transport: Some(Transport::new(Arc::new(self.http.clone()))),
             cloud: Some(Arc::new(CloudConfiguration::Custom(cloud))),
+            retry,
             ..Default::default()
         })
     }

@@ -476,9 +476,7 @@ async fn converge(
         } else {
             Retry::Resync
         };
-        let reason = if pending_only {
-            first.reason
-        } else if problems.len() == 1 {
+        let reason = if pending_only || problems.len() == 1 {
             first.reason
         } else {
             "MembersFailed"

@@ -8,6 +8,7 @@ mod support;
 
 mod controlplane_smoke;
 mod lifecycle;
+#[allow(dead_code)] // shared with the demo runner (hack/demo)
 mod operator_env;
 mod workload_identity;
 

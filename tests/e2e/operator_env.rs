@@ -84,6 +84,15 @@ access:
 impl OperatorEnv {
     /// Control plane (shared), CRDs, a fresh namespace, and a simulator for this test.
     pub async fn start(prefix: &str) -> TestResult<Self> {
+        Self::boot(prefix, false).await
+    }
+
+    /// The same with exactly this namespace (created if missing), for the demo.
+    pub async fn start_in_namespace(namespace: &str) -> TestResult<Self> {
+        Self::boot(namespace, true).await
+    }
+
+    async fn boot(name: &str, exact: bool) -> TestResult<Self> {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new("info,azdo_sim=debug"))
             .with_test_writer()
@@ -91,7 +100,12 @@ impl OperatorEnv {
         let guard = LOCK.lock().await;
         let cp = support::shared().await?;
         cp.install_crds(&repo().join("crds")).await?;
-        let namespace = cp.new_namespace(prefix).await?;
+        let namespace = if exact {
+            ensure_namespace(&cp.client().await?, name).await?;
+            name.to_string()
+        } else {
+            cp.new_namespace(name).await?
+        };
         let seed = seed_for(cp, &namespace)?;
         let tenant_id = seed_tenant(&seed)?;
         let options = SimOptions {
@@ -173,7 +187,7 @@ impl OperatorEnv {
         let token_file = self.dir.join("azure-identity-token");
         std::fs::write(&token_file, token)?;
         let log = std::fs::File::create(self.dir.join("operator.log"))?;
-        let mut command = Command::new(env!("CARGO_BIN_EXE_azdo-operator"));
+        let mut command = Command::new(operator_binary()?);
         command
             .arg("run")
             .args([
@@ -188,12 +202,12 @@ impl OperatorEnv {
                 "--leader-election",
                 "false",
             ])
-            .args([
-                "--resync-interval",
-                "30s",
-                "--log-level",
-                "info,azdo_operator=debug",
-            ])
+            .args(["--log-level", "info,azdo_operator=debug"])
+            .args(if extra_args.contains(&"--resync-interval") {
+                &[][..]
+            } else {
+                &["--resync-interval", "30s"][..]
+            })
             .args(extra_args)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -358,6 +372,30 @@ impl Drop for OperatorEnv {
             let _ = child.start_kill();
         }
     }
+}
+
+/// The operator binary: Cargo's for tests, else next to the running executable.
+pub fn operator_binary() -> TestResult<PathBuf> {
+    if let Some(path) = option_env!("CARGO_BIN_EXE_azdo-operator") {
+        return Ok(PathBuf::from(path));
+    }
+    let exe = std::env::current_exe()?;
+    for dir in exe.ancestors().skip(1).take(3) {
+        let candidate = dir.join("azdo-operator");
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+    }
+    Err("azdo-operator binary not found: run `cargo build --bins`".into())
+}
+
+async fn ensure_namespace(client: &kube::Client, name: &str) -> TestResult {
+    let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
+    if api.get_opt(name).await?.is_none() {
+        let ns = serde_json::from_value(serde_json::json!({"metadata": {"name": name}}))?;
+        api.create(&Default::default(), &ns).await?;
+    }
+    Ok(())
 }
 
 fn seed_tenant(seed: &Seed) -> TestResult<String> {
