@@ -1,1 +1,12 @@
-//! placeholder
+//! Client tests against the in-process Azure DevOps + Entra simulator (over TLS), plus a few
+//! scripted servers for protocol quirks the simulator cannot be made to play.
+
+mod auth_variants;
+mod errors;
+mod graph;
+mod http_clients;
+mod pipelines_and_resources;
+mod quirks;
+mod scripted;
+mod support;
+mod throttling;
