@@ -20,6 +20,10 @@ pub(crate) type CredentialFactory =
 /// for tokens that live shorter than twice that.
 const REFRESH_MARGIN: Duration = Duration::seconds(300);
 
+/// Upper bound of one token acquisition, retries by `azure_identity` included; every Azure
+/// DevOps call of the organization waits for it.
+const TOKEN_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 pub(crate) struct EntraTokenSource {
     kind: &'static str,
     factory: CredentialFactory,
@@ -94,7 +98,16 @@ impl TokenSource for EntraTokenSource {
                 credential
             }
         };
-        match credential.get_token(&[AZURE_DEVOPS_SCOPE], None).await {
+        let request = credential.get_token(&[AZURE_DEVOPS_SCOPE], None);
+        let Ok(result) = tokio::time::timeout(TOKEN_REQUEST_TIMEOUT, request).await else {
+            self.metrics.token_failed(self.kind);
+            return Err(AuthError::Entra {
+                status: None,
+                message: format!("no token within {}s", TOKEN_REQUEST_TIMEOUT.as_secs()),
+                transient: true,
+            });
+        };
+        match result {
             Ok(token) => {
                 self.metrics.token_acquired(self.kind);
                 let header = format!("Bearer {}", token.token.secret());
@@ -220,6 +233,34 @@ mod tests {
             assert_eq!(task.await.unwrap(), "Bearer token-1");
         }
         assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[derive(Debug)]
+    struct HangingCredential;
+
+    #[async_trait]
+    impl TokenCredential for HangingCredential {
+        async fn get_token(
+            &self,
+            _: &[&str],
+            _: Option<TokenRequestOptions<'_>>,
+        ) -> azure_core::Result<AccessToken> {
+            std::future::pending().await
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hanging_token_request_times_out_as_a_transient_failure() {
+        let metrics = Arc::new(AdoMetrics::unregistered());
+        let source = EntraTokenSource::new(
+            "test",
+            Box::new(|| Ok(Arc::new(HangingCredential) as Arc<dyn TokenCredential>)),
+            metrics.clone(),
+        )
+        .unwrap();
+        let error = source.authorization_header().await.unwrap_err();
+        assert!(error.is_transient(), "{error:?}");
+        assert_eq!(metrics.token_failures("test"), 1);
     }
 
     #[test]

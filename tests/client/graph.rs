@@ -219,7 +219,8 @@ async fn entra_groups_are_materialized_by_object_id_or_mail() {
         .materialize_entra_group(EntraGroupKey::ObjectId(uuid::Uuid::new_v4().to_string()))
         .await
         .unwrap_err();
-    assert!(!unknown.is_transient(), "{unknown:?}");
+    assert!(unknown.is_not_found(), "{unknown:?}");
+    assert_eq!(unknown.type_key(), Some("IdentityNotFoundException"));
 }
 
 #[tokio::test]
@@ -254,7 +255,15 @@ async fn users_and_service_principals_are_resolved_once_then_cached() {
     assert_eq!(h.count("POST", "/{org}/_apis/graph/serviceprincipals"), 1);
 
     let nobody = client.resolve_user("nobody@contoso.com").await.unwrap_err();
-    assert!(!nobody.is_transient(), "{nobody:?}");
+    assert!(nobody.is_not_found(), "{nobody:?}");
+    assert_eq!(nobody.type_key(), Some("IdentityNotFoundException"));
+    // Failures are not cached: the next attempt asks again.
+    let users_before = h.count("POST", "/{org}/_apis/graph/users");
+    assert!(client.resolve_user("nobody@contoso.com").await.is_err());
+    assert_eq!(
+        h.count("POST", "/{org}/_apis/graph/users"),
+        users_before + 1
+    );
 }
 
 #[tokio::test]

@@ -260,3 +260,43 @@ async fn json_patch_updates_use_the_patch_content_type() {
         json!([{"op": "replace", "path": "/displayName", "value": "Renamed"}])
     );
 }
+
+#[tokio::test]
+async fn a_409_for_a_group_that_cannot_be_found_is_reported_as_conflict() {
+    let server = ScriptedServer::start(vec![
+        Reply::json(
+            409,
+            json!({"message": "TF50624: A group named Deployers already exists in scope X.", "typeKey": "GroupCreationException"}),
+        ),
+        Reply::json(200, json!({"count": 0, "value": []})),
+    ])
+    .await;
+    let error = client_for(&server)
+        .create_group(None, "Deployers", None)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, AdoError::Conflict(_)), "{error:?}");
+    assert_eq!(error.reason(), "Conflict");
+    assert_eq!(error.type_key(), Some("GroupCreationException"));
+    assert!(error.to_string().contains("TF50624"), "{error}");
+    let methods: Vec<_> = server
+        .received()
+        .iter()
+        .map(|r| r.method.to_string())
+        .collect();
+    assert_eq!(
+        methods,
+        ["POST", "GET"],
+        "looked up once, never POSTed again"
+    );
+}
+
+#[tokio::test]
+async fn an_unexpected_json_shape_is_a_decode_error_and_not_retried() {
+    let server = ScriptedServer::start(vec![Reply::json(200, json!({"unexpected": true}))]).await;
+    let error = client_for(&server).get_group("vssgp.1").await.unwrap_err();
+    assert!(matches!(error, AdoError::Decode(_)), "{error:?}");
+    assert_eq!(error.reason(), "UnexpectedResponse");
+    assert!(!error.is_transient());
+    assert_eq!(server.received().len(), 1);
+}
