@@ -36,7 +36,7 @@ pub struct OperatorEnv {
     pub namespace: String,
     pub dir: PathBuf,
     pub tenant_id: String,
-    operator: Option<Child>,
+    operators: Vec<Child>,
     _guard: MutexGuard<'static, ()>,
 }
 
@@ -126,7 +126,7 @@ impl OperatorEnv {
             namespace,
             dir,
             tenant_id,
-            operator: None,
+            operators: Vec::new(),
             _guard: guard,
         })
     }
@@ -186,7 +186,15 @@ impl OperatorEnv {
             .await?;
         let token_file = self.dir.join("azure-identity-token");
         std::fs::write(&token_file, token)?;
-        let log = std::fs::File::create(self.dir.join("operator.log"))?;
+        let log_name = if self.operators.is_empty() {
+            "operator.log".to_string()
+        } else {
+            format!("operator-{}.log", self.operators.len())
+        };
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join(log_name))?;
         let mut command = Command::new(operator_binary()?);
         command
             .arg("run")
@@ -194,14 +202,12 @@ impl OperatorEnv {
                 "--kubeconfig",
                 self.cp.kubeconfig_path().to_str().ok_or("path")?,
             ])
-            .args([
-                "--metrics-addr",
-                "127.0.0.1:0",
-                "--log-format",
-                "text",
-                "--leader-election",
-                "false",
-            ])
+            .args(["--metrics-addr", "127.0.0.1:0", "--log-format", "text"])
+            .args(if extra_args.contains(&"--leader-election") {
+                &[][..]
+            } else {
+                &["--leader-election", "false"][..]
+            })
             .args(["--log-level", "info,azdo_operator=debug"])
             .args(if extra_args.contains(&"--resync-interval") {
                 &[][..]
@@ -219,13 +225,20 @@ impl OperatorEnv {
             .stdout(Stdio::from(log.try_clone()?))
             .stderr(Stdio::from(log))
             .kill_on_drop(true);
-        self.operator = Some(command.spawn()?);
+        self.operators.push(command.spawn()?);
         Ok(())
     }
 
-    /// Stop the operator (SIGKILL) and wait for it.
+    /// Stop every operator this environment started (SIGKILL) and wait for them.
     pub async fn kill_operator(&mut self) {
-        if let Some(mut child) = self.operator.take() {
+        for mut child in self.operators.drain(..) {
+            let _ = child.kill().await;
+        }
+    }
+
+    /// SIGKILL the operator started `index`-th (0-based); the others keep running.
+    pub async fn kill_operator_at(&mut self, index: usize) {
+        if let Some(child) = self.operators.get_mut(index) {
             let _ = child.kill().await;
         }
     }
@@ -368,7 +381,7 @@ impl OperatorEnv {
 
 impl Drop for OperatorEnv {
     fn drop(&mut self) {
-        if let Some(child) = self.operator.as_mut() {
+        for child in self.operators.iter_mut() {
             let _ = child.start_kill();
         }
     }

@@ -1,0 +1,138 @@
+//! Two replicas with leader election (kill the leader, the other takes over), and an operator
+//! killed in the middle of reconciling (no duplicates after the restart).
+
+use std::time::{Duration, Instant};
+
+use azdo_sim::{Faults, Latency};
+use k8s_openapi::api::coordination::v1::Lease;
+use kube::Api;
+use serde_yaml::Value;
+
+use crate::operator_env::{OperatorEnv, TestResult};
+use crate::sim_api::{groups_named, members_of};
+
+fn group(env: &OperatorEnv, name: &str, display: &str) -> Value {
+    let mut g: Value = serde_yaml::from_str(&format!(
+        "apiVersion: azdo.io/v1alpha1\nkind: DevOpsGroup\nmetadata: {{name: {name}}}\nspec:\n  organizationRef: {{name: contoso}}\n  project: Storefront\n  displayName: {display}"
+    ))
+    .expect("manifest");
+    env.localize(&mut g);
+    g
+}
+
+fn organization(env: &OperatorEnv) -> Value {
+    let mut org: Value = serde_yaml::from_str(
+        "apiVersion: azdo.io/v1alpha1\nkind: ClusterDevOpsOrganization\nmetadata: {name: contoso}\nspec:\n  url: x\n  auth: {workloadIdentity: {}}",
+    )
+    .expect("manifest");
+    env.localize(&mut org);
+    org
+}
+
+async fn holder(env: &OperatorEnv) -> TestResult<Option<String>> {
+    let api: Api<Lease> = Api::namespaced(env.client().await?, &env.namespace);
+    Ok(api
+        .get_opt("azdo-operator-leader")
+        .await?
+        .and_then(|l| l.spec)
+        .and_then(|s| s.holder_identity))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_second_replica_takes_over_when_the_leader_dies() -> TestResult {
+    let mut env = OperatorEnv::start("leader").await?;
+    let ns = env.namespace.clone();
+    for identity in ["replica-a", "replica-b"] {
+        env.start_operator(&[
+            "--leader-election",
+            "true",
+            "--leader-election-namespace",
+            &ns,
+            "--identity",
+            identity,
+            "--lease-duration",
+            "3s",
+        ])
+        .await?;
+    }
+    let org = organization(&env);
+    let first = group(&env, "first", "Leader First");
+    env.apply(&[org.clone(), first.clone()]).await?;
+    env.wait_ready(
+        &[org.clone(), first.clone()],
+        "True",
+        Duration::from_secs(30),
+    )
+    .await?;
+    let leader = holder(&env).await?.ok_or("no Lease holder")?;
+    let (leader_index, survivor) = if leader == "replica-a" {
+        (0, "replica-b")
+    } else {
+        (1, "replica-a")
+    };
+    env.kill_operator_at(leader_index).await;
+    let killed = Instant::now();
+    let second = group(&env, "second", "Leader Second");
+    env.apply(&[second.clone()]).await?;
+    env.wait_ready(&[second.clone()], "True", Duration::from_secs(30))
+        .await?;
+    eprintln!(
+        "{survivor} took over and reconciled within {:?} of the leader's death",
+        killed.elapsed()
+    );
+    assert_eq!(holder(&env).await?.as_deref(), Some(survivor));
+    assert_eq!(groups_named(&env, "[Storefront]\\Leader First").len(), 1);
+    assert_eq!(groups_named(&env, "[Storefront]\\Leader Second").len(), 1);
+    env.delete_and_wait(&[first, second, org], Duration::from_secs(30))
+        .await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_killed_mid_reconcile_leaves_no_duplicates() -> TestResult {
+    let mut env = OperatorEnv::start("restart").await?;
+    env.create_team_service_account().await?;
+    // Slow Azure DevOps so the kill lands while calls are in flight.
+    env.sim.control().set_faults(Faults {
+        latency: Some(Latency {
+            fixed_ms: 150,
+            jitter_ms: 50,
+        }),
+        ..Faults::default()
+    });
+    env.start_operator(&[]).await?;
+    let samples = env.samples()?;
+    env.apply(&samples).await?;
+    for kill_after in [700u64, 400] {
+        tokio::time::sleep(Duration::from_millis(kill_after)).await;
+        env.kill_operator().await;
+        env.start_operator(&[]).await?;
+    }
+    env.wait_ready(&samples, "True", Duration::from_secs(90))
+        .await?;
+    assert_eq!(
+        groups_named(&env, "[Storefront]\\Storefront Operators").len(),
+        1,
+        "no duplicate group"
+    );
+    let operators = groups_named(&env, "[Storefront]\\Storefront Operators")[0]
+        .0
+        .clone();
+    assert_eq!(
+        members_of(&env, &operators).len(),
+        4,
+        "{:?}",
+        members_of(&env, &operators)
+    );
+    env.sim.control().set_faults(Faults::default());
+    let (orgs, others): (Vec<_>, Vec<_>) = samples.iter().cloned().partition(|d| {
+        d["kind"]
+            .as_str()
+            .is_some_and(|k| k.ends_with("DevOpsOrganization"))
+    });
+    env.delete_and_wait(&others, Duration::from_secs(60))
+        .await?;
+    env.delete_and_wait(&orgs, Duration::from_secs(30)).await?;
+    assert!(groups_named(&env, "[Storefront]\\Storefront Operators").is_empty());
+    Ok(())
+}
