@@ -144,7 +144,11 @@ async fn converge(
     let client = &org.client;
     let project = p.spec.project.as_str();
     let kind = kind_of(p.spec.resource.type_);
-    let (resource_id, resource_name) = resolve_resource(p, client).await?;
+    // The resource is immutable in the spec, so once resolved its id is reused.
+    let (resource_id, resource_name) = match p.status.as_ref().and_then(|s| s.resource_id.clone()) {
+        Some(id) => (id, p.status.as_ref().and_then(|s| s.resource_name.clone())),
+        None => resolve_resource(p, client).await?,
+    };
     status.resource_id = Some(resource_id.clone());
     status.resource_name = resource_name
         .or_else(|| p.spec.resource.name.clone())
@@ -157,11 +161,24 @@ async fn converge(
             selectors.push(s);
         }
     }
-    let resolved = join_all(
-        selectors
-            .iter()
-            .map(|s| resolve_pipeline(s, project, client)),
-    )
+    // Pipelines authorized at the last reconcile keep their id: no name lookups on a resync.
+    let known: HashMap<String, i64> = p
+        .status
+        .as_ref()
+        .map(|s| {
+            s.pipelines
+                .iter()
+                .filter(|ps| ps.state == PipelineState::Authorized)
+                .filter_map(|ps| ps.id.map(|id| (ps.pipeline.clone(), id)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let resolved = join_all(selectors.iter().map(|s| async {
+        match known.get(&s.key()) {
+            Some(id) => Ok(*id),
+            None => resolve_pipeline(s, project, client).await,
+        }
+    }))
     .await;
     let previous_ids: HashMap<String, i64> = p
         .status

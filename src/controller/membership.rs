@@ -279,11 +279,26 @@ async fn converge(
             members.push(member);
         }
     }
-    let resolved: Vec<Result<String, Problem>> = join_all(
-        members
-            .iter()
-            .map(|member| resolve_member(member, &ns, client, ctx)),
-    )
+    // Members that were Present at the last reconcile keep their descriptor (descriptors of
+    // users, Entra groups and service principals never change), so a steady-state resync
+    // costs no lookups. DevOpsGroup references always come from the live object.
+    let known: HashMap<String, String> = m
+        .status
+        .as_ref()
+        .map(|s| {
+            s.members
+                .iter()
+                .filter(|ms| ms.state == MemberState::Present)
+                .filter_map(|ms| ms.descriptor.clone().map(|d| (ms.member.clone(), d)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let resolved: Vec<Result<String, Problem>> = join_all(members.iter().map(|member| async {
+        match known.get(&member.key()) {
+            Some(descriptor) if member.group_ref.is_none() => Ok(descriptor.clone()),
+            _ => resolve_member(member, &ns, client, ctx).await,
+        }
+    }))
     .await;
     let resolved: Vec<Result<String, Problem>> = resolved
         .into_iter()

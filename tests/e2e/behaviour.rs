@@ -182,10 +182,14 @@ async fn orphan_policy_keeps_the_group_and_a_second_owner_is_a_conflict() -> Tes
     let mut intruder = group(&env, "release-copy", "Release Crew", "Delete");
     intruder["metadata"]["namespace"] = Value::from(other_ns.clone());
     env.apply(&[org.clone(), owner.clone()]).await?;
-    env.wait_ready(&[owner.clone()], "True", Duration::from_secs(30))
-        .await?;
+    env.wait_ready(
+        std::slice::from_ref(&owner),
+        "True",
+        Duration::from_secs(30),
+    )
+    .await?;
     tokio::time::sleep(Duration::from_millis(1100)).await; // a strictly later creationTimestamp
-    env.apply(&[intruder.clone()]).await?;
+    env.apply(std::slice::from_ref(&intruder)).await?;
     let message = wait_reason(&env, &intruder, "Conflict").await?;
     assert!(message.contains("already manages this group"), "{message}");
     let principal = "[Storefront]\\Release Crew";
@@ -215,7 +219,7 @@ async fn a_namespace_the_organization_does_not_allow_gets_not_allowed_and_nothin
     let org = organization(&env, &["somewhere-else"]);
     let g = group(&env, "sneaky", "Sneaky Group", "Delete");
     env.apply(&[org.clone(), g.clone()]).await?;
-    env.wait_ready(&[org.clone()], "True", Duration::from_secs(30))
+    env.wait_ready(std::slice::from_ref(&org), "True", Duration::from_secs(30))
         .await?;
     let message = wait_reason(&env, &g, "NotAllowed").await?;
     assert!(message.contains("does not allow namespace"), "{message}");
@@ -319,7 +323,7 @@ async fn memberships_repair_drift_and_exclusive_mode_fails_closed() -> TestResul
             "nobody@contoso.com",
         ],
     );
-    env.apply(&[broken.clone()]).await?;
+    env.apply(std::slice::from_ref(&broken)).await?;
     let message = wait_reason(&env, &broken, "UserNotFound").await?;
     assert!(
         message.contains("nobody@contoso.com") && message.contains("removes nothing"),
@@ -376,7 +380,7 @@ async fn a_membership_proceeds_as_soon_as_its_group_is_ready() -> TestResult {
     assert!(message.contains("late-group"), "{message}");
     let g = group(&env, "late-group", "Late Group", "Delete");
     let started = Instant::now();
-    env.apply(&[g.clone()]).await?;
+    env.apply(std::slice::from_ref(&g)).await?;
     env.wait_ready(&[g.clone(), m.clone()], "True", Duration::from_secs(20))
         .await?;
     eprintln!(

@@ -73,9 +73,13 @@ async fn the_second_replica_takes_over_when_the_leader_dies() -> TestResult {
     env.kill_operator_at(leader_index).await;
     let killed = Instant::now();
     let second = group(&env, "second", "Leader Second");
-    env.apply(&[second.clone()]).await?;
-    env.wait_ready(&[second.clone()], "True", Duration::from_secs(30))
-        .await?;
+    env.apply(std::slice::from_ref(&second)).await?;
+    env.wait_ready(
+        std::slice::from_ref(&second),
+        "True",
+        Duration::from_secs(30),
+    )
+    .await?;
     eprintln!(
         "{survivor} took over and reconciled within {:?} of the leader's death",
         killed.elapsed()
