@@ -10,6 +10,8 @@ mod controlplane_smoke;
 mod lifecycle;
 #[allow(dead_code)] // shared with the demo runner (hack/demo)
 mod operator_env;
+mod packaging;
+mod rbac;
 mod workload_identity;
 
 type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
