@@ -202,18 +202,16 @@ impl OperatorEnv {
                 "--kubeconfig",
                 self.cp.kubeconfig_path().to_str().ok_or("path")?,
             ])
-            .args(["--metrics-addr", "127.0.0.1:0", "--log-format", "text"])
-            .args(if extra_args.contains(&"--leader-election") {
-                &[][..]
-            } else {
-                &["--leader-election", "false"][..]
-            })
-            .args(["--log-level", "info,azdo_operator=debug"])
-            .args(if extra_args.contains(&"--resync-interval") {
-                &[][..]
-            } else {
-                &["--resync-interval", "30s"][..]
-            })
+            .args(defaults_unless_given(
+                extra_args,
+                &[
+                    ("--metrics-addr", "127.0.0.1:0"),
+                    ("--log-format", "text"),
+                    ("--leader-election", "false"),
+                    ("--log-level", "info,azdo_operator=debug"),
+                    ("--resync-interval", "30s"),
+                ],
+            ))
             .args(extra_args)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -385,6 +383,15 @@ impl Drop for OperatorEnv {
             let _ = child.start_kill();
         }
     }
+}
+
+/// `flag value` pairs for every default whose flag `given` does not set itself.
+fn defaults_unless_given(given: &[&str], defaults: &[(&str, &str)]) -> Vec<String> {
+    defaults
+        .iter()
+        .filter(|(flag, _)| !given.contains(flag))
+        .flat_map(|(flag, value)| [flag.to_string(), value.to_string()])
+        .collect()
 }
 
 /// The operator binary: Cargo's for tests, else next to the running executable.
