@@ -208,7 +208,7 @@ async fn secrets_and_tokens_never_appear_in_logs_events_or_status() -> TestResul
     }
     env.start_operator(&["--log-level", "debug"]).await?;
     let ns = env.namespace.clone();
-    let pat_org = manifest(&env, &format!("apiVersion: azdo.io/v1alpha1\nkind: DevOpsOrganization\nmetadata: {{name: by-pat}}\nspec:\n  url: x\n  auth: {{pat: {{secretRef: {{name: azdo-pat}}}}}}"));
+    let pat_org = manifest(&env, "apiVersion: azdo.io/v1alpha1\nkind: DevOpsOrganization\nmetadata: {name: by-pat}\nspec:\n  url: x\n  auth: {pat: {secretRef: {name: azdo-pat}}}");
     let secret_org = manifest(&env, &format!("apiVersion: azdo.io/v1alpha1\nkind: ClusterDevOpsOrganization\nmetadata: {{name: by-secret-{ns}}}\nspec:\n  url: x\n  auth: {{clientSecret: {{tenantId: {}, clientId: 0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e, secretRef: {{name: azdo-app, namespace: {ns}}}}}}}", env.tenant_id));
     let bad_pat = manifest(&env, "apiVersion: azdo.io/v1alpha1\nkind: DevOpsOrganization\nmetadata: {name: missing-secret}\nspec:\n  url: x\n  auth: {pat: {secretRef: {name: nothing-here}}}");
     let group = manifest(&env, "apiVersion: azdo.io/v1alpha1\nkind: DevOpsGroup\nmetadata: {name: via-pat}\nspec:\n  organizationRef: {kind: DevOpsOrganization, name: by-pat}\n  project: Storefront\n  displayName: Via Pat");
