@@ -6,12 +6,17 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod admission;
+mod behaviour;
 mod controlplane_smoke;
+mod faults;
 mod lifecycle;
 #[allow(dead_code)] // shared with the demo runner (hack/demo)
 mod operator_env;
 mod packaging;
 mod rbac;
+mod resilience;
+mod sim_api;
 mod workload_identity;
 
 type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
