@@ -193,6 +193,27 @@ async fn orphan_policy_keeps_the_group_and_a_second_owner_is_a_conflict() -> Tes
     let message = wait_reason(&env, &intruder, "Conflict").await?;
     assert!(message.contains("already manages this group"), "{message}");
     let principal = "[Storefront]\\Release Crew";
+    // Nor may another namespace change the members of a group this namespace manages.
+    let mut meddler = membership(
+        &env,
+        "meddler",
+        "unused",
+        "Exclusive",
+        &["adele.vance@contoso.com"],
+    );
+    meddler["metadata"]["namespace"] = Value::from(other_ns.clone());
+    meddler["spec"]["group"] =
+        serde_yaml::to_value(serde_json::json!({"principalName": principal}))?;
+    env.apply(std::slice::from_ref(&meddler)).await?;
+    let message = wait_reason(&env, &meddler, "Conflict").await?;
+    assert!(message.contains("another namespace"), "{message}");
+    let crew = groups_named(&env, principal)[0].0.clone();
+    assert!(
+        members_of(&env, &crew).is_empty(),
+        "the other namespace changed nothing"
+    );
+    env.delete_and_wait(&[meddler], Duration::from_secs(20))
+        .await?;
     env.delete_and_wait(&[intruder], Duration::from_secs(20))
         .await?;
     assert_eq!(
