@@ -8,6 +8,17 @@ use serde_json::Value as Json;
 
 use crate::operator_env::{sim_snapshot, OperatorEnv, TestResult};
 
+/// `N requests: METHOD route xK, ...` for a closing note.
+fn summarize(log: &azdo_sim::RequestLogSnapshot) -> String {
+    let mut parts: Vec<String> = log
+        .counters
+        .iter()
+        .map(|c| format!("{} {} x{}", c.method, c.route, c.count))
+        .collect();
+    parts.sort();
+    format!("{} requests: {}", log.total, parts.join(", "))
+}
+
 fn strings(v: &Json, key: &str) -> Vec<String> {
     v[key]
         .as_array()
@@ -24,14 +35,40 @@ async fn samples_converge_and_deleting_them_restores_azure_devops() -> TestResul
     let mut env = OperatorEnv::start("samples").await?;
     env.create_team_service_account().await?;
     let before = sim_snapshot(&env.sim);
-    env.start_operator(&[]).await?;
+    env.start_operator(&["--resync-interval", "4s", "--resync-jitter", "0"])
+        .await?;
 
     let samples = env.samples()?;
+    env.sim.control().clear_requests();
     let started = Instant::now();
     env.apply(&samples).await?;
     env.wait_ready(&samples, "True", Duration::from_secs(90))
         .await?;
     eprintln!("samples converged in {:?}", started.elapsed());
+    let converge = env.sim.control().requests();
+    eprintln!("calls to converge: {}", summarize(&converge));
+
+    // One steady-state resync: reads only.
+    env.sim.control().clear_requests();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let resync = env.sim.control().requests();
+    eprintln!(
+        "calls in one steady-state resync (4 s): {}",
+        summarize(&resync)
+    );
+    let writes: Vec<&azdo_sim::RequestRecord> = resync
+        .requests
+        .iter()
+        .filter(|r| r.method != "GET" && r.method != "HEAD" && !r.route.contains("oauth2"))
+        .collect();
+    assert!(
+        writes.is_empty(),
+        "a no-op resync writes nothing: {:?}",
+        writes
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.route))
+            .collect::<Vec<_>>()
+    );
 
     let after = sim_snapshot(&env.sim);
     let groups = strings(&after, "groups");
