@@ -4,6 +4,7 @@ pub mod app;
 pub mod auth;
 mod control_api;
 mod core;
+pub mod discovery;
 mod entra;
 pub mod error;
 mod graph;
@@ -18,15 +19,23 @@ use axum::response::IntoResponse;
 use axum::Router;
 
 use app::SharedApp;
+use discovery::catalog::{Endpoint, Host};
+use discovery::ApiRoutes;
 use error::ApiError;
 use middleware::LogConfig;
-use version::VersionPolicy;
 
 use crate::control::Control;
 use crate::log::HostKind;
 
 async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
     ApiError::route_not_found(uri.path()).into_response()
+}
+
+fn log_layer(app: &SharedApp, host: HostKind) -> LogConfig {
+    LogConfig {
+        app: app.clone(),
+        host,
+    }
 }
 
 /// Authentication, throttling, faults and logging around Azure DevOps routes.
@@ -37,40 +46,55 @@ fn azure_devops_layers(router: Router<SharedApp>, app: &SharedApp, host: HostKin
         .layer(from_fn_with_state(app.clone(), middleware::throttle))
         .layer(from_fn_with_state(app.clone(), auth::authenticate))
         .layer(from_fn_with_state(
-            LogConfig {
-                app: app.clone(),
-                host,
-            },
+            log_layer(app, host),
             middleware::log_requests,
         ))
         .with_state(app.clone())
 }
 
-/// `dev.azure.com`: core resources, pipeline permissions, and the `/_sim` control API.
-pub fn dev_router(app: &SharedApp, control: Control) -> Router {
-    let core = core::routes().route_layer(from_fn_with_state(
-        VersionPolicy {
-            preview_only: false,
-        },
-        version::enforce,
-    ));
-    let permissions = permissions::routes().route_layer(from_fn_with_state(
-        VersionPolicy { preview_only: true },
-        version::enforce,
-    ));
-    let ado = azure_devops_layers(core.merge(permissions), app, HostKind::Dev);
-    Router::new()
-        .nest("/_sim", control_api::routes(control))
-        .merge(ado)
+/// Discovery describes the service only: no authentication (hence no throttling, which is
+/// per identity), but faults and logging as everywhere.
+fn discovery_layers(router: Router<SharedApp>, app: &SharedApp, host: HostKind) -> Router {
+    router
+        .layer(from_fn_with_state(app.clone(), middleware::inject_faults))
+        .layer(from_fn_with_state(
+            log_layer(app, host),
+            middleware::log_requests,
+        ))
+        .with_state(app.clone())
 }
 
-/// `vssps.dev.azure.com`: Graph.
+/// The authenticated Azure DevOps routes of a host.
+fn api_routes(host: Host) -> ApiRoutes {
+    match host {
+        Host::Dev => core::routes().merge(permissions::routes()),
+        Host::Vssps => graph::routes(),
+    }
+}
+
+/// Every catalog endpoint a host's router serves, as registered.
+pub fn registered_endpoints(host: Host) -> Vec<&'static Endpoint> {
+    let mut endpoints = api_routes(host).served().to_vec();
+    endpoints.extend(discovery::resource_area_routes().served());
+    endpoints
+}
+
+fn azure_devops_host(app: &SharedApp, host: Host, kind: HostKind) -> Router {
+    let api = azure_devops_layers(api_routes(host).into_router(), app, kind);
+    let discovery = discovery_layers(discovery::routes(host), app, kind);
+    discovery.merge(api)
+}
+
+/// `dev.azure.com`: core resources, pipeline permissions, discovery, and the `/_sim` control API.
+pub fn dev_router(app: &SharedApp, control: Control) -> Router {
+    Router::new()
+        .nest("/_sim", control_api::routes(control))
+        .merge(azure_devops_host(app, Host::Dev, HostKind::Dev))
+}
+
+/// `vssps.dev.azure.com`: Graph and discovery.
 pub fn vssps_router(app: &SharedApp) -> Router {
-    let graph = graph::routes().route_layer(from_fn_with_state(
-        VersionPolicy { preview_only: true },
-        version::enforce,
-    ));
-    azure_devops_layers(graph, app, HostKind::Vssps)
+    azure_devops_host(app, Host::Vssps, HostKind::Vssps)
 }
 
 /// `login.microsoftonline.com`: token endpoint, discovery, managed identity.
@@ -87,48 +111,49 @@ pub fn login_router(app: &SharedApp) -> Router {
         .with_state(app.clone())
 }
 
+#[cfg(test)]
+mod coverage_tests {
+    use super::discovery::catalog::{endpoints_of, Host};
+    use super::registered_endpoints;
+
+    fn key(e: &super::Endpoint) -> (super::discovery::catalog::Verb, &'static str) {
+        (e.verb, e.path)
+    }
+
+    /// The routers serve exactly what the catalog (and so discovery) publishes, once each.
+    #[test]
+    fn routers_serve_exactly_the_catalog() {
+        for host in Host::ALL {
+            let mut registered: Vec<_> = registered_endpoints(host).into_iter().map(key).collect();
+            let count = registered.len();
+            registered.sort();
+            registered.dedup();
+            assert_eq!(
+                registered.len(),
+                count,
+                "{host:?}: an endpoint is registered twice"
+            );
+            let mut published: Vec<_> = endpoints_of(host).map(key).collect();
+            published.sort();
+            assert_eq!(registered, published, "{host:?}");
+        }
+    }
+}
+
 pub mod normalize {
     //! Azure DevOps routes are case-insensitive (`_apis/graph/Memberships`, `_apis/Graph/Groups`):
-    //! the fixed words of the routes are lowercased before routing (by the server, since
-    //! router layers run after routing).
+    //! the fixed words of the routes (from the catalog) are lowercased before routing (by the
+    //! server, since router layers run after routing).
 
     use axum::http::Uri;
 
-    const ROUTE_WORDS: &[&str] = &[
-        "_apis",
-        "graph",
-        "groups",
-        "users",
-        "serviceprincipals",
-        "memberships",
-        "membershipstates",
-        "descriptors",
-        "storagekeys",
-        "subjectquery",
-        "subjectlookup",
-        "subjects",
-        "projects",
-        "build",
-        "definitions",
-        "distributedtask",
-        "queues",
-        "pools",
-        "environments",
-        "variablegroups",
-        "securefiles",
-        "serviceendpoint",
-        "endpoints",
-        "git",
-        "repositories",
-        "pipelines",
-        "pipelinepermissions",
-    ];
+    use super::discovery::catalog::ROUTE_WORDS;
 
     pub fn normalized(path: &str) -> String {
         path.split('/')
             .map(|segment| {
                 let lower = segment.to_ascii_lowercase();
-                if ROUTE_WORDS.contains(&lower.as_str()) {
+                if ROUTE_WORDS.contains(lower.as_str()) {
                     lower
                 } else {
                     segment.to_string()

@@ -4,8 +4,7 @@
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, patch};
-use axum::{Extension, Router};
+use axum::Extension;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -14,6 +13,7 @@ use uuid::Uuid;
 use super::app::SharedApp;
 use super::auth::{Caller, Need};
 use super::core::project_for;
+use super::discovery::{catalog, ApiRoutes};
 use super::error::{ApiError, ApiResult};
 use super::respond::{collection, ok, parse_body};
 use crate::model::permissions::{
@@ -26,16 +26,11 @@ use crate::model::Organization;
 const ADMINISTER: &str = "Administer";
 const VIEW: &str = "View";
 
-pub fn routes() -> Router<SharedApp> {
-    Router::new()
-        .route(
-            "/{org}/{project}/_apis/pipelines/pipelinepermissions",
-            patch(update_batch),
-        )
-        .route(
-            "/{org}/{project}/_apis/pipelines/pipelinepermissions/{resource_type}/{resource_id}",
-            get(read).patch(update_one),
-        )
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new()
+        .serve(&catalog::UPDATE_PIPELINE_PERMISSIONS_BATCH, update_batch)
+        .serve(&catalog::GET_PIPELINE_PERMISSIONS, read)
+        .serve(&catalog::UPDATE_PIPELINE_PERMISSIONS, update_one)
 }
 
 fn parse_type(value: &str) -> ApiResult<ResourceType> {

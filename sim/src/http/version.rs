@@ -9,8 +9,8 @@ use super::error::ApiError;
 use super::params::Params;
 
 /// The newest version this simulator (like Azure DevOps Services today) serves.
-const MAX_MAJOR: u32 = 7;
-const MAX_MINOR: u32 = 2;
+pub const MAX_MAJOR: u32 = 7;
+pub const MAX_MINOR: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiVersion {

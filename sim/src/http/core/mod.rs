@@ -5,80 +5,32 @@ mod projects;
 mod resources;
 mod shapes;
 
-use axum::routing::get;
-use axum::Router;
-
-use super::app::SharedApp;
 use super::auth::{Caller, Need};
+use super::discovery::{catalog, ApiRoutes};
 use super::error::{ApiError, ApiResult};
 use crate::model::resources::Project;
 use crate::model::{Organization, State};
 
-pub fn routes() -> Router<SharedApp> {
-    Router::new()
-        .route("/{org}/_apis/projects", get(projects::list))
-        .route("/{org}/_apis/projects/{project}", get(projects::get_one))
-        .route("/{org}/_apis/distributedtask/pools", get(resources::pools))
-        .route(
-            "/{org}/_apis/distributedtask/pools/{id}",
-            get(resources::pool),
-        )
-        .route(
-            "/{org}/{project}/_apis/build/definitions",
-            get(resources::definitions),
-        )
-        .route(
-            "/{org}/{project}/_apis/build/definitions/{id}",
-            get(resources::definition),
-        )
-        .route(
-            "/{org}/{project}/_apis/distributedtask/queues",
-            get(resources::queues),
-        )
-        .route(
-            "/{org}/{project}/_apis/distributedtask/queues/{id}",
-            get(resources::queue),
-        )
-        .route(
-            "/{org}/{project}/_apis/distributedtask/environments",
-            get(resources::environments),
-        )
-        .route(
-            "/{org}/{project}/_apis/distributedtask/environments/{id}",
-            get(resources::environment),
-        )
-        .route(
-            "/{org}/{project}/_apis/distributedtask/variablegroups",
-            get(resources::variable_groups),
-        )
-        .route(
-            "/{org}/{project}/_apis/distributedtask/variablegroups/{id}",
-            get(resources::variable_group),
-        )
-        .route(
-            "/{org}/{project}/_apis/distributedtask/securefiles",
-            get(resources::secure_files),
-        )
-        .route(
-            "/{org}/{project}/_apis/distributedtask/securefiles/{id}",
-            get(resources::secure_file),
-        )
-        .route(
-            "/{org}/{project}/_apis/serviceendpoint/endpoints",
-            get(resources::endpoints),
-        )
-        .route(
-            "/{org}/{project}/_apis/serviceendpoint/endpoints/{id}",
-            get(resources::endpoint),
-        )
-        .route(
-            "/{org}/{project}/_apis/git/repositories",
-            get(resources::repositories),
-        )
-        .route(
-            "/{org}/{project}/_apis/git/repositories/{id}",
-            get(resources::repository),
-        )
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new()
+        .serve(&catalog::LIST_PROJECTS, projects::list)
+        .serve(&catalog::GET_PROJECT, projects::get_one)
+        .serve(&catalog::LIST_POOLS, resources::pools)
+        .serve(&catalog::GET_POOL, resources::pool)
+        .serve(&catalog::LIST_DEFINITIONS, resources::definitions)
+        .serve(&catalog::GET_DEFINITION, resources::definition)
+        .serve(&catalog::LIST_QUEUES, resources::queues)
+        .serve(&catalog::GET_QUEUE, resources::queue)
+        .serve(&catalog::LIST_ENVIRONMENTS, resources::environments)
+        .serve(&catalog::GET_ENVIRONMENT, resources::environment)
+        .serve(&catalog::LIST_VARIABLE_GROUPS, resources::variable_groups)
+        .serve(&catalog::GET_VARIABLE_GROUP, resources::variable_group)
+        .serve(&catalog::LIST_SECURE_FILES, resources::secure_files)
+        .serve(&catalog::GET_SECURE_FILE, resources::secure_file)
+        .serve(&catalog::LIST_SERVICE_ENDPOINTS, resources::endpoints)
+        .serve(&catalog::GET_SERVICE_ENDPOINT, resources::endpoint)
+        .serve(&catalog::LIST_REPOSITORIES, resources::repositories)
+        .serve(&catalog::GET_REPOSITORY, resources::repository)
 }
 
 /// The organization and project of a project-level route, after the caller's access check.

@@ -7,71 +7,45 @@ mod memberships;
 pub mod render;
 mod users;
 
-use axum::routing::{get, post, put};
-use axum::Router;
-
-use super::app::SharedApp;
+use super::discovery::{catalog, ApiRoutes};
 use super::error::{ApiError, ApiResult};
 use crate::model::subjects::{GroupScope, Subject};
 use crate::model::{Organization, State};
 
-pub fn routes() -> Router<SharedApp> {
-    Router::new()
-        .route(
-            "/{org}/_apis/graph/groups",
-            get(groups::list).post(groups::create),
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new()
+        .serve(&catalog::LIST_GROUPS, groups::list)
+        .serve(&catalog::CREATE_GROUP, groups::create)
+        .serve(&catalog::GET_GROUP, groups::get_one)
+        .serve(&catalog::UPDATE_GROUP, groups::update)
+        .serve(&catalog::DELETE_GROUP, groups::delete)
+        .serve(&catalog::LIST_USERS, users::list_users)
+        .serve(&catalog::CREATE_USER, users::create_user)
+        .serve(&catalog::GET_USER, users::get_user)
+        .serve(&catalog::DELETE_USER, users::delete_user)
+        .serve(
+            &catalog::LIST_SERVICE_PRINCIPALS,
+            users::list_service_principals,
         )
-        .route(
-            "/{org}/_apis/graph/groups/{descriptor}",
-            get(groups::get_one)
-                .patch(groups::update)
-                .delete(groups::delete),
+        .serve(
+            &catalog::CREATE_SERVICE_PRINCIPAL,
+            users::create_service_principal,
         )
-        .route(
-            "/{org}/_apis/graph/users",
-            get(users::list_users).post(users::create_user),
+        .serve(
+            &catalog::GET_SERVICE_PRINCIPAL,
+            users::get_service_principal,
         )
-        .route(
-            "/{org}/_apis/graph/users/{descriptor}",
-            get(users::get_user).delete(users::delete_user),
-        )
-        .route(
-            "/{org}/_apis/graph/serviceprincipals",
-            get(users::list_service_principals).post(users::create_service_principal),
-        )
-        .route(
-            "/{org}/_apis/graph/serviceprincipals/{descriptor}",
-            get(users::get_service_principal),
-        )
-        .route(
-            "/{org}/_apis/graph/memberships/{subject}/{container}",
-            put(memberships::add)
-                .head(memberships::check)
-                .get(memberships::get_one)
-                .delete(memberships::remove),
-        )
-        .route(
-            "/{org}/_apis/graph/memberships/{subject}",
-            get(memberships::list),
-        )
-        .route(
-            "/{org}/_apis/graph/membershipstates/{subject}",
-            get(memberships::state),
-        )
-        .route(
-            "/{org}/_apis/graph/descriptors/{storage_key}",
-            get(lookup::descriptor),
-        )
-        .route(
-            "/{org}/_apis/graph/storagekeys/{descriptor}",
-            get(lookup::storage_key),
-        )
-        .route("/{org}/_apis/graph/subjectquery", post(lookup::query))
-        .route("/{org}/_apis/graph/subjectlookup", post(lookup::lookup))
-        .route(
-            "/{org}/_apis/graph/subjects/{descriptor}",
-            get(lookup::subject),
-        )
+        .serve(&catalog::ADD_MEMBERSHIP, memberships::add)
+        .serve(&catalog::CHECK_MEMBERSHIP, memberships::check)
+        .serve(&catalog::GET_MEMBERSHIP, memberships::get_one)
+        .serve(&catalog::REMOVE_MEMBERSHIP, memberships::remove)
+        .serve(&catalog::LIST_MEMBERSHIPS, memberships::list)
+        .serve(&catalog::GET_MEMBERSHIP_STATE, memberships::state)
+        .serve(&catalog::GET_DESCRIPTOR, lookup::descriptor)
+        .serve(&catalog::GET_STORAGE_KEY, lookup::storage_key)
+        .serve(&catalog::QUERY_SUBJECTS, lookup::query)
+        .serve(&catalog::LOOKUP_SUBJECTS, lookup::lookup)
+        .serve(&catalog::GET_SUBJECT, lookup::subject)
 }
 
 fn organization<'a>(state: &'a State, name: &str) -> ApiResult<&'a Organization> {

@@ -1,0 +1,409 @@
+//! The one table of every Azure DevOps operation azdo-sim serves: the resource areas, the API
+//! resource locations (ids, route templates and versions as the real service publishes them),
+//! and the concrete routes implementing them.
+//!
+//! The routers register their handlers through it ([`super::ApiRoutes`]), the discovery
+//! endpoints (`_apis/ResourceAreas`, `OPTIONS _apis`) publish it, and tests check that the
+//! routers serve exactly the catalog and that every route is an expansion of its location's
+//! template, so what clients discover and what the simulator serves cannot drift apart.
+//!
+//! Location ids and route templates come from the official clients (the `azure-devops` Python
+//! package, `azure-devops-extension-api`, the .NET resource id tables).
+
+mod dev;
+mod graph;
+mod location;
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use axum::http::Method;
+use axum::routing::MethodFilter;
+
+pub use dev::*;
+pub use graph::*;
+pub use location::*;
+
+use crate::http::version::{MAX_MAJOR, MAX_MINOR};
+
+/// The simulated Azure DevOps hosts (the login host serves no Azure DevOps API).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Host {
+    /// `dev.azure.com`
+    Dev,
+    /// `vssps.dev.azure.com`
+    Vssps,
+}
+
+impl Host {
+    pub const ALL: [Host; 2] = [Host::Dev, Host::Vssps];
+}
+
+/// A resource area: the unit `_apis/ResourceAreas` maps to a host.
+#[derive(Debug)]
+pub struct Area {
+    /// The id clients look up (`resource_area_identifier` in the SDKs); `None` for the location
+    /// service itself, which every host serves and clients reach without looking it up.
+    pub id: Option<&'static str>,
+    pub name: &'static str,
+    /// The host serving the area; `None`: every host.
+    pub host: Option<Host>,
+}
+
+impl Area {
+    pub fn served_by(&self, host: Host) -> bool {
+        self.host.is_none_or(|h| h == host)
+    }
+}
+
+/// An API resource location, as `OPTIONS {host}/{org}/_apis` publishes it.
+#[derive(Debug)]
+pub struct Location {
+    pub id: &'static str,
+    pub area: &'static Area,
+    pub resource_name: &'static str,
+    /// Relative to the organization URL; `{area}` and `{resource}` are filled from the area
+    /// name and resource name, other parameters are optional segments clients drop when
+    /// they have no value for them (`{*name}`: catch-all).
+    pub route_template: &'static str,
+    pub resource_version: u32,
+    pub min_version: &'static str,
+    /// `0.0`: the resource is preview-only (the `-preview` flag is required).
+    pub released_version: &'static str,
+}
+
+pub const PREVIEW_ONLY: &str = "0.0";
+
+impl Location {
+    pub fn preview_only(&self) -> bool {
+        self.released_version == PREVIEW_ONLY
+    }
+
+    /// The newest version served, the simulator's maximum for every resource.
+    pub fn max_version(&self) -> String {
+        format!("{MAX_MAJOR}.{MAX_MINOR}")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Verb {
+    Get,
+    Head,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Verb {
+    pub fn method(self) -> Method {
+        match self {
+            Verb::Get => Method::GET,
+            Verb::Head => Method::HEAD,
+            Verb::Post => Method::POST,
+            Verb::Put => Method::PUT,
+            Verb::Patch => Method::PATCH,
+            Verb::Delete => Method::DELETE,
+        }
+    }
+
+    pub fn filter(self) -> MethodFilter {
+        match self {
+            Verb::Get => MethodFilter::GET,
+            Verb::Head => MethodFilter::HEAD,
+            Verb::Post => MethodFilter::POST,
+            Verb::Put => MethodFilter::PUT,
+            Verb::Patch => MethodFilter::PATCH,
+            Verb::Delete => MethodFilter::DELETE,
+        }
+    }
+}
+
+/// One served operation: a method on a concrete route implementing a location.
+#[derive(Debug)]
+pub struct Endpoint {
+    pub location: &'static Location,
+    pub verb: Verb,
+    /// The router path (lowercase words, `{param}` segments). Organization-level routes start
+    /// with `/{org}/`; deployment-level routes (no organization) with `/_apis/`.
+    pub path: &'static str,
+}
+
+const ORG_PREFIX: &str = "/{org}/";
+
+impl Endpoint {
+    pub fn organization_level(&self) -> bool {
+        self.path.starts_with(ORG_PREFIX)
+    }
+
+    /// The path below the organization (or below the host for deployment-level routes).
+    pub fn relative_path(&self) -> &'static str {
+        self.path
+            .strip_prefix(ORG_PREFIX)
+            .or_else(|| self.path.strip_prefix('/'))
+            .unwrap_or(self.path)
+    }
+
+    pub fn served_by(&self, host: Host) -> bool {
+        self.location.area.served_by(host)
+    }
+}
+
+/// Every resource area, in the order `_apis/ResourceAreas` lists them.
+pub static AREAS: &[&Area] = &[
+    &CORE,
+    &BUILD,
+    &DISTRIBUTED_TASK,
+    &SERVICE_ENDPOINT,
+    &GIT,
+    &PIPELINE_PERMISSIONS,
+    &GRAPH,
+    &LOCATION,
+];
+
+/// Every location, in the order `OPTIONS _apis` lists them.
+pub static LOCATIONS: &[&Location] = &[
+    &PROJECTS,
+    &BUILD_DEFINITIONS,
+    &AGENT_POOLS,
+    &AGENT_QUEUES,
+    &ENVIRONMENTS,
+    &VARIABLE_GROUPS,
+    &SECURE_FILES,
+    &SERVICE_ENDPOINTS,
+    &GIT_REPOSITORIES,
+    &PIPELINE_PERMISSIONS_LOCATION,
+    &GRAPH_GROUPS,
+    &GRAPH_USERS,
+    &GRAPH_SERVICE_PRINCIPALS,
+    &GRAPH_MEMBERSHIPS,
+    &GRAPH_MEMBERSHIPS_BATCH,
+    &GRAPH_MEMBERSHIP_STATES,
+    &GRAPH_DESCRIPTORS,
+    &GRAPH_STORAGE_KEYS,
+    &GRAPH_SUBJECT_QUERY,
+    &GRAPH_SUBJECT_LOOKUP,
+    &GRAPH_SUBJECTS,
+    &RESOURCE_AREAS,
+];
+
+/// Every served operation.
+pub static ENDPOINTS: &[&Endpoint] = &[
+    // dev.azure.com
+    &LIST_PROJECTS,
+    &GET_PROJECT,
+    &LIST_DEFINITIONS,
+    &GET_DEFINITION,
+    &LIST_POOLS,
+    &GET_POOL,
+    &LIST_QUEUES,
+    &GET_QUEUE,
+    &LIST_ENVIRONMENTS,
+    &GET_ENVIRONMENT,
+    &LIST_VARIABLE_GROUPS,
+    &GET_VARIABLE_GROUP,
+    &LIST_SECURE_FILES,
+    &GET_SECURE_FILE,
+    &LIST_SERVICE_ENDPOINTS,
+    &GET_SERVICE_ENDPOINT,
+    &LIST_REPOSITORIES,
+    &GET_REPOSITORY,
+    &UPDATE_PIPELINE_PERMISSIONS_BATCH,
+    &GET_PIPELINE_PERMISSIONS,
+    &UPDATE_PIPELINE_PERMISSIONS,
+    // vssps.dev.azure.com
+    &LIST_GROUPS,
+    &CREATE_GROUP,
+    &GET_GROUP,
+    &UPDATE_GROUP,
+    &DELETE_GROUP,
+    &LIST_USERS,
+    &CREATE_USER,
+    &GET_USER,
+    &DELETE_USER,
+    &LIST_SERVICE_PRINCIPALS,
+    &CREATE_SERVICE_PRINCIPAL,
+    &GET_SERVICE_PRINCIPAL,
+    &ADD_MEMBERSHIP,
+    &CHECK_MEMBERSHIP,
+    &GET_MEMBERSHIP,
+    &REMOVE_MEMBERSHIP,
+    &LIST_MEMBERSHIPS,
+    &GET_MEMBERSHIP_STATE,
+    &GET_DESCRIPTOR,
+    &GET_STORAGE_KEY,
+    &QUERY_SUBJECTS,
+    &LOOKUP_SUBJECTS,
+    &GET_SUBJECT,
+    // both hosts
+    &LIST_RESOURCE_AREAS,
+    &GET_RESOURCE_AREA,
+    &LIST_DEPLOYMENT_RESOURCE_AREAS,
+    &GET_DEPLOYMENT_RESOURCE_AREA,
+];
+
+/// The endpoints a host serves.
+pub fn endpoints_of(host: Host) -> impl Iterator<Item = &'static Endpoint> {
+    ENDPOINTS.iter().copied().filter(move |e| e.served_by(host))
+}
+
+/// The locations a host publishes at organization level (`deployment: false`) or at
+/// deployment level (`deployment: true`): those with at least one endpoint there.
+pub fn locations_of(host: Host, deployment: bool) -> impl Iterator<Item = &'static Location> {
+    LOCATIONS.iter().copied().filter(move |location| {
+        endpoints_of(host)
+            .any(|e| std::ptr::eq(e.location, *location) && e.organization_level() != deployment)
+    })
+}
+
+fn is_parameter(segment: &str) -> bool {
+    segment.len() > 2 && segment.starts_with('{') && segment.ends_with('}')
+}
+
+/// The fixed words of all routes (lowercase): the server lowercases these path segments
+/// before routing, since Azure DevOps routes are case-insensitive.
+pub static ROUTE_WORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    ENDPOINTS
+        .iter()
+        .flat_map(|e| e.path.split('/'))
+        .filter(|s| !s.is_empty() && !is_parameter(s))
+        .collect()
+});
+
+/// The template's segments with `{area}` and `{resource}` filled in and the fixed words
+/// lowercased, as a router path would spell them.
+pub fn template_segments(location: &Location) -> Vec<String> {
+    location
+        .route_template
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|segment| match segment {
+            "{area}" => location.area.name.to_ascii_lowercase(),
+            "{resource}" => location.resource_name.to_ascii_lowercase(),
+            other if is_parameter(other) => other.to_string(),
+            other => other.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
+/// Whether a router path is what a client builds from the location's template: the same
+/// fixed words in order, each parameter either kept (any name) or dropped, as the SDKs drop
+/// parameters they have no value for.
+pub fn path_matches_template(relative_path: &str, location: &Location) -> bool {
+    let template = template_segments(location);
+    let mut path = relative_path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .peekable();
+    for segment in &template {
+        if is_parameter(segment) {
+            if path.peek().is_some_and(|p| is_parameter(p)) {
+                path.next();
+            }
+        } else if path.next() != Some(segment.as_str()) {
+            return false;
+        }
+    }
+    path.next().is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn every_endpoint_is_an_expansion_of_its_template() {
+        for endpoint in ENDPOINTS {
+            assert!(
+                path_matches_template(endpoint.relative_path(), endpoint.location),
+                "{:?} {} does not match {}",
+                endpoint.verb,
+                endpoint.path,
+                endpoint.location.route_template
+            );
+        }
+    }
+
+    #[test]
+    fn template_matching_rejects_other_routes() {
+        assert!(path_matches_template("_apis/graph/groups", &GRAPH_GROUPS));
+        assert!(path_matches_template(
+            "_apis/graph/groups/{d}",
+            &GRAPH_GROUPS
+        ));
+        assert!(!path_matches_template(
+            "_apis/graph/users/{d}",
+            &GRAPH_GROUPS
+        ));
+        assert!(!path_matches_template(
+            "_apis/graph/groups/{d}/x",
+            &GRAPH_GROUPS
+        ));
+        assert!(path_matches_template(
+            "{project}/_apis/build/definitions",
+            &BUILD_DEFINITIONS
+        ));
+        assert!(path_matches_template(
+            "_apis/graph/memberships/{subject}",
+            &GRAPH_MEMBERSHIPS_BATCH
+        ));
+    }
+
+    #[test]
+    fn endpoints_are_unique_and_locations_listed() {
+        let mut seen = HashSet::new();
+        for endpoint in ENDPOINTS {
+            assert!(
+                seen.insert((endpoint.verb, endpoint.path, endpoint.location.area.host)),
+                "duplicate endpoint {:?} {}",
+                endpoint.verb,
+                endpoint.path
+            );
+            assert!(
+                LOCATIONS
+                    .iter()
+                    .any(|l| std::ptr::eq(*l, endpoint.location)),
+                "location {} of {} is not listed",
+                endpoint.location.id,
+                endpoint.path
+            );
+            assert!(AREAS
+                .iter()
+                .any(|a| std::ptr::eq(*a, endpoint.location.area)));
+        }
+        for location in LOCATIONS {
+            assert!(
+                ENDPOINTS
+                    .iter()
+                    .any(|e| std::ptr::eq(e.location, *location)),
+                "location {} has no endpoint",
+                location.id
+            );
+        }
+        let ids: HashSet<_> = LOCATIONS.iter().map(|l| l.id).collect();
+        assert_eq!(ids.len(), LOCATIONS.len(), "location ids are unique");
+    }
+
+    #[test]
+    fn paths_use_lowercase_words() {
+        for word in ROUTE_WORDS.iter() {
+            assert_eq!(*word, word.to_ascii_lowercase());
+        }
+        assert!(ROUTE_WORDS.contains("pipelinepermissions"));
+        assert!(ROUTE_WORDS.contains("resourceareas"));
+        assert!(!ROUTE_WORDS.contains("{org}"));
+    }
+
+    #[test]
+    fn hosts_publish_their_areas() {
+        let dev: Vec<_> = locations_of(Host::Dev, false).map(|l| l.id).collect();
+        let vssps: Vec<_> = locations_of(Host::Vssps, false).map(|l| l.id).collect();
+        assert!(dev.contains(&PROJECTS.id) && !dev.contains(&GRAPH_GROUPS.id));
+        assert!(vssps.contains(&GRAPH_GROUPS.id) && !vssps.contains(&PROJECTS.id));
+        assert!(dev.contains(&RESOURCE_AREAS.id) && vssps.contains(&RESOURCE_AREAS.id));
+        let deployment: Vec<_> = locations_of(Host::Dev, true).map(|l| l.id).collect();
+        assert_eq!(deployment, vec![RESOURCE_AREAS.id]);
+    }
+}
