@@ -19,7 +19,13 @@ pub fn init_logging(format: LogFormat, filter: &str) -> anyhow::Result<()> {
                     .with_span_list(false),
             )
             .try_init(),
-        LogFormat::Text => registry.with(fmt::layer().with_target(false)).try_init(),
+        LogFormat::Text => registry
+            .with(
+                fmt::layer()
+                    .with_target(false)
+                    .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())),
+            )
+            .try_init(),
     };
     // Already initialised (tests): keep the first subscriber.
     let _ = result;

@@ -114,6 +114,46 @@ async fn samples_converge_and_deleting_them_restores_azure_devops() -> TestResul
         "{permissions:#?}"
     );
 
+    // Health and metrics, as a scraper sees them.
+    let log = env.operator_log();
+    let address = log
+        .lines()
+        .find(|l| l.contains("serving /healthz"))
+        .and_then(|l| l.split("address=").nth(1))
+        .map(|a| {
+            a.trim_matches(|c: char| !c.is_ascii_digit() && c != '.' && c != ':')
+                .to_string()
+        })
+        .ok_or("the operator did not log its metrics address")?;
+    let http = reqwest::Client::new();
+    for path in ["healthz", "readyz"] {
+        let status = http
+            .get(format!("http://{address}/{path}"))
+            .send()
+            .await?
+            .status();
+        assert!(status.is_success(), "/{path}: {status}");
+    }
+    let metrics = http
+        .get(format!("http://{address}/metrics"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    for family in [
+        "azdo_reconciles_total{kind=\"DevOpsMembership\",outcome=\"ready\"}",
+        "azdo_reconcile_duration_seconds_bucket",
+        "azdo_objects{kind=\"DevOpsGroup\",ready=\"true\"} 2",
+        "azdo_client_requests_total",
+        "azdo_client_request_duration_seconds_bucket",
+        "azdo_auth_token_acquisitions_total",
+    ] {
+        assert!(
+            metrics.contains(family),
+            "/metrics lacks {family}:\n{metrics}"
+        );
+    }
+
     // Delete what the tenant created (organizations last, so cleanup can still authenticate).
     let (orgs, others): (Vec<_>, Vec<_>) = samples.iter().cloned().partition(|d| {
         d["kind"]
