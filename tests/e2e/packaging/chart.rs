@@ -16,10 +16,11 @@ pub const CLIENT_ID: &str = "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e";
 pub const TENANT_ID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 
 /// Values that turn on every optional part the apiserver knows (not the ServiceMonitor, whose
-/// CRD belongs to the Prometheus Operator).
-fn everything_on(namespaces: &[&str]) -> Vec<String> {
+/// CRD belongs to the Prometheus Operator), with an organization object named `organization`.
+fn everything_on(organization: &str, namespaces: &[&str]) -> Vec<String> {
     let list = format!("{{{}}}", namespaces.join(","));
     [
+        format!("organization.name={organization}"),
         "organization.url=https://127.0.0.1:9/contoso".to_string(),
         "organization.graphUrl=https://127.0.0.1:9/contoso".to_string(),
         format!("organization.allowedNamespaces.names={list}"),
@@ -47,7 +48,7 @@ fn as_strs(args: &[String]) -> Vec<&str> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chart_passes_helm_lint_strict() -> TestResult {
     let cp = support::shared().await?;
-    for values in [vec![], everything_on(&["team-a", "team-b"])] {
+    for values in [vec![], everything_on("contoso", &["team-a", "team-b"])] {
         let mut helm = cp.helm();
         helm.args(["lint", "--strict"])
             .arg(chart_dir())
@@ -398,7 +399,7 @@ async fn rendered_chart_passes_a_server_side_dry_run() -> TestResult {
     run(label, None, TOOL_TIMEOUT).await?;
 
     let release = format!("{namespace}-rel");
-    for values in [vec![], everything_on(&[&team_a, &team_b])] {
+    for values in [vec![], everything_on(&namespace, &[&team_a, &team_b])] {
         let manifest = helm_template(cp, &release, &namespace, &as_strs(&values)).await?;
         let objects = documents(&manifest)?.len();
         let mut kubectl = cp.kubectl();
