@@ -419,3 +419,108 @@ async fn rendered_chart_passes_a_server_side_dry_run() -> TestResult {
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chart_optional_parts_render_consistently() -> TestResult {
+    let cp = support::shared().await?;
+    let client_id = format!("workloadIdentity.clientId={CLIENT_ID}");
+    let tenant_id = format!("workloadIdentity.tenantId={TENANT_ID}");
+    let docs = documents(
+        &helm_template(
+            cp,
+            "azdo-operator",
+            "azdo-operator",
+            &[
+                "--set",
+                "metrics.serviceMonitor.enabled=true",
+                "--set",
+                "networkPolicy.enabled=true",
+                "--set",
+                "extraCA.configMap.name=corporate-ca",
+                "--set",
+                "workloadIdentity.injection=projected",
+                "--set",
+                &client_id,
+                "--set",
+                &tenant_id,
+                "--set",
+                "watchNamespaces={team-a,team-b}",
+                "--set",
+                "metrics.bindAddress=::",
+            ],
+        )
+        .await?,
+    )?;
+    let deployment = find(&docs, "Deployment", "azdo-operator")?;
+    let selector = &deployment["spec"]["selector"]["matchLabels"];
+    let pod = &deployment["spec"]["template"]["spec"];
+    let container = &pod["containers"][0];
+    let env = env_of(container);
+    let mounts: BTreeMap<String, String> = container["volumeMounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| {
+            (
+                m["name"].as_str().unwrap_or_default().to_string(),
+                m["mountPath"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let volume = |name: &str| {
+        pod["volumes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|v| v["name"] == name)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+
+    // The ServiceMonitor scrapes the Service, which selects the operator's pods.
+    let monitor = find(&docs, "ServiceMonitor", "azdo-operator")?;
+    let service = find(&docs, "Service", "azdo-operator-metrics")?;
+    assert_eq!(&monitor["spec"]["selector"]["matchLabels"], selector);
+    assert_eq!(&service["spec"]["selector"], selector);
+    assert_eq!(
+        monitor["spec"]["endpoints"][0]["port"],
+        service["spec"]["ports"][0]["name"]
+    );
+    assert_eq!(monitor["spec"]["endpoints"][0]["path"], "/metrics");
+
+    // The NetworkPolicy applies to the operator's pods and admits the metrics port.
+    let policy = find(&docs, "NetworkPolicy", "azdo-operator")?;
+    assert_eq!(&policy["spec"]["podSelector"]["matchLabels"], selector);
+    assert_eq!(policy["spec"]["ingress"][0]["ports"][0]["port"], "metrics");
+
+    // The extra CA: mounted from the ConfigMap, named by AZDO_EXTRA_CA_FILE.
+    assert_eq!(volume("extra-ca")["configMap"]["name"], "corporate-ca");
+    assert_eq!(
+        env["AZDO_EXTRA_CA_FILE"],
+        format!("{}/ca.crt", mounts["extra-ca"])
+    );
+
+    // Projected workload identity: the token file the env names is the mounted projected token,
+    // for Entra's audience; the webhook label is absent (it would inject a second token).
+    let projected =
+        &volume("azure-identity-token")["projected"]["sources"][0]["serviceAccountToken"];
+    assert_eq!(projected["audience"], "api://AzureADTokenExchange");
+    assert_eq!(
+        env["AZURE_FEDERATED_TOKEN_FILE"],
+        format!(
+            "{}/{}",
+            mounts["azure-identity-token"],
+            projected["path"].as_str().unwrap_or_default()
+        )
+    );
+    assert_eq!(env["AZURE_CLIENT_ID"], CLIENT_ID);
+    assert_eq!(env["AZURE_TENANT_ID"], TENANT_ID);
+    assert!(
+        deployment["spec"]["template"]["metadata"]["labels"]["azure.workload.identity/use"]
+            .is_null()
+    );
+
+    assert_eq!(env["AZDO_WATCH_NAMESPACES"], "team-a,team-b");
+    assert_eq!(env["AZDO_METRICS_ADDR"], "[::]:8080");
+    Ok(())
+}
