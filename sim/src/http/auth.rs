@@ -163,14 +163,16 @@ const SIGN_IN_PAGE: &str = r#"<!DOCTYPE html>
 </html>
 "#;
 
-/// What an unauthenticated request gets: a 203 sign-in page, or 401 when redirects are suppressed.
+/// What an unauthenticated request gets: a 203 sign-in page, or, when redirects are suppressed,
+/// a 401 with the authentication challenge and no body (no wrapped exception: the official
+/// SDKs turn exactly that into their authentication error).
 fn unauthenticated(app: &SharedApp, headers: &HeaderMap) -> Response {
     let challenge = format!(
         "Bearer authorization_uri={}/{}, Basic realm=\"{}/\", TFS-Federated",
         app.urls.login, app.seed.tenant.id, app.urls.dev
     );
     if wants_suppressed_redirect(headers) {
-        return ApiError::unauthorized("")
+        return ApiError::bare(StatusCode::UNAUTHORIZED)
             .with_header(header::WWW_AUTHENTICATE, challenge)
             .into_response();
     }
@@ -181,6 +183,9 @@ fn unauthenticated(app: &SharedApp, headers: &HeaderMap) -> Response {
     );
     response
 }
+
+/// Deployment-level routes (`/_apis/...`) name no organization.
+const DEPLOYMENT_LEVEL: &str = "_apis";
 
 /// The organization is the first path segment on the dev and vssps hosts.
 fn organization_in(path: &str) -> Option<&str> {
@@ -214,7 +219,10 @@ pub async fn authenticate(
                 .cloned(),
             None => None,
         };
-        if found.is_some() && state.organization(&org_name).is_none() {
+        if found.is_some()
+            && org_name != DEPLOYMENT_LEVEL
+            && state.organization(&org_name).is_none()
+        {
             return ApiError::organization_not_found(&org_name).into_response();
         }
         found
@@ -222,6 +230,12 @@ pub async fn authenticate(
     let Some(identity) = identity else {
         return unauthenticated(&app, &headers);
     };
+    if org_name == DEPLOYMENT_LEVEL {
+        // Any valid identity may ask the deployment about itself.
+        let mut response = next.run(request).await;
+        response.extensions_mut().insert(CallerName(identity.name));
+        return response;
+    }
     let Some(access) = identity.access_to(&org_name).cloned() else {
         let mut response = ApiError::unauthorized(&identity.client_id.to_string()).into_response();
         response

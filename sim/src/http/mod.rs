@@ -52,19 +52,7 @@ fn azure_devops_layers(router: Router<SharedApp>, app: &SharedApp, host: HostKin
         .with_state(app.clone())
 }
 
-/// Discovery describes the service only: no authentication (hence no throttling, which is
-/// per identity), but faults and logging as everywhere.
-fn discovery_layers(router: Router<SharedApp>, app: &SharedApp, host: HostKind) -> Router {
-    router
-        .layer(from_fn_with_state(app.clone(), middleware::inject_faults))
-        .layer(from_fn_with_state(
-            log_layer(app, host),
-            middleware::log_requests,
-        ))
-        .with_state(app.clone())
-}
-
-/// The authenticated Azure DevOps routes of a host.
+/// The Azure DevOps routes of a host (discovery aside).
 fn api_routes(host: Host) -> ApiRoutes {
     match host {
         Host::Dev => core::routes().merge(permissions::routes()),
@@ -80,9 +68,10 @@ pub fn registered_endpoints(host: Host) -> Vec<&'static Endpoint> {
 }
 
 fn azure_devops_host(app: &SharedApp, host: Host, kind: HostKind) -> Router {
-    let api = azure_devops_layers(api_routes(host).into_router(), app, kind);
-    let discovery = discovery_layers(discovery::routes(host), app, kind);
-    discovery.merge(api)
+    let routes = api_routes(host)
+        .into_router()
+        .merge(discovery::routes(host));
+    azure_devops_layers(routes, app, kind)
 }
 
 /// `dev.azure.com`: core resources, pipeline permissions, discovery, and the `/_sim` control API.

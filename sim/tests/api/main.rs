@@ -2,6 +2,7 @@
 
 mod auth;
 mod core;
+mod discovery;
 mod entra;
 mod faults;
 mod graph_groups;

@@ -1,8 +1,9 @@
 //! Route discovery as the official SDKs use it: `GET {org}/_apis/ResourceAreas` tells which
 //! host serves each resource area, and `OPTIONS {org}/_apis` lists the API resource locations
 //! a host serves (ids, route templates, versions), from which clients negotiate the version
-//! and build every URL. Both describe the service only and answer without authentication, at
-//! organization level and at deployment level (no organization in the path).
+//! and build every URL. Both are authenticated like every other call (a client that cannot
+//! discover gets the same 401 it would get anywhere), at organization level and at deployment
+//! level (no organization in the path: any valid identity).
 //!
 //! Everything published here comes from [`catalog`], the table the routers register through.
 
