@@ -15,13 +15,16 @@ build: ## Build the operator and the simulator
 	$(CARGO) build --workspace --bins
 
 test: controlplane ## Run every test: unit, simulator, client, end-to-end (builds the control plane on first use)
+	hack/ensure-tools.sh
 	$(CARGO) test --workspace --all-targets
 
 unit-test: ## Only the fast tests (no control plane)
 	$(CARGO) test --workspace --lib --bins
 
-crds: ## Regenerate crds/ from the Rust types
+crds: ## Regenerate crds/ (and the chart's and kustomize's copies) from the Rust types
 	$(CARGO) run --quiet --bin azdo-operator -- crds --out-dir crds
+	cp crds/*.yaml charts/azdo-operator/files/crds/
+	cp crds/*.yaml config/crd/bases/
 
 lint: ## rustfmt and clippy, as CI runs them
 	$(CARGO) fmt --all -- --check
