@@ -71,11 +71,24 @@ pub fn requested_version(query: Option<&str>, headers: &HeaderMap) -> Option<Str
         .next()
 }
 
-/// What a group of routes demands of the version.
+/// What a resource demands of the version.
 #[derive(Debug, Clone, Copy)]
 pub struct VersionPolicy {
-    /// The resource is preview-only: the `-preview` flag is required.
-    pub preview_only: bool,
+    /// The newest version served without the `-preview` flag (`None`: preview-only). Newer
+    /// versions, up to the maximum, need the flag.
+    pub released: Option<(u32, u32)>,
+}
+
+impl VersionPolicy {
+    pub const PREVIEW_ONLY: VersionPolicy = VersionPolicy { released: None };
+
+    /// From a location's `releasedVersion` (`0.0`: preview-only).
+    pub fn released_at(released_version: &str) -> VersionPolicy {
+        let released = ApiVersion::parse(released_version)
+            .map(|v| (v.major, v.minor))
+            .filter(|&v| v != (0, 0));
+        VersionPolicy { released }
+    }
 }
 
 pub fn check(
@@ -109,7 +122,10 @@ pub fn check(
             ),
         ));
     }
-    if policy.preview_only && !version.preview {
+    let released = policy
+        .released
+        .is_some_and(|r| (version.major, version.minor) <= r);
+    if !version.preview && !released {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "VssInvalidPreviewVersionException",
@@ -140,9 +156,9 @@ pub async fn enforce(
 mod tests {
     use super::*;
 
-    const GRAPH: VersionPolicy = VersionPolicy { preview_only: true };
+    const GRAPH: VersionPolicy = VersionPolicy::PREVIEW_ONLY;
     const CORE: VersionPolicy = VersionPolicy {
-        preview_only: false,
+        released: Some((7, 1)),
     };
 
     #[test]
@@ -163,6 +179,12 @@ mod tests {
         assert_eq!(err.type_key, "VssInvalidPreviewVersionException");
         assert!(check(CORE, "GET", Some("7.1".into())).is_ok());
         assert!(check(CORE, "GET", Some("6.0".into())).is_ok());
+        // Past the released version, only previews.
+        assert_eq!(
+            check(CORE, "GET", Some("7.2".into())).unwrap_err().type_key,
+            "VssInvalidPreviewVersionException"
+        );
+        assert!(check(CORE, "GET", Some("7.2-preview".into())).is_ok());
         assert_eq!(
             check(CORE, "GET", Some("8.0".into())).unwrap_err().type_key,
             "VssVersionOutOfRangeException"
@@ -171,6 +193,12 @@ mod tests {
             check(CORE, "GET", None).unwrap_err().type_key,
             "VssVersionNotSpecifiedException"
         );
+    }
+
+    #[test]
+    fn policies_from_released_versions() {
+        assert_eq!(VersionPolicy::released_at("0.0").released, None);
+        assert_eq!(VersionPolicy::released_at("7.1").released, Some((7, 1)));
     }
 
     #[test]

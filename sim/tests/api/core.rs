@@ -151,7 +151,31 @@ async fn environments_variable_groups_secure_files_endpoints_repositories() {
         groups["value"][0]["variables"]["region"]["value"],
         "westeurope"
     );
-    let files = get(&h, "Storefront/_apis/distributedtask/securefiles", &[]).await;
+    // Secure files are a preview resource.
+    let released = h
+        .core_request(
+            Method::GET,
+            "Storefront/_apis/distributedtask/securefiles",
+            OPERATOR,
+            "7.1",
+        )
+        .send()
+        .await
+        .unwrap();
+    vss_error(released, 400, "VssInvalidPreviewVersionException").await;
+    let files = json(
+        h.core_request(
+            Method::GET,
+            "Storefront/_apis/distributedtask/securefiles",
+            OPERATOR,
+            PREVIEW,
+        )
+        .send()
+        .await
+        .unwrap(),
+        200,
+    )
+    .await;
     assert_eq!(names(&files), vec!["signing.pfx", "apple-distribution.p12"]);
     assert_eq!(
         files["value"][0]["id"],

@@ -330,10 +330,12 @@ fn url_from_template(base: &str, location: &Value, endpoint: &Endpoint) -> Strin
     format!("{prefix}/{}", segments.join("/"))
 }
 
-/// The version an SDK negotiates for a location when it asks for more than the server has.
+/// The version an SDK negotiates for a location when it asks for more than the server has:
+/// the maximum, flagged as preview when the released version is lower.
 fn negotiated_version(location: &Value) -> String {
+    let version = |field: &str| -> f64 { location[field].as_str().unwrap().parse().unwrap() };
     let max = location["maxVersion"].as_str().unwrap();
-    if location["releasedVersion"].as_str().unwrap() == "0.0" {
+    if version("releasedVersion") < version("maxVersion") {
         format!("{max}-preview")
     } else {
         max.to_string()

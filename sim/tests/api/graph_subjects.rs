@@ -243,3 +243,43 @@ async fn materializing_without_directory_read_is_a_503_with_a_plain_string() {
         .unwrap();
     assert_eq!(group.status(), 201);
 }
+
+/// Descriptors and storage keys are released resources (the SDKs' 7.0 clients call them with a
+/// plain `7.0`); groups and the rest of Graph still need the preview flag.
+#[tokio::test]
+async fn descriptors_and_storage_keys_are_released() {
+    let h = Harness::start().await;
+    let token = h.token(OPERATOR);
+    for version in ["7.0", "7.1"] {
+        let descriptor = h
+            .client
+            .get(h.graph(&format!("descriptors/{STOREFRONT_ID}")))
+            .bearer_auth(&token)
+            .query(&[("api-version", version)])
+            .send()
+            .await
+            .unwrap();
+        let scope = json(descriptor, 200).await["value"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let key = h
+            .client
+            .get(h.graph(&format!("storagekeys/{scope}")))
+            .bearer_auth(&token)
+            .query(&[("api-version", version)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(json(key, 200).await["value"], STOREFRONT_ID);
+    }
+    let groups = h
+        .client
+        .get(h.graph("groups"))
+        .bearer_auth(&token)
+        .query(&[("api-version", "7.0")])
+        .send()
+        .await
+        .unwrap();
+    vss_error(groups, 400, "VssInvalidPreviewVersionException").await;
+}

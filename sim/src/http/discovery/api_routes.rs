@@ -28,9 +28,7 @@ impl ApiRoutes {
         H: Handler<T, SharedApp>,
         T: 'static,
     {
-        let policy = VersionPolicy {
-            preview_only: endpoint.location.preview_only(),
-        };
+        let policy = VersionPolicy::released_at(endpoint.location.released_version);
         let method_router = on(endpoint.verb.filter(), handler)
             .route_layer(from_fn_with_state(policy, version::enforce));
         self.router = self.router.route(endpoint.path, method_router);

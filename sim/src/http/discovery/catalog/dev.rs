@@ -76,6 +76,13 @@ const fn task_agent(
     }
 }
 
+const fn preview_only(location: Location) -> Location {
+    Location {
+        released_version: PREVIEW_ONLY,
+        ..location
+    }
+}
+
 pub static AGENT_POOLS: Location = task_agent(
     "a8c47e17-4d56-4a56-92bb-de7ea7dc65be",
     "pools",
@@ -104,13 +111,14 @@ pub static VARIABLE_GROUPS: Location = task_agent(
     2,
     "3.2",
 );
-pub static SECURE_FILES: Location = task_agent(
+/// Preview-only: every official client (Go, .NET, TypeScript) sends `-preview.1`.
+pub static SECURE_FILES: Location = preview_only(task_agent(
     "adcfd8bc-b184-43ba-bd84-7c8c6a2ff421",
     "securefiles",
     "{project}/_apis/{area}/{resource}/{secureFileId}",
     1,
     "3.2",
-);
+));
 pub static SERVICE_ENDPOINTS: Location = Location {
     id: "e85f1c62-adfc-4b74-b618-11a150fb195e",
     area: &SERVICE_ENDPOINT,

@@ -10,6 +10,9 @@ pub static GRAPH: Area = Area {
     host: Some(Host::Vssps),
 };
 
+/// Most of Graph is preview-only; descriptors and storage keys are released.
+const RELEASED: &str = "7.1";
+
 const fn graph_location(
     id: &'static str,
     resource_name: &'static str,
@@ -24,6 +27,13 @@ const fn graph_location(
         resource_version: 1,
         min_version,
         released_version: PREVIEW_ONLY,
+    }
+}
+
+const fn released(location: Location) -> Location {
+    Location {
+        released_version: RELEASED,
+        ..location
     }
 }
 
@@ -64,18 +74,18 @@ pub static GRAPH_MEMBERSHIP_STATES: Location = graph_location(
     "_apis/{area}/{resource}/{subjectDescriptor}",
     "3.2",
 );
-pub static GRAPH_DESCRIPTORS: Location = graph_location(
+pub static GRAPH_DESCRIPTORS: Location = released(graph_location(
     "048aee0a-7072-4cde-ab73-7af77b1e0b4e",
     "Descriptors",
     "_apis/{area}/{resource}/{storageKey}",
     "3.1",
-);
-pub static GRAPH_STORAGE_KEYS: Location = graph_location(
+));
+pub static GRAPH_STORAGE_KEYS: Location = released(graph_location(
     "eb85f8cc-f0f6-4264-a5b1-ffe2e4d4801f",
     "StorageKeys",
     "_apis/{area}/{resource}/{subjectDescriptor}",
     "3.2",
-);
+));
 pub static GRAPH_SUBJECT_QUERY: Location = graph_location(
     "05942c89-006a-48ce-bb79-baeb8abf99c6",
     "SubjectQuery",

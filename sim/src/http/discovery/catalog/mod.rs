@@ -68,7 +68,9 @@ pub struct Location {
     pub route_template: &'static str,
     pub resource_version: u32,
     pub min_version: &'static str,
-    /// `0.0`: the resource is preview-only (the `-preview` flag is required).
+    /// The newest version served without `-preview`; `0.0`: preview-only. Which resources
+    /// are released follows the SDKs generated for a released API version (the 7.0 clients
+    /// send plain `7.0` to released resources and `7.0-preview.N` to the others).
     pub released_version: &'static str,
 }
 
@@ -384,6 +386,17 @@ mod tests {
         }
         let ids: HashSet<_> = LOCATIONS.iter().map(|l| l.id).collect();
         assert_eq!(ids.len(), LOCATIONS.len(), "location ids are unique");
+    }
+
+    #[test]
+    fn versions_parse() {
+        use crate::http::version::ApiVersion;
+        for location in LOCATIONS {
+            for version in [location.min_version, location.released_version] {
+                assert!(ApiVersion::parse(version).is_some(), "{}", location.id);
+            }
+        }
+        assert!(GRAPH_GROUPS.preview_only() && !GRAPH_DESCRIPTORS.preview_only());
     }
 
     #[test]
