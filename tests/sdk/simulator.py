@@ -74,11 +74,9 @@ class Simulator:
         """The simulator's whole state (the seed plus what tests changed), as JSON."""
         return self._control("GET", "state").json()
 
-    def requests_log(self):
-        return self._control("GET", "requests").json()
-
     def entra_object_id(self, kind, display_name):
-        """The Entra object id of a directory user (by UPN) or group (by display name)."""
+        """The Entra object id of a directory entry: `users` by UPN, `groups` and
+        `servicePrincipals` by display name."""
         directory = self.state()["directory"]
         key = "upn" if kind == "users" else "displayName"
         for entry in directory[kind]:

@@ -10,8 +10,8 @@ from azure.devops.v7_1.core.core_client import CoreClient
 from msrest.authentication import BasicAuthentication
 from msrest.exceptions import ClientRequestError
 
-from conftest import bearer_connection, clients_of, pat_connection
-from graph_helpers import project_scope
+from connections import bearer_connection, clients_of, pat_connection
+from graph_helpers import list_all_groups, project_scope
 from sdk_models import GraphGroupVstsCreationContext
 from simulator import (
     AUDITOR,
@@ -30,8 +30,9 @@ def test_entra_bearer_token_works_like_the_pat(sim, clients):
     assert [p.name for p in operator.core.get_projects()] == PROJECTS
     scope = project_scope(operator, "Storefront")
     assert scope == project_scope(clients, "Storefront")
-    page = operator.graph.list_groups(scope_descriptor=scope)
-    assert page.continuation_token or page.graph_groups
+    with_token = {g.descriptor for g in list_all_groups(operator.graph, scope)[0]}
+    with_pat = {g.descriptor for g in list_all_groups(clients.graph, scope)[0]}
+    assert len(with_token) == 8 and with_token == with_pat
 
 
 def test_wrong_pat_is_an_authentication_error(sim):
