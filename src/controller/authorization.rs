@@ -375,17 +375,11 @@ impl Reconciled for PipelineResourceAuthorization {
             return Ok(());
         }
         let ns = self.namespace().unwrap_or_default();
-        let org = match ctx.organization(&self.spec.organization_ref, &ns).await {
-            Ok(org) => org,
-            Err(e) if matches!(e.reason, "OrganizationNotFound" | "NotAllowed") => {
-                tracing::warn!(
-                    reason = e.reason,
-                    "leaving the authorizations in Azure DevOps: {}",
-                    e.message
-                );
-                return Ok(());
-            }
-            Err(e) => return Err(e),
+        let Some(org) = ctx
+            .organization_for_cleanup(&self.spec.organization_ref, &ns, "the authorizations")
+            .await?
+        else {
+            return Ok(());
         };
         let kind = kind_of(self.spec.resource.type_);
         let update = ResourcePipelinePermissions {

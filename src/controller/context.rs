@@ -122,6 +122,29 @@ impl Context {
         self.orgs.handle(&spec, false).await
     }
 
+    /// The organization to clean up through, or `None` when cleanup must leave Azure DevOps
+    /// alone: the organization is gone (nothing can authenticate any more) or does not allow the
+    /// object's namespace (nothing is ever sent for such an object). `what` names what is left.
+    pub async fn organization_for_cleanup(
+        &self,
+        reference: &OrganizationRef,
+        namespace: &str,
+        what: &str,
+    ) -> Result<Option<Arc<OrgHandle>>, Error> {
+        match self.organization(reference, namespace).await {
+            Ok(org) => Ok(Some(org)),
+            Err(e) if matches!(e.reason, "OrganizationNotFound" | "NotAllowed") => {
+                tracing::warn!(
+                    reason = e.reason,
+                    "leaving {what} in Azure DevOps: {}",
+                    e.message
+                );
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// The requeue delay after a success: the resync interval plus jitter.
     pub fn resync_delay(&self) -> Duration {
         let jitter = self.settings.jitter.clamp(0.0, 1.0);

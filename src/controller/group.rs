@@ -356,17 +356,11 @@ impl Reconciled for DevOpsGroup {
             return Ok(());
         }
         let ns = self.namespace().unwrap_or_default();
-        let org = match ctx.organization(&self.spec.organization_ref, &ns).await {
-            Ok(org) => org,
-            Err(e) if matches!(e.reason, "OrganizationNotFound" | "NotAllowed") => {
-                tracing::warn!(
-                    reason = e.reason,
-                    "leaving the group in Azure DevOps: {}",
-                    e.message
-                );
-                return Ok(());
-            }
-            Err(e) => return Err(e),
+        let Some(org) = ctx
+            .organization_for_cleanup(&self.spec.organization_ref, &ns, "the group")
+            .await?
+        else {
+            return Ok(());
         };
         if self.spec.display_name.as_deref().is_some_and(is_built_in) {
             ctx.publish(

@@ -542,17 +542,11 @@ impl Reconciled for DevOpsMembership {
             return Ok(());
         }
         let ns = self.namespace().unwrap_or_default();
-        let org = match ctx.organization(&self.spec.organization_ref, &ns).await {
-            Ok(org) => org,
-            Err(e) if matches!(e.reason, "OrganizationNotFound" | "NotAllowed") => {
-                tracing::warn!(
-                    reason = e.reason,
-                    "leaving the members in Azure DevOps: {}",
-                    e.message
-                );
-                return Ok(());
-            }
-            Err(e) => return Err(e),
+        let Some(org) = ctx
+            .organization_for_cleanup(&self.spec.organization_ref, &ns, "the members")
+            .await?
+        else {
+            return Ok(());
         };
         let results = join_all(
             status
