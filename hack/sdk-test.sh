@@ -31,16 +31,21 @@ log() { printf 'sdk-test: %s\n' "$*" >&2; }
 
 ensure_venv() {
   local stamp=$VENV/.requirements
+  mkdir -p "$CACHE_DIR"
+  # One installer at a time (parallel runs share the virtualenv).
+  exec 9>"$CACHE_DIR/venv-sdk.lock"
+  flock 9
   if [[ -x $VENV/bin/python ]] && cmp -s "$REQUIREMENTS" "$stamp"; then
+    exec 9>&-
     return
   fi
   log "creating $VENV (PyPI: $(grep -v '^#' "$REQUIREMENTS" | xargs))"
-  mkdir -p "$CACHE_DIR"
   rm -rf "$VENV"
   "$PYTHON" -m venv "$VENV"
   timeout "$PIP_TIMEOUT" "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
     --no-input -r "$REQUIREMENTS"
   cp "$REQUIREMENTS" "$stamp"
+  exec 9>&-
 }
 
 build_sim() {
