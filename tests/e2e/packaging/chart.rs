@@ -407,6 +407,8 @@ async fn rendered_chart_passes_a_server_side_dry_run() -> TestResult {
             "apply",
             "--dry-run=server",
             "--server-side",
+            // A dry run changes nothing; do not fail on fields other tests' objects own.
+            "--force-conflicts",
             "-o",
             "name",
             "-f",
