@@ -91,10 +91,7 @@ pub fn login_router(app: &SharedApp) -> Router {
     entra::routes()
         .fallback(not_found)
         .layer(from_fn_with_state(
-            LogConfig {
-                app: app.clone(),
-                host: HostKind::Login,
-            },
+            log_layer(app, HostKind::Login),
             middleware::log_requests,
         ))
         .with_state(app.clone())
