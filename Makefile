@@ -17,6 +17,7 @@ build: ## Build the operator and the simulator
 test: controlplane ## Run every test: unit, simulator, client, end-to-end (builds the control plane on first use)
 	hack/ensure-tools.sh
 	$(CARGO) test --workspace --all-targets
+	hack/sdk-test.sh
 
 unit-test: ## Only the fast tests (no control plane)
 	$(CARGO) test --workspace --lib --bins
