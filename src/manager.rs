@@ -188,8 +188,18 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     health.set_ready(false);
     cache_task.abort();
+    // The leadership watcher (and its channel) is gone now, so the lease task ends and hands
+    // back its manager: release the Lease so a standby replica takes over at once.
     if let Some(task) = lease_task {
-        task.abort();
+        match tokio::time::timeout(Duration::from_secs(5), task).await {
+            Ok(Ok(Ok(manager))) => match manager.release().await {
+                Ok(()) => tracing::info!("released the leader Lease"),
+                Err(err) => tracing::warn!(error = %err, "cannot release the leader Lease"),
+            },
+            Ok(Ok(Err(err))) => tracing::warn!(error = %err, "leader election ended with an error"),
+            Ok(Err(err)) => tracing::warn!(error = %err, "leader election task failed"),
+            Err(_) => tracing::warn!("leader election did not stop in time"),
+        }
     }
     let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
     tracing::info!("stopped");

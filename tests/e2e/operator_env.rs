@@ -47,6 +47,13 @@ fn repo() -> &'static Path {
 /// The default seed, with federated credentials that trust this control plane's issuer and a
 /// tenant identity for `<namespace>:azdo`.
 fn seed_for(cp: &ControlPlane, namespace: &str) -> TestResult<Seed> {
+    Ok(Seed::from_yaml(&serde_yaml::to_string(&seed_value_for(
+        cp, namespace,
+    )?)?)?)
+}
+
+/// [`seed_for`] as a YAML document, before it is parsed.
+fn seed_value_for(cp: &ControlPlane, namespace: &str) -> TestResult<Value> {
     let text = std::fs::read_to_string(repo().join("sim/seeds/default.yaml"))?;
     let mut seed: Value = serde_yaml::from_str(&text)?;
     let identities = seed["identities"]
@@ -78,7 +85,7 @@ access:
         issuer = cp.issuer()
     ))?;
     identities.push(team);
-    Ok(Seed::from_yaml(&serde_yaml::to_string(&seed)?)?)
+    Ok(seed)
 }
 
 impl OperatorEnv {
@@ -92,7 +99,24 @@ impl OperatorEnv {
         Self::boot(namespace, true).await
     }
 
+    /// A fresh namespace named after `prefix` and a simulator whose seed is the default one
+    /// changed by `customize` (for benchmarks that need a bigger directory or more projects).
+    pub async fn start_with_seed(
+        prefix: &str,
+        customize: impl FnOnce(&mut Value) -> TestResult,
+    ) -> TestResult<Self> {
+        Self::boot_with(prefix, false, customize).await
+    }
+
     async fn boot(name: &str, exact: bool) -> TestResult<Self> {
+        Self::boot_with(name, exact, |_| Ok(())).await
+    }
+
+    async fn boot_with(
+        name: &str,
+        exact: bool,
+        customize: impl FnOnce(&mut Value) -> TestResult,
+    ) -> TestResult<Self> {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new("info,azdo_sim=debug"))
             .with_test_writer()
@@ -106,7 +130,9 @@ impl OperatorEnv {
         } else {
             cp.new_namespace(name).await?
         };
-        let seed = seed_for(cp, &namespace)?;
+        let mut seed_value = seed_value_for(cp, &namespace)?;
+        customize(&mut seed_value)?;
+        let seed = Seed::from_yaml(&serde_yaml::to_string(&seed_value)?)?;
         let tenant_id = seed_tenant(&seed)?;
         let options = SimOptions {
             trusted_issuers: vec![TrustedIssuer {
@@ -161,6 +187,23 @@ impl OperatorEnv {
 
     /// Start `azdo-operator run` against the control plane and the simulator.
     pub async fn start_operator(&mut self, extra_args: &[&str]) -> TestResult {
+        let mut args = vec!["--metrics-addr", "127.0.0.1:0", "--log-format", "text"];
+        if !extra_args.contains(&"--leader-election") {
+            args.extend(["--leader-election", "false"]);
+        }
+        args.extend(["--log-level", "info,azdo_operator=debug"]);
+        if !extra_args.contains(&"--resync-interval") {
+            args.extend(["--resync-interval", "30s"]);
+        }
+        args.extend_from_slice(extra_args);
+        self.start_operator_with(&operator_binary()?, &args)
+            .await
+            .map(|_| ())
+    }
+
+    /// Start `binary run` with the kubeconfig, the operator's workload identity and the
+    /// simulator's CA, followed by exactly `args` (no defaults added). Returns the process id.
+    pub async fn start_operator_with(&mut self, binary: &Path, args: &[&str]) -> TestResult<u32> {
         let client = self.client().await?;
         let ns_api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
         if ns_api.get_opt(OPERATOR_NAMESPACE).await?.is_none() {
@@ -195,24 +238,14 @@ impl OperatorEnv {
             .create(true)
             .append(true)
             .open(self.dir.join(log_name))?;
-        let mut command = Command::new(operator_binary()?);
+        let mut command = Command::new(binary);
         command
             .arg("run")
             .args([
                 "--kubeconfig",
                 self.cp.kubeconfig_path().to_str().ok_or("path")?,
             ])
-            .args(defaults_unless_given(
-                extra_args,
-                &[
-                    ("--metrics-addr", "127.0.0.1:0"),
-                    ("--log-format", "text"),
-                    ("--leader-election", "false"),
-                    ("--log-level", "info,azdo_operator=debug"),
-                    ("--resync-interval", "30s"),
-                ],
-            ))
-            .args(extra_args)
+            .args(args)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("AZURE_CLIENT_ID", OPERATOR_CLIENT_ID)
@@ -223,8 +256,15 @@ impl OperatorEnv {
             .stdout(Stdio::from(log.try_clone()?))
             .stderr(Stdio::from(log))
             .kill_on_drop(true);
-        self.operators.push(command.spawn()?);
-        Ok(())
+        let child = command.spawn()?;
+        let pid = child.id().ok_or("the operator exited at once")?;
+        self.operators.push(child);
+        Ok(pid)
+    }
+
+    /// The process id of the operator started `index`-th (0-based), while it runs.
+    pub fn operator_pid(&self, index: usize) -> Option<u32> {
+        self.operators.get(index).and_then(Child::id)
     }
 
     /// Stop every operator this environment started (SIGKILL) and wait for them.
@@ -239,6 +279,30 @@ impl OperatorEnv {
         if let Some(child) = self.operators.get_mut(index) {
             let _ = child.kill().await;
         }
+    }
+
+    /// SIGTERM the operator started `index`-th and wait until it has exited (graceful shutdown).
+    pub async fn terminate_operator_at(&mut self, index: usize) -> TestResult {
+        if let Some(child) = self.operators.get_mut(index) {
+            if let Some(pid) = child.id() {
+                // SAFETY: sending a signal to our own child process.
+                unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+            }
+            tokio::time::timeout(Duration::from_secs(20), child.wait()).await??;
+        }
+        Ok(())
+    }
+
+    /// Every operator's log (the first one's, then the others' in start order).
+    pub fn operator_log_all(&self) -> String {
+        let mut all = self.operator_log();
+        for i in 1..self.operators.len() {
+            all.push_str(
+                &std::fs::read_to_string(self.dir.join(format!("operator-{i}.log")))
+                    .unwrap_or_default(),
+            );
+        }
+        all
     }
 
     pub fn operator_log(&self) -> String {

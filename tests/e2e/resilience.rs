@@ -85,9 +85,43 @@ async fn the_second_replica_takes_over_when_the_leader_dies() -> TestResult {
         killed.elapsed()
     );
     assert_eq!(holder(&env).await?.as_deref(), Some(survivor));
+
+    // A graceful stop (SIGTERM, as in a rolling update) releases the Lease: a standby replica
+    // takes over well before the Lease would have expired.
+    env.start_operator(&[
+        "--leader-election",
+        "true",
+        "--leader-election-namespace",
+        &ns,
+        "--identity",
+        "replica-c",
+        "--lease-duration",
+        "3s",
+    ])
+    .await?;
+    let survivor_index = 1 - leader_index;
+    env.terminate_operator_at(survivor_index).await?;
+    let stopped = Instant::now();
+    let third = group(&env, "third", "Leader Third");
+    env.apply(std::slice::from_ref(&third)).await?;
+    env.wait_ready(
+        std::slice::from_ref(&third),
+        "True",
+        Duration::from_secs(30),
+    )
+    .await?;
+    eprintln!(
+        "replica-c reconciled {:?} after a graceful stop of the leader",
+        stopped.elapsed()
+    );
+    assert_eq!(holder(&env).await?.as_deref(), Some("replica-c"));
+    assert!(
+        env.operator_log_all().contains("released the leader Lease"),
+        "the stopping leader released its Lease"
+    );
     assert_eq!(groups_named(&env, "[Storefront]\\Leader First").len(), 1);
     assert_eq!(groups_named(&env, "[Storefront]\\Leader Second").len(), 1);
-    env.delete_and_wait(&[first, second, org], Duration::from_secs(30))
+    env.delete_and_wait(&[first, second, third, org], Duration::from_secs(30))
         .await?;
     Ok(())
 }
