@@ -1,0 +1,124 @@
+//! The apiserver side: create the workload with bounded concurrency, and watch readiness with
+//! one list call per kind (never per object).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use futures::{stream, StreamExt, TryStreamExt};
+use kube::api::{Api, DynamicObject, ListParams, PostParams};
+use kube::discovery::ApiResource;
+use serde_json::Value;
+
+use crate::operator_env::{dynamic_api, ready_of, TestResult};
+
+/// The namespaced kinds of the workload.
+pub const KINDS: [&str; 3] = [
+    "DevOpsGroup",
+    "DevOpsMembership",
+    "PipelineResourceAuthorization",
+];
+
+fn resource(kind: &str) -> ApiResource {
+    ApiResource {
+        group: "azdo.io".into(),
+        version: "v1alpha1".into(),
+        api_version: "azdo.io/v1alpha1".into(),
+        kind: kind.into(),
+        plural: format!("{}s", kind.to_lowercase()),
+    }
+}
+
+/// Create every manifest, `concurrency` at a time.
+pub async fn create_all(client: &kube::Client, docs: &[Value], concurrency: usize) -> TestResult {
+    stream::iter(docs.iter().cloned())
+        .map(|doc| {
+            let client = client.clone();
+            async move {
+                let obj: DynamicObject = serde_json::from_value(doc)?;
+                dynamic_api(&client, &obj)?
+                    .create(&PostParams::default(), &obj)
+                    .await?;
+                TestResult::Ok(())
+            }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .try_collect::<Vec<()>>()
+        .await?;
+    Ok(())
+}
+
+/// Objects of one kind in a namespace: how many, and how many are Ready=True for their
+/// generation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Readiness {
+    pub total: usize,
+    pub ready: usize,
+}
+
+/// Readiness per kind, one list call per kind.
+pub async fn readiness(
+    client: &kube::Client,
+    namespace: &str,
+) -> TestResult<BTreeMap<&'static str, Readiness>> {
+    let mut out = BTreeMap::new();
+    for kind in KINDS {
+        let api: Api<DynamicObject> =
+            Api::namespaced_with(client.clone(), namespace, &resource(kind));
+        let list = api.list(&ListParams::default()).await?;
+        let ready = list
+            .items
+            .iter()
+            .filter(|o| {
+                let observed = o.data["status"]["observedGeneration"].as_i64();
+                ready_of(o).is_some_and(|r| r.0 == "True") && observed == o.metadata.generation
+            })
+            .count();
+        out.insert(
+            kind,
+            Readiness {
+                total: list.items.len(),
+                ready,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Poll every `interval` until `expected` objects of the namespace are Ready; returns when
+/// that was first seen, measured from `since`.
+pub async fn wait_all_ready(
+    client: &kube::Client,
+    namespace: &str,
+    expected: usize,
+    since: Instant,
+    interval: Duration,
+    timeout: Duration,
+) -> TestResult<Duration> {
+    loop {
+        let state = readiness(client, namespace).await?;
+        let ready: usize = state.values().map(|r| r.ready).sum();
+        if ready >= expected {
+            return Ok(since.elapsed());
+        }
+        if since.elapsed() > timeout {
+            return Err(format!(
+                "only {ready}/{expected} objects Ready after {timeout:?}: {state:?}"
+            )
+            .into());
+        }
+        tokio::time::sleep(interval).await;
+    }
+}
+
+/// Descriptors of the bench's groups, from the DevOpsGroups' status.
+pub async fn group_descriptors(client: &kube::Client, namespace: &str) -> TestResult<Vec<String>> {
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), namespace, &resource("DevOpsGroup"));
+    Ok(api
+        .list(&ListParams::default())
+        .await?
+        .items
+        .iter()
+        .filter_map(|g| g.data["status"]["descriptor"].as_str().map(String::from))
+        .collect())
+}

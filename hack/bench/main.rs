@@ -1,0 +1,202 @@
+//! `make bench`: the real operator against a real kube-apiserver and azdo-sim with injected
+//! latency, in five scenarios (cold converge, restart, steady resync, drift, rate-limited cold
+//! converge). Prints a table beside the lower bounds and writes target/bench/result.json.
+//! Method and results: docs/benchmark.md.
+//!
+//! Usage: bench [--scale 0.1] [--latency-ms 25] [--org-concurrency 8] [--resync 30s] ...
+
+#[path = "../../tests/e2e/operator_env.rs"]
+#[allow(dead_code)]
+mod operator_env;
+#[path = "../../tests/support/mod.rs"]
+mod support;
+
+mod bounds;
+mod cluster;
+mod probe;
+mod report;
+mod requests;
+mod scenarios;
+mod seed;
+mod workload;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, ValueEnum};
+
+use bounds::{Pace, RateLimit};
+use operator_env::{operator_binary, OperatorEnv, TestResult};
+use report::Report;
+use scenarios::{Bench, Settings};
+use workload::Workload;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Scenario {
+    Cold,
+    Restart,
+    Steady,
+    Drift,
+    Throttled,
+}
+
+#[derive(Debug, Parser)]
+#[command(about = "Benchmark azdo-operator against kube-apiserver and azdo-sim")]
+struct Args {
+    /// Fraction of the full workload (200 groups, 200 memberships x 25, 100 authorizations x 5).
+    #[arg(long, default_value_t = 1.0)]
+    scale: f64,
+    /// Latency the simulator adds to every Azure DevOps request.
+    #[arg(long, default_value_t = 25)]
+    latency_ms: u64,
+    /// The operator's --org-concurrency (Azure DevOps requests in flight).
+    #[arg(long, default_value_t = 8)]
+    org_concurrency: usize,
+    /// The operator's --reconcile-concurrency.
+    #[arg(long, default_value_t = 16)]
+    reconcile_concurrency: usize,
+    /// Objects created at once on the apiserver.
+    #[arg(long, default_value_t = 16)]
+    create_concurrency: usize,
+    /// Resync interval for the restart, steady and drift scenarios.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "30s")]
+    resync: Duration,
+    /// Rate limit of the throttled scenario: requests per window (default 2000 x scale).
+    #[arg(long)]
+    throttle_budget: Option<u64>,
+    #[arg(long, default_value_t = 30)]
+    throttle_window_seconds: u64,
+    /// The operator binary (default: azdo-operator next to this executable's directory).
+    #[arg(long)]
+    operator: Option<PathBuf>,
+    /// Extra arguments for `azdo-operator run` (repeatable).
+    #[arg(long = "operator-arg", allow_hyphen_values = true)]
+    operator_args: Vec<String>,
+    /// Which scenarios to run (in the fixed order cold, restart, steady, drift, throttled;
+    /// restart, steady and drift need cold).
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "cold,restart,steady,drift,throttled"
+    )]
+    scenarios: Vec<Scenario>,
+    /// Where to write the JSON result.
+    #[arg(long, default_value = "target/bench/result.json")]
+    out: PathBuf,
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> TestResult {
+    let args = Args::parse();
+    // Quiet: the simulator's per-request debug lines would cost more than the operator.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+        .with_writer(std::io::stderr)
+        .try_init();
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    if !(args.scale > 0.0 && args.scale <= 1.0) {
+        return Err("--scale must be in (0, 1]".into());
+    }
+    let workload = Workload::at_scale(args.scale);
+    let operator = match &args.operator {
+        Some(path) => path.clone(),
+        None => operator_binary()?,
+    };
+    let settings = Settings {
+        workload,
+        pace: Pace {
+            concurrency: args.org_concurrency,
+            latency_seconds: args.latency_ms as f64 / 1000.0,
+            rate_limit: None,
+        },
+        operator_binary: operator.clone(),
+        operator_args: args.operator_args.clone(),
+        reconcile_concurrency: args.reconcile_concurrency,
+        create_concurrency: args.create_concurrency,
+        resync: args.resync,
+        throttling: RateLimit {
+            budget: args
+                .throttle_budget
+                .unwrap_or(((2000.0 * args.scale).round() as u64).max(20)),
+            window_seconds: args.throttle_window_seconds as f64,
+        },
+    };
+    let load_before = load_average();
+    let started_at = chrono::Utc::now().to_rfc3339();
+    let wall = Instant::now();
+    eprintln!(
+        "bench: scale {} ({} objects), operator {}, load average {load_before}",
+        args.scale,
+        workload.objects(),
+        operator.display()
+    );
+    eprintln!("bench: starting the control plane and azdo-sim");
+    let env = OperatorEnv::start_with_seed("bench", |seed| {
+        seed::extend(seed, &workload)?;
+        Ok(())
+    })
+    .await?;
+    let mut bench = Bench::new(env, settings.clone()).await?;
+    let mut results = Vec::new();
+    let wanted = |s: Scenario| args.scenarios.contains(&s);
+    let outcome: TestResult = async {
+        if wanted(Scenario::Cold) {
+            eprintln!("bench: a) cold converge");
+            results.push(bench.cold().await?);
+            if wanted(Scenario::Restart) || wanted(Scenario::Steady) || wanted(Scenario::Drift) {
+                eprintln!("bench: e) operator restart");
+                let restart = bench.restart().await?;
+                if wanted(Scenario::Steady) || wanted(Scenario::Drift) {
+                    eprintln!("bench: b) steady resync");
+                    let steady = bench.steady().await?;
+                    if wanted(Scenario::Steady) {
+                        results.push(steady);
+                    }
+                    if wanted(Scenario::Drift) {
+                        eprintln!("bench: c) drift");
+                        results.push(bench.drift().await?);
+                    }
+                }
+                if wanted(Scenario::Restart) {
+                    results.push(restart);
+                }
+            }
+        }
+        if wanted(Scenario::Throttled) {
+            eprintln!("bench: d) cold converge, rate-limited");
+            results.push(bench.throttled().await?);
+        }
+        Ok(())
+    }
+    .await;
+    bench.finish().await?;
+    if let Err(e) = &outcome {
+        eprintln!("bench failed: {e}\n{}", bench.env.tail());
+    }
+    results.sort_by_key(|r| r.id);
+    let report = Report {
+        scale: args.scale,
+        workload,
+        pace: settings.pace,
+        operator_args: args.operator_args.clone(),
+        operator_binary: operator.display().to_string(),
+        started_at,
+        wall_seconds: wall.elapsed().as_secs_f64(),
+        load_average_before: load_before,
+        scenarios: results,
+    };
+    report.write_json(&args.out)?;
+    println!("{}", report.table());
+    println!("JSON: {}", args.out.display());
+    if !report.all_met() {
+        eprintln!("bench: some targets were missed (see [MISSED] above)");
+    }
+    outcome
+}

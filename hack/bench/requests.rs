@@ -1,0 +1,131 @@
+//! The simulator's request log, summarized: Azure DevOps requests by route, split into reads
+//! and writes, throttled answers, and the requests of the pass (first to last).
+
+use azdo_sim::{HostKind, RequestLogSnapshot};
+use serde::Serialize;
+
+/// Whether a request can change Azure DevOps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Effect {
+    Read,
+    Write,
+}
+
+/// GET and HEAD read; so do the POSTs that only search (`subjectquery`, `subjectlookup`).
+/// Every other POST, PUT, PATCH and DELETE writes (materializing a user is a POST: it is
+/// idempotent, but it is a write on the wire and is counted as one).
+pub fn effect(method: &str, route: &str) -> Effect {
+    let searching = route.ends_with("/subjectquery") || route.ends_with("/subjectlookup");
+    match method.to_ascii_uppercase().as_str() {
+        "GET" | "HEAD" => Effect::Read,
+        "POST" if searching => Effect::Read,
+        _ => Effect::Write,
+    }
+}
+
+/// Requests to one route with one method.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteTraffic {
+    pub method: String,
+    pub route: String,
+    pub effect: Effect,
+    pub count: u64,
+    /// Answers with status 429.
+    pub throttled: u64,
+}
+
+/// Azure DevOps traffic of one scenario (the Entra token endpoint is counted apart).
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Traffic {
+    pub reads: u64,
+    pub writes: u64,
+    /// 429 answers received.
+    pub throttled: u64,
+    /// Requests to the Entra token endpoint (not Azure DevOps).
+    pub token_requests: u64,
+    pub routes: Vec<RouteTraffic>,
+    /// Seconds from the first to the last Azure DevOps request of the log.
+    pub span_seconds: f64,
+}
+
+impl Traffic {
+    pub fn total(&self) -> u64 {
+        self.reads + self.writes
+    }
+
+    pub fn from_log(log: &RequestLogSnapshot) -> Self {
+        let mut traffic = Traffic::default();
+        for counter in &log.counters {
+            if counter.host == Some(HostKind::Login) {
+                traffic.token_requests += counter.count;
+                continue;
+            }
+            let effect = effect(&counter.method, &counter.route);
+            match effect {
+                Effect::Read => traffic.reads += counter.count,
+                Effect::Write => traffic.writes += counter.count,
+            }
+            let throttled = counter.by_status.get(&429).copied().unwrap_or(0);
+            traffic.throttled += throttled;
+            traffic.routes.push(RouteTraffic {
+                method: counter.method.clone(),
+                route: counter.route.clone(),
+                effect,
+                count: counter.count,
+                throttled,
+            });
+        }
+        traffic.routes.sort_by_key(|r| std::cmp::Reverse(r.count));
+        let times: Vec<_> = log
+            .requests
+            .iter()
+            .filter(|r| r.host != HostKind::Login)
+            .map(|r| r.at)
+            .collect();
+        if let (Some(first), Some(last)) = (times.iter().min(), times.iter().max()) {
+            traffic.span_seconds = (*last - *first).num_milliseconds() as f64 / 1000.0;
+        }
+        traffic
+    }
+
+    /// Requests with this method to routes ending with `suffix`.
+    pub fn count(&self, method: &str, suffix: &str) -> u64 {
+        self.routes
+            .iter()
+            .filter(|r| r.method.eq_ignore_ascii_case(method) && r.route.ends_with(suffix))
+            .map(|r| r.count)
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn searches_read_and_materializations_write() {
+        assert_eq!(
+            effect("POST", "/{org}/_apis/graph/subjectquery"),
+            Effect::Read
+        );
+        assert_eq!(effect("POST", "/{org}/_apis/graph/users"), Effect::Write);
+        assert_eq!(
+            effect(
+                "HEAD",
+                "/{org}/_apis/graph/memberships/{subject}/{container}"
+            ),
+            Effect::Read
+        );
+        assert_eq!(
+            effect(
+                "PUT",
+                "/{org}/_apis/graph/memberships/{subject}/{container}"
+            ),
+            Effect::Write
+        );
+        assert_eq!(effect("patch", "/x"), Effect::Write);
+    }
+}

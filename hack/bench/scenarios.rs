@@ -1,0 +1,614 @@
+//! The scenarios, run in this order on one control plane and one simulator:
+//! a) cold converge, e) restart on the converged namespace, b) the first full resync after it
+//! (nothing changed), c) 1% of the edges removed out of band and repaired by the next resync,
+//! d) the cold converge again in a fresh namespace with the simulator's rate limit on.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use azdo_sim::{Faults, Latency, Throttling};
+use kube::api::{Api, DynamicObject, PostParams};
+use kube::discovery::ApiResource;
+
+use crate::bounds::{self, Pace, RateLimit};
+use crate::cluster::{self, KINDS};
+use crate::operator_env::{ready_of, OperatorEnv, TestResult};
+use crate::probe::{Footprint, Operator};
+use crate::report::{Check, ScenarioResult};
+use crate::requests::Traffic;
+use crate::support::ports::free_loopback_ports;
+use crate::workload::{organization_manifest, Workload, ORGANIZATION};
+
+/// Peak RSS target at full scale.
+const RSS_TARGET_MIB: f64 = 100.0;
+/// The share of edges removed out of band in the drift scenario.
+const DRIFT_SHARE: f64 = 0.01;
+/// The operator's default resync jitter (a resync comes within interval x (1 + jitter)).
+const RESYNC_JITTER: f64 = 0.1;
+/// Long enough that no resync happens during a cold converge.
+const NO_RESYNC: Duration = Duration::from_secs(3600);
+/// No request for this long: the operator has nothing left to do.
+const QUIET: Duration = Duration::from_secs(3);
+
+/// How the bench drives the operator.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub workload: Workload,
+    pub pace: Pace,
+    pub operator_binary: PathBuf,
+    pub operator_args: Vec<String>,
+    pub reconcile_concurrency: usize,
+    pub create_concurrency: usize,
+    pub resync: Duration,
+    pub throttling: RateLimit,
+}
+
+/// One control plane, one simulator, the operators started so far.
+pub struct Bench {
+    pub env: OperatorEnv,
+    pub settings: Settings,
+    client: kube::Client,
+    operators_started: usize,
+    /// The running operator: its index in the environment and its probe.
+    current: Option<(usize, Operator)>,
+    /// Whole-lifetime footprint of each operator process, taken before it was stopped.
+    pub lifetimes: Vec<Footprint>,
+    lifetime_start: Option<crate::probe::Sample>,
+}
+
+impl Bench {
+    pub async fn new(env: OperatorEnv, settings: Settings) -> TestResult<Self> {
+        let client = env.client().await?;
+        env.sim.control().set_faults(latency_faults(&settings.pace));
+        let org: DynamicObject =
+            serde_json::from_value(organization_manifest(&env.org_url(), &env.graph_url()))?;
+        crate::operator_env::dynamic_api(&client, &org)?
+            .create(&PostParams::default(), &org)
+            .await?;
+        Ok(Self {
+            env,
+            settings,
+            client,
+            operators_started: 0,
+            current: None,
+            lifetimes: Vec::new(),
+            lifetime_start: None,
+        })
+    }
+
+    fn operator(&self) -> TestResult<&Operator> {
+        self.current
+            .as_ref()
+            .map(|(_, o)| o)
+            .ok_or_else(|| "no operator is running".into())
+    }
+
+    /// Start an operator that watches `namespace` and resyncs every `resync`.
+    async fn start_operator(&mut self, namespace: &str, resync: Duration) -> TestResult<()> {
+        self.stop_operator().await?;
+        let port = free_loopback_ports(1)?[0];
+        let s = &self.settings;
+        let mut args: Vec<String> = [
+            "--metrics-addr",
+            &format!("127.0.0.1:{port}"),
+            "--log-format",
+            "text",
+            "--log-level",
+            "info",
+            "--leader-election",
+            "false",
+            "--watch-namespaces",
+            namespace,
+            "--resync-interval",
+            &format!("{}ms", resync.as_millis()),
+            "--resync-jitter",
+            &RESYNC_JITTER.to_string(),
+            "--org-concurrency",
+            &s.pace.concurrency.to_string(),
+            "--reconcile-concurrency",
+            &s.reconcile_concurrency.to_string(),
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+        args.extend(s.operator_args.iter().cloned());
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let binary = s.operator_binary.clone();
+        let pid = self.env.start_operator_with(&binary, &refs).await?;
+        let operator = Operator::new(pid, port);
+        self.lifetime_start = Some(operator.start()?);
+        operator.wait_serving(Duration::from_secs(60)).await?;
+        self.current = Some((self.operators_started, operator));
+        self.operators_started += 1;
+        Ok(())
+    }
+
+    /// SIGKILL the running operator, after noting its whole-lifetime footprint.
+    async fn stop_operator(&mut self) -> TestResult<()> {
+        if let Some((index, operator)) = self.current.take() {
+            if let Some(start) = self.lifetime_start.take() {
+                self.lifetimes.push(operator.footprint(start)?);
+            }
+            self.env.kill_operator_at(index).await;
+        }
+        Ok(())
+    }
+
+    pub async fn finish(&mut self) -> TestResult<()> {
+        self.stop_operator().await
+    }
+
+    /// Wait until the simulator has seen no request for [`QUIET`].
+    async fn wait_quiet(&self, timeout: Duration) -> TestResult<()> {
+        let control = self.env.sim.control();
+        let deadline = Instant::now() + timeout;
+        let mut last = control.requests().total;
+        let mut since = Instant::now();
+        loop {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let now = control.requests().total;
+            if now != last {
+                last = now;
+                since = Instant::now();
+            } else if since.elapsed() >= QUIET {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(format!("the operator kept sending requests for {timeout:?}").into());
+            }
+        }
+    }
+
+    async fn wait_organization_ready(&self, timeout: Duration) -> TestResult<()> {
+        let api: Api<DynamicObject> = Api::all_with(
+            self.client.clone(),
+            &ApiResource {
+                group: "azdo.io".into(),
+                version: "v1alpha1".into(),
+                api_version: "azdo.io/v1alpha1".into(),
+                kind: "ClusterDevOpsOrganization".into(),
+                plural: "clusterdevopsorganizations".into(),
+            },
+        );
+        let deadline = Instant::now() + timeout;
+        loop {
+            let org = api.get(ORGANIZATION).await?;
+            if ready_of(&org).is_some_and(|r| r.0 == "True") {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "organization not Ready: {:?}\n{}",
+                    ready_of(&org),
+                    self.env.tail()
+                )
+                .into());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Wait until every kind has been reconciled `per_kind` more times than in `before`.
+    async fn wait_reconciled(
+        &self,
+        before: &BTreeMap<String, u64>,
+        timeout: Duration,
+    ) -> TestResult<BTreeMap<String, u64>> {
+        let w = &self.settings.workload;
+        let expected = [w.groups, w.memberships, w.authorizations];
+        let deadline = Instant::now() + timeout;
+        loop {
+            let now = self.operator()?.reconciles().await?;
+            let done = KINDS.iter().zip(expected).all(|(kind, n)| {
+                let was = before.get(*kind).copied().unwrap_or(0);
+                now.get(*kind).copied().unwrap_or(0) >= was + n as u64
+            });
+            if done {
+                return Ok(now);
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "not every object was reconciled in {timeout:?}: before {before:?}, now {now:?}"
+                )
+                .into());
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    fn extra_reconciles(
+        &self,
+        before: &BTreeMap<String, u64>,
+        after: &BTreeMap<String, u64>,
+    ) -> BTreeMap<String, i64> {
+        let w = &self.settings.workload;
+        KINDS
+            .iter()
+            .zip([w.groups, w.memberships, w.authorizations])
+            .map(|(kind, n)| {
+                let delta = after.get(*kind).copied().unwrap_or(0) as i64
+                    - before.get(*kind).copied().unwrap_or(0) as i64;
+                (kind.to_string(), delta - n as i64)
+            })
+            .collect()
+    }
+
+    /// Create the workload in `namespace` from nothing and wait until all of it is Ready.
+    async fn converge(
+        &mut self,
+        namespace: &str,
+    ) -> TestResult<(f64, f64, Traffic, Footprint, u64)> {
+        let control = self.env.sim.control();
+        let w = self.settings.workload;
+        self.wait_quiet(Duration::from_secs(60)).await?;
+        control.clear_requests();
+        control.clear_throttle();
+        let sample = self.operator()?.start()?;
+        let started = Instant::now();
+        cluster::create_all(
+            &self.client,
+            &w.manifests(namespace),
+            self.settings.create_concurrency,
+        )
+        .await?;
+        let created = started.elapsed().as_secs_f64();
+        let ready = cluster::wait_all_ready(
+            &self.client,
+            namespace,
+            w.objects(),
+            started,
+            Duration::from_millis(500),
+            Duration::from_secs(900),
+        )
+        .await
+        .map_err(|e| format!("{e}\n{}", self.env.tail()))?;
+        self.wait_quiet(Duration::from_secs(120)).await?;
+        let traffic = Traffic::from_log(&control.requests());
+        let footprint = self.operator()?.footprint(sample)?;
+        Ok((
+            ready.as_secs_f64(),
+            created,
+            traffic,
+            footprint,
+            control.total_retry_after_violations(),
+        ))
+    }
+
+    /// a) Cold converge.
+    pub async fn cold(&mut self) -> TestResult<ScenarioResult> {
+        let namespace = self.env.namespace.clone();
+        self.start_operator(&namespace, NO_RESYNC).await?;
+        self.wait_organization_ready(Duration::from_secs(60))
+            .await?;
+        let (seconds, created, traffic, footprint, violations) = self.converge(&namespace).await?;
+        let s = &self.settings;
+        let bound = bounds::cold(&s.workload, &s.pace);
+        let mut result = ScenarioResult {
+            id: "a",
+            name: "cold converge",
+            objects: s.workload.objects(),
+            seconds_meaning: "from the first create until every object is Ready",
+            seconds,
+            traffic,
+            retry_after_violations: violations,
+            footprint,
+            bound,
+            notes: vec![
+                ("objects created in".into(), format!("{created:.1} s")),
+                (
+                    "distinct members".into(),
+                    s.workload.distinct_members().to_string(),
+                ),
+            ],
+            checks: Vec::new(),
+        };
+        result.checks = vec![
+            Check::new(
+                "requests <= 1.3 x lower bound",
+                format!("{:.2}x", result.requests_ratio()),
+                result.requests_ratio() <= 1.3,
+            ),
+            Check::new(
+                "time <= 2 x latency-bound minimum",
+                format!("{:.2}x", result.seconds_ratio()),
+                result.seconds_ratio() <= 2.0,
+            ),
+            rss_check(&footprint),
+        ];
+        Ok(result)
+    }
+
+    /// e) Restart the operator on the converged namespace: every object is reconciled once.
+    pub async fn restart(&mut self) -> TestResult<ScenarioResult> {
+        let namespace = self.env.namespace.clone();
+        let control = self.env.sim.control();
+        self.stop_operator().await?;
+        control.clear_requests();
+        let started = Instant::now();
+        let resync = self.settings.resync;
+        self.start_operator(&namespace, resync).await?;
+        let sample = self.operator()?.start()?;
+        let after = self
+            .wait_reconciled(&BTreeMap::new(), Duration::from_secs(300))
+            .await?;
+        let seconds = started.elapsed().as_secs_f64();
+        self.wait_quiet(Duration::from_secs(60)).await?;
+        let traffic = Traffic::from_log(&control.requests());
+        let footprint = self.operator()?.footprint(sample)?;
+        let s = &self.settings;
+        let bound = bounds::resync(&s.workload, &s.pace, 0);
+        let extra = self.extra_reconciles(&BTreeMap::new(), &after);
+        let writes = traffic.writes;
+        let mut result = ScenarioResult {
+            id: "e",
+            name: "operator restart",
+            objects: s.workload.objects(),
+            seconds_meaning: "from the operator's start until every object was reconciled",
+            seconds,
+            traffic,
+            retry_after_violations: control.total_retry_after_violations(),
+            footprint,
+            bound,
+            notes: vec![(
+                "reconciles beyond one per object".into(),
+                format!("{extra:?}"),
+            )],
+            checks: Vec::new(),
+        };
+        result.checks = vec![
+            Check::new(
+                "a restart causes no writes",
+                format!("{writes} writes"),
+                writes == 0,
+            ),
+            rss_check(&footprint),
+        ];
+        Ok(result)
+    }
+
+    /// b) One full resync with nothing changed (the first after the restart).
+    pub async fn steady(&mut self) -> TestResult<ScenarioResult> {
+        let control = self.env.sim.control();
+        let before = self.operator()?.reconciles().await?;
+        control.clear_requests();
+        let sample = self.operator()?.start()?;
+        let resync = self.settings.resync;
+        let after = self
+            .wait_reconciled(
+                &before,
+                resync.mul_f64(1.0 + RESYNC_JITTER) + Duration::from_secs(60),
+            )
+            .await?;
+        self.wait_quiet(Duration::from_secs(60)).await?;
+        let traffic = Traffic::from_log(&control.requests());
+        let footprint = self.operator()?.footprint(sample)?;
+        let s = &self.settings;
+        let bound = bounds::resync(&s.workload, &s.pace, 0);
+        let extra = self.extra_reconciles(&before, &after);
+        let objects = s.workload.objects();
+        let (reads, writes) = (traffic.reads, traffic.writes);
+        let mut result = ScenarioResult {
+            id: "b",
+            name: "steady resync",
+            objects,
+            seconds_meaning: "first to last request of the resync pass",
+            seconds: traffic.span_seconds,
+            traffic,
+            retry_after_violations: control.total_retry_after_violations(),
+            footprint,
+            bound,
+            notes: vec![
+                ("resync interval".into(), format!("{resync:?}")),
+                (
+                    "reconciles beyond one per object".into(),
+                    format!("{extra:?}"),
+                ),
+            ],
+            checks: Vec::new(),
+        };
+        // The organization resyncs too (one access check): it is an object of its own.
+        let allowed_reads = objects as u64 + 1;
+        result.checks = vec![
+            Check::new(
+                "steady state: 0 writes",
+                format!("{writes} writes"),
+                writes == 0,
+            ),
+            Check::new(
+                "at most one read per object per resync",
+                format!(
+                    "{reads} reads for {objects} objects + 1 organization ({:.2} per object)",
+                    reads as f64 / (objects + 1) as f64
+                ),
+                reads <= allowed_reads,
+            ),
+            rss_check(&footprint),
+        ];
+        Ok(result)
+    }
+
+    /// c) Remove 1% of the edges out of band; the next resync repairs them.
+    pub async fn drift(&mut self) -> TestResult<ScenarioResult> {
+        let control = self.env.sim.control();
+        let namespace = self.env.namespace.clone();
+        let containers = cluster::group_descriptors(&self.client, &namespace).await?;
+        let w = self.settings.workload;
+        let drift = ((w.edges() as f64 * DRIFT_SHARE).ceil() as usize).max(1);
+        let before = self.operator()?.reconciles().await?;
+        control.clear_requests();
+        let sample = self.operator()?.start()?;
+        let removed: Vec<(String, String)> = control.with_state(|state| {
+            let Some(org) = state.organization_mut(ORGANIZATION) else {
+                return Vec::new();
+            };
+            let mut ours: Vec<(String, String)> = org
+                .memberships
+                .iter()
+                .filter(|m| containers.contains(&m.container))
+                .map(|m| (m.container.clone(), m.member.clone()))
+                .collect();
+            ours.sort();
+            let step = (ours.len() / drift).max(1);
+            let chosen: Vec<(String, String)> =
+                ours.into_iter().step_by(step).take(drift).collect();
+            org.memberships
+                .retain(|m| !chosen.contains(&(m.container.clone(), m.member.clone())));
+            chosen
+        });
+        if removed.len() != drift {
+            return Err(format!("removed {} edges, wanted {drift}", removed.len()).into());
+        }
+        let injected = Instant::now();
+        let resync = self.settings.resync;
+        let limit = resync.mul_f64(1.0 + RESYNC_JITTER) + Duration::from_secs(60);
+        let repaired = loop {
+            let missing = control.with_state(|state| {
+                state
+                    .organization(ORGANIZATION)
+                    .map_or(removed.len(), |org| {
+                        removed
+                            .iter()
+                            .filter(|(c, m)| !org.has_membership(c, m))
+                            .count()
+                    })
+            });
+            if missing == 0 {
+                break injected.elapsed();
+            }
+            if injected.elapsed() > limit {
+                return Err(format!("{missing}/{drift} removed edges still missing").into());
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        };
+        let after = self.wait_reconciled(&before, limit).await?;
+        self.wait_quiet(Duration::from_secs(60)).await?;
+        let traffic = Traffic::from_log(&control.requests());
+        let footprint = self.operator()?.footprint(sample)?;
+        let s = &self.settings;
+        let bound = bounds::resync(&s.workload, &s.pace, drift as u64);
+        let extra = self.extra_reconciles(&before, &after);
+        let writes = traffic.writes;
+        let puts = traffic.count("PUT", "/memberships/{subject}/{container}");
+        let within = resync.mul_f64(1.0 + RESYNC_JITTER).as_secs_f64() + bound.seconds + 5.0;
+        let mut result = ScenarioResult {
+            id: "c",
+            name: "drift repair",
+            objects: s.workload.objects(),
+            seconds_meaning: "first to last request of the resync pass that repaired the drift",
+            seconds: traffic.span_seconds,
+            traffic,
+            retry_after_violations: control.total_retry_after_violations(),
+            footprint,
+            bound,
+            notes: vec![
+                ("edges removed".into(), drift.to_string()),
+                (
+                    "repaired after".into(),
+                    format!(
+                        "{:.1} s (resync interval {resync:?})",
+                        repaired.as_secs_f64()
+                    ),
+                ),
+                (
+                    "reconciles beyond one per object".into(),
+                    format!("{extra:?}"),
+                ),
+            ],
+            checks: Vec::new(),
+        };
+        result.checks = vec![
+            Check::new(
+                "drift writes == drift",
+                format!("{writes} writes ({puts} edge PUTs) for {drift} removed edges"),
+                writes == drift as u64,
+            ),
+            Check::new(
+                "repaired within one resync",
+                format!("{:.1} s <= {within:.1} s", repaired.as_secs_f64()),
+                repaired.as_secs_f64() <= within,
+            ),
+            rss_check(&footprint),
+        ];
+        Ok(result)
+    }
+
+    /// d) The cold converge in a fresh namespace, with the simulator back at its seed and its
+    /// per-identity rate limit on.
+    pub async fn throttled(&mut self) -> TestResult<ScenarioResult> {
+        self.stop_operator().await?;
+        let control = self.env.sim.control();
+        control.reset()?;
+        let limit = self.settings.throttling;
+        let mut faults = latency_faults(&self.settings.pace);
+        faults.throttling = Some(Throttling {
+            budget: limit.budget as f64,
+            window_seconds: limit.window_seconds as u64,
+            ..Throttling::default()
+        });
+        control.set_faults(faults);
+        let namespace = self.env.cp.new_namespace("bench-throttled").await?;
+        self.start_operator(&namespace, NO_RESYNC).await?;
+        self.wait_organization_ready(Duration::from_secs(60))
+            .await?;
+        let (seconds, created, traffic, footprint, violations) = self.converge(&namespace).await?;
+        let s = &self.settings;
+        let mut pace = s.pace;
+        pace.rate_limit = Some(limit);
+        let bound = bounds::cold(&s.workload, &pace);
+        let mut result = ScenarioResult {
+            id: "d",
+            name: "cold, rate-limited",
+            objects: s.workload.objects(),
+            seconds_meaning: "from the first create until every object is Ready",
+            seconds,
+            traffic,
+            retry_after_violations: violations,
+            footprint,
+            bound,
+            notes: vec![
+                ("objects created in".into(), format!("{created:.1} s")),
+                (
+                    "rate limit".into(),
+                    format!(
+                        "{} requests per {} s sliding window per identity; delayed past 80%",
+                        limit.budget, limit.window_seconds
+                    ),
+                ),
+            ],
+            checks: Vec::new(),
+        };
+        result.checks = vec![
+            Check::new(
+                "no request before Retry-After elapsed",
+                format!("{violations} violations"),
+                violations == 0,
+            ),
+            Check::new(
+                "requests <= 1.3 x lower bound",
+                format!("{:.2}x", result.requests_ratio()),
+                result.requests_ratio() <= 1.3,
+            ),
+            rss_check(&footprint),
+        ];
+        Ok(result)
+    }
+}
+
+fn latency_faults(pace: &Pace) -> Faults {
+    Faults {
+        latency: Some(Latency {
+            fixed_ms: (pace.latency_seconds * 1000.0).round() as u64,
+            jitter_ms: 0,
+        }),
+        ..Faults::default()
+    }
+}
+
+fn rss_check(footprint: &Footprint) -> Check {
+    Check::new(
+        format!("peak RSS <= {RSS_TARGET_MIB} MiB"),
+        format!("{:.1} MiB", footprint.peak_rss_mib),
+        footprint.peak_rss_mib <= RSS_TARGET_MIB,
+    )
+}
