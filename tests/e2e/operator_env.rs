@@ -187,15 +187,18 @@ impl OperatorEnv {
 
     /// Start `azdo-operator run` against the control plane and the simulator.
     pub async fn start_operator(&mut self, extra_args: &[&str]) -> TestResult {
-        let mut args = vec!["--metrics-addr", "127.0.0.1:0", "--log-format", "text"];
-        if !extra_args.contains(&"--leader-election") {
-            args.extend(["--leader-election", "false"]);
-        }
-        args.extend(["--log-level", "info,azdo_operator=debug"]);
-        if !extra_args.contains(&"--resync-interval") {
-            args.extend(["--resync-interval", "30s"]);
-        }
-        args.extend_from_slice(extra_args);
+        let mut args = defaults_unless_given(
+            extra_args,
+            &[
+                ("--metrics-addr", "127.0.0.1:0"),
+                ("--log-format", "text"),
+                ("--leader-election", "false"),
+                ("--log-level", "info,azdo_operator=debug"),
+                ("--resync-interval", "30s"),
+            ],
+        );
+        args.extend(extra_args.iter().map(|a| a.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
         self.start_operator_with(&operator_binary()?, &args)
             .await
             .map(|_| ())
