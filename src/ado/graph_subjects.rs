@@ -1,5 +1,6 @@
 //! Graph subjects: users and service principals (materialized on demand, descriptors cached
-//! with a TTL), groups by principal name, batch lookup, storage keys.
+//! with a TTL; concurrent lookups of one subject share one request), groups by principal name,
+//! batch lookup, storage keys.
 
 use super::api_version;
 use super::client::{same_name, AdoClient};
@@ -63,6 +64,11 @@ impl AdoClient {
         if let Some(subject) = cache.get(&cache_key) {
             return Ok(subject);
         }
+        // Memberships listing the same user reconcile at once: materialize it once.
+        let _fetch = cache.fetching(&cache_key).await;
+        if let Some(subject) = cache.get(&cache_key) {
+            return Ok(subject);
+        }
         let url = self.graph_url(&[collection])?;
         let call = Call::get(operation, url, api_version::GRAPH)
             .with_method(Method::POST)
@@ -82,6 +88,10 @@ impl AdoClient {
     ) -> Result<GraphGroup, AdoError> {
         let key = principal_name.to_lowercase();
         let cache = &self.inner.caches.groups_by_principal;
+        if let Some(group) = cache.get(&key) {
+            return Ok(group);
+        }
+        let _fetch = cache.fetching(&key).await;
         if let Some(group) = cache.get(&key) {
             return Ok(group);
         }

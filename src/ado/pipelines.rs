@@ -26,6 +26,10 @@ impl AdoClient {
         if let Some(found) = cache.get(&key) {
             return Ok(found);
         }
+        let _fetch = cache.fetching(&key).await;
+        if let Some(found) = cache.get(&key) {
+            return Ok(found);
+        }
         let mut url = self.project_url(project, &["_apis", "build", "definitions"])?;
         url.query_pairs_mut().append_pair("name", name);
         let all: Vec<PipelineRef> = self

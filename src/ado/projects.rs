@@ -15,6 +15,10 @@ impl AdoClient {
         if let Some(project) = caches.projects.get(&key) {
             return Ok(project);
         }
+        let _fetch = caches.projects.fetching(&key).await;
+        if let Some(project) = caches.projects.get(&key) {
+            return Ok(project);
+        }
         let url = self.org_url(&["_apis", "projects", name_or_id])?;
         let project: Project = self
             .execute(&Call::get("projects.get", url, api_version::PROJECTS))
@@ -34,7 +38,12 @@ impl AdoClient {
     /// descriptor); project cached: 1; both cached: 0.
     pub async fn project_scope_descriptor(&self, project: &str) -> Result<String, AdoError> {
         let found = self.project(project).await?;
-        if let Some(scope) = self.inner.caches.scopes.get(&found.id) {
+        let scopes = &self.inner.caches.scopes;
+        if let Some(scope) = scopes.get(&found.id) {
+            return Ok(scope);
+        }
+        let _fetch = scopes.fetching(&found.id).await;
+        if let Some(scope) = scopes.get(&found.id) {
             return Ok(scope);
         }
         match self.fetch_scope_descriptor(&found.id).await {
