@@ -4,7 +4,7 @@ CARGO ?= cargo
 
 include hack/controlplane.mk
 
-.PHONY: all build test unit-test crds lint fmt demo demo-stop sim clean-cache help
+.PHONY: all build test unit-test crds lint fmt demo demo-stop sim bench clean-cache help
 
 all: build
 
@@ -42,3 +42,6 @@ demo: controlplane ## Run control plane, simulator and operator, apply config/sa
 
 demo-stop: ## Stop what `make demo` started
 	hack/demo.sh stop
+
+bench: controlplane ## Benchmark: 500 objects against a latency-injected azdo-sim, beside lower bounds (not part of test)
+	hack/bench.sh $(BENCH_ARGS)
