@@ -51,6 +51,8 @@ pub struct Pace {
 pub struct RateLimit {
     pub budget: u64,
     pub window_seconds: f64,
+    /// Share of the budget from which answers are delayed (still 200).
+    pub delay_from: f64,
 }
 
 /// Requests one after the other on the longest dependency chain of a cold converge: project,
@@ -182,6 +184,7 @@ mod tests {
         p.rate_limit = Some(RateLimit {
             budget: 2_000,
             window_seconds: 30.0,
+            delay_from: 0.8,
         });
         let b = cold(&Workload::FULL, &p);
         assert_eq!(b.seconds, 90.0);

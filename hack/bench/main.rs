@@ -66,6 +66,10 @@ struct Args {
     throttle_budget: Option<u64>,
     #[arg(long, default_value_t = 30)]
     throttle_window_seconds: u64,
+    /// Fraction of the budget from which the simulator delays answers (1.0: none, straight to
+    /// 429 with Retry-After).
+    #[arg(long, default_value_t = 0.8)]
+    throttle_delay_from: f64,
     /// The operator binary (default: azdo-operator next to this executable's directory).
     #[arg(long)]
     operator: Option<PathBuf>,
@@ -126,6 +130,7 @@ async fn main() -> TestResult {
                 .throttle_budget
                 .unwrap_or(((2000.0 * args.scale).round() as u64).max(20)),
             window_seconds: args.throttle_window_seconds as f64,
+            delay_from: args.throttle_delay_from,
         },
     };
     let load_before = load_average();

@@ -40,7 +40,7 @@ pub struct Operator {
     http: reqwest::Client,
 }
 
-/// CPU time and the peak RSS at one instant.
+/// The CPU time at the start of a measurement.
 #[derive(Debug, Clone, Copy)]
 pub struct Sample {
     cpu_seconds: f64,

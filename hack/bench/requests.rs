@@ -49,6 +49,17 @@ pub struct Traffic {
     pub routes: Vec<RouteTraffic>,
     /// Seconds from the first to the last Azure DevOps request of the log.
     pub span_seconds: f64,
+    /// Requests of the identity that arrived less than a second (the shortest Retry-After)
+    /// after it was answered 429, with the longest such gap: what the simulator counts as
+    /// Retry-After violations, and whether they were already on their way when the 429 left.
+    pub early_after_429: EarlyArrivals,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EarlyArrivals {
+    pub count: u64,
+    pub max_gap_ms: f64,
 }
 
 impl Traffic {
@@ -88,6 +99,7 @@ impl Traffic {
         if let (Some(first), Some(last)) = (times.iter().min(), times.iter().max()) {
             traffic.span_seconds = (*last - *first).num_milliseconds() as f64 / 1000.0;
         }
+        traffic.early_after_429 = early_arrivals(log);
         traffic
     }
 
@@ -99,6 +111,37 @@ impl Traffic {
             .map(|r| r.count)
             .sum()
     }
+}
+
+/// Arrival time of a request in milliseconds since the epoch (`at` is when it was answered).
+fn arrival_ms(r: &azdo_sim::RequestRecord) -> f64 {
+    r.at.timestamp_micros() as f64 / 1000.0 - r.duration_ms
+}
+
+fn early_arrivals(log: &RequestLogSnapshot) -> EarlyArrivals {
+    const SHORTEST_RETRY_AFTER_MS: f64 = 1000.0;
+    let mut requests: Vec<(f64, bool, Option<&str>)> = log
+        .requests
+        .iter()
+        .filter(|r| r.host != HostKind::Login)
+        .map(|r| (arrival_ms(r), r.status == 429, r.identity.as_deref()))
+        .collect();
+    requests.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut last_429: std::collections::HashMap<Option<&str>, f64> = Default::default();
+    let mut early = EarlyArrivals::default();
+    for (at, throttled, identity) in requests {
+        if let Some(blocked_at) = last_429.get(&identity) {
+            let gap = at - blocked_at;
+            if gap > 0.0 && gap < SHORTEST_RETRY_AFTER_MS {
+                early.count += 1;
+                early.max_gap_ms = early.max_gap_ms.max(gap);
+            }
+        }
+        if throttled {
+            last_429.insert(identity, at);
+        }
+    }
+    early
 }
 
 #[cfg(test)]

@@ -544,6 +544,7 @@ impl Bench {
         faults.throttling = Some(Throttling {
             budget: limit.budget as f64,
             window_seconds: limit.window_seconds as u64,
+            delay_from: limit.delay_from,
             ..Throttling::default()
         });
         control.set_faults(faults);
@@ -571,8 +572,10 @@ impl Bench {
                 (
                     "rate limit".into(),
                     format!(
-                        "{} requests per {} s sliding window per identity; delayed past 80%",
-                        limit.budget, limit.window_seconds
+                        "{} requests per {} s sliding window per identity; answers delayed past {:.0}%",
+                        limit.budget,
+                        limit.window_seconds,
+                        limit.delay_from * 100.0
                     ),
                 ),
             ],
@@ -581,7 +584,11 @@ impl Bench {
         result.checks = vec![
             Check::new(
                 "no request before Retry-After elapsed",
-                format!("{violations} violations"),
+                format!(
+                    "{violations} violations ({} requests arrived < 1 s after a 429 of theirs, at most {:.1} ms after it)",
+                    result.traffic.early_after_429.count,
+                    result.traffic.early_after_429.max_gap_ms
+                ),
                 violations == 0,
             ),
             Check::new(
