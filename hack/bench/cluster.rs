@@ -47,13 +47,16 @@ pub async fn create_all(client: &kube::Client, docs: &[Value], concurrency: usiz
     Ok(())
 }
 
-/// Objects of one kind in a namespace: how many, and how many are Ready=True for their
-/// generation.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Objects of one kind in a namespace: how many, how many are Ready=True for their
+/// generation, and a few of the others with their Ready condition.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Readiness {
     pub total: usize,
     pub ready: usize,
+    pub pending: Vec<String>,
 }
+
+const PENDING_SHOWN: usize = 5;
 
 /// Readiness per kind, one list call per kind.
 pub async fn readiness(
@@ -65,21 +68,24 @@ pub async fn readiness(
         let api: Api<DynamicObject> =
             Api::namespaced_with(client.clone(), namespace, &resource(kind));
         let list = api.list(&ListParams::default()).await?;
-        let ready = list
-            .items
-            .iter()
-            .filter(|o| {
-                let observed = o.data["status"]["observedGeneration"].as_i64();
-                ready_of(o).is_some_and(|r| r.0 == "True") && observed == o.metadata.generation
-            })
-            .count();
-        out.insert(
-            kind,
-            Readiness {
-                total: list.items.len(),
-                ready,
-            },
-        );
+        let mut state = Readiness {
+            total: list.items.len(),
+            ..Readiness::default()
+        };
+        for o in &list.items {
+            let observed = o.data["status"]["observedGeneration"].as_i64();
+            let ready = ready_of(o);
+            if ready.as_ref().is_some_and(|r| r.0 == "True") && observed == o.metadata.generation {
+                state.ready += 1;
+            } else if state.pending.len() < PENDING_SHOWN {
+                state.pending.push(format!(
+                    "{}: {ready:?} (generation {:?}, observed {observed:?})",
+                    o.metadata.name.as_deref().unwrap_or(""),
+                    o.metadata.generation
+                ));
+            }
+        }
+        out.insert(kind, state);
     }
     Ok(out)
 }
@@ -102,7 +108,7 @@ pub async fn wait_all_ready(
         }
         if since.elapsed() > timeout {
             return Err(format!(
-                "only {ready}/{expected} objects Ready after {timeout:?}: {state:?}"
+                "only {ready}/{expected} objects Ready after {timeout:?}: {state:#?}"
             )
             .into());
         }

@@ -183,7 +183,7 @@ async fn main() -> TestResult {
     .await;
     bench.finish().await?;
     if let Err(e) = &outcome {
-        eprintln!("bench failed: {e}\n{}", bench.env.tail());
+        eprintln!("bench failed: {e}\n{}", bench.log_tail());
     }
     results.sort_by_key(|r| r.id);
     let report = Report {

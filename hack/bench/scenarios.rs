@@ -139,6 +139,21 @@ impl Bench {
         self.stop_operator().await
     }
 
+    /// The last lines of the most recently started operator's log.
+    pub fn log_tail(&self) -> String {
+        let name = match self.operators_started {
+            0 | 1 => "operator.log".to_string(),
+            n => format!("operator-{}.log", n - 1),
+        };
+        let text = std::fs::read_to_string(self.env.dir.join(&name)).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        format!(
+            "--- {name} (tail) in {} ---\n{}",
+            self.env.dir.display(),
+            lines[lines.len().saturating_sub(40)..].join("\n")
+        )
+    }
+
     /// Wait until the simulator has seen no request for [`QUIET`].
     async fn wait_quiet(&self, timeout: Duration) -> TestResult<()> {
         let control = self.env.sim.control();
@@ -181,7 +196,7 @@ impl Bench {
                 return Err(format!(
                     "organization not Ready: {:?}\n{}",
                     ready_of(&org),
-                    self.env.tail()
+                    self.log_tail()
                 )
                 .into());
             }
@@ -261,8 +276,7 @@ impl Bench {
             Duration::from_millis(500),
             Duration::from_secs(900),
         )
-        .await
-        .map_err(|e| format!("{e}\n{}", self.env.tail()))?;
+        .await?;
         self.wait_quiet(Duration::from_secs(120)).await?;
         let traffic = Traffic::from_log(&control.requests());
         let footprint = self.operator()?.footprint(sample)?;

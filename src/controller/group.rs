@@ -39,6 +39,30 @@ fn is_built_in(name: &str) -> bool {
         .any(|b| b.eq_ignore_ascii_case(name.trim()))
 }
 
+/// The Ready condition of a group that matches its spec. It reads the same whatever this
+/// reconcile did (created, adopted, repaired: the Events say that), so the reconcile that the
+/// status write itself triggers finds nothing to change and writes nothing.
+fn in_sync(group: &GraphGroup, display_name: &str) -> Ready {
+    Ready::new(
+        "Synced",
+        format!(
+            "group {} is in sync",
+            group.principal_name.as_deref().unwrap_or(display_name)
+        ),
+    )
+}
+
+/// The Ready condition of a materialized Entra group (stable, like [`in_sync`]).
+fn materialized(group: &GraphGroup) -> Ready {
+    Ready::new(
+        "Synced",
+        format!(
+            "Entra group {} is materialized in the organization",
+            group.display_name
+        ),
+    )
+}
+
 fn record(status: &mut DevOpsGroupStatus, group: &GraphGroup) {
     status.descriptor = Some(group.descriptor.clone());
     status.principal_name = group.principal_name.clone();
@@ -160,13 +184,7 @@ async fn apply_azure_devops_group(
                     description.filter(|d| existing.description.as_deref().unwrap_or("") != *d);
                 if rename.is_none() && redescribe.is_none() {
                     record(status, &existing);
-                    return Ok(Ready::new(
-                        "Synced",
-                        format!(
-                            "group {} is in sync",
-                            existing.principal_name.as_deref().unwrap_or(display_name)
-                        ),
-                    ));
+                    return Ok(in_sync(&existing, display_name));
                 }
                 let updated = client
                     .update_group(&descriptor, rename, redescribe)
@@ -177,9 +195,8 @@ async fn apply_azure_devops_group(
                     "repaired drift on {}",
                     updated.principal_name.as_deref().unwrap_or(display_name)
                 );
-                ctx.publish(group, EventType::Normal, "Updated", note.clone())
-                    .await;
-                return Ok(Ready::new("Synced", note));
+                ctx.publish(group, EventType::Normal, "Updated", note).await;
+                return Ok(in_sync(&updated, display_name));
             }
             Ok(_) => {}
             Err(e) if e.is_not_found() => {}
@@ -216,8 +233,9 @@ async fn apply_azure_devops_group(
                     .await
                     .map_err(|e| Error::ado("setting the adopted group's description", e))?;
                 record(status, &updated);
+                return Ok(in_sync(&updated, display_name));
             }
-            Ok(Ready::new("Synced", "group adopted and in sync"))
+            Ok(in_sync(&existing, display_name))
         }
         None => {
             let created = client
@@ -230,9 +248,8 @@ async fn apply_azure_devops_group(
                 "created group {}",
                 created.principal_name.as_deref().unwrap_or(display_name)
             );
-            ctx.publish(group, EventType::Normal, "Created", note.clone())
-                .await;
-            Ok(Ready::new("Synced", note))
+            ctx.publish(group, EventType::Normal, "Created", note).await;
+            Ok(in_sync(&created, display_name))
         }
     }
 }
@@ -248,10 +265,7 @@ async fn apply_entra_group(
         match client.get_group(&descriptor).await {
             Ok(existing) if !existing.is_deleted => {
                 record(status, &existing);
-                return Ok(Ready::new(
-                    "Synced",
-                    "Entra group is materialized in the organization",
-                ));
+                return Ok(materialized(&existing));
             }
             Ok(_) => {}
             Err(e) if e.is_not_found() => {}
@@ -259,7 +273,7 @@ async fn apply_entra_group(
         }
         status.descriptor = None;
     }
-    let materialized = client
+    let found = client
         .materialize_entra_group(key.clone())
         .await
         .map_err(|e| match e.is_not_found() {
@@ -269,11 +283,11 @@ async fn apply_entra_group(
             ),
             false => Error::ado("materializing the Entra group", e),
         })?;
-    record(status, &materialized);
-    let note = format!("materialized Entra group {}", materialized.display_name);
-    ctx.publish(group, EventType::Normal, "Materialized", note.clone())
+    record(status, &found);
+    let note = format!("materialized Entra group {}", found.display_name);
+    ctx.publish(group, EventType::Normal, "Materialized", note)
         .await;
-    Ok(Ready::new("Synced", note))
+    Ok(materialized(&found))
 }
 
 #[async_trait]

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use futures::future::join_all;
 use kube::runtime::events::EventType;
 use kube::runtime::reflector::ObjectRef;
-use kube::ResourceExt;
+use kube::{Api, ResourceExt};
 
 use crate::ado::{AdoClient, AdoError, EntraGroupKey};
 use crate::api::{
@@ -67,36 +67,56 @@ impl Problem {
     }
 }
 
-/// A DevOpsGroup of the same namespace that is Ready, as a descriptor.
-fn group_ref_descriptor(
+/// The descriptor and principal name of a DevOpsGroup that is Ready for its generation.
+fn ready_group(group: &DevOpsGroup) -> Option<(String, Option<String>)> {
+    let status = group.status.as_ref()?;
+    let descriptor = status.descriptor.clone()?;
+    group
+        .is_ready(group.metadata.generation)
+        .then(|| (descriptor, status.principal_name.clone()))
+}
+
+/// A DevOpsGroup of the same namespace that is Ready, as a descriptor. The cache answers when
+/// it has the group Ready; otherwise the apiserver is asked, because the watch that woke this
+/// reconcile (a DevOpsGroup that became Ready) is a different stream from the cache's and may
+/// be ahead of it: answering from a stale cache would leave the membership waiting until its
+/// next resync.
+async fn group_ref_descriptor(
     ctx: &Context,
     namespace: &str,
     reference: &LocalRef,
 ) -> Result<(String, Option<String>), Problem> {
-    let group = ctx
+    let cached = ctx
         .stores
         .groups
-        .get(&ObjectRef::<DevOpsGroup>::new(&reference.name).within(namespace))
-        .ok_or_else(|| {
-            Problem::pending(
-                "GroupNotFound",
-                format!("DevOpsGroup {namespace}/{} does not exist", reference.name),
-            )
+        .get(&ObjectRef::<DevOpsGroup>::new(&reference.name).within(namespace));
+    if let Some(ready) = cached.as_deref().and_then(ready_group) {
+        return Ok(ready);
+    }
+    let live = Api::<DevOpsGroup>::namespaced(ctx.kube.clone(), namespace)
+        .get_opt(&reference.name)
+        .await
+        .map_err(|e| Problem {
+            state: MemberState::Pending,
+            reason: "KubernetesApiError",
+            message: format!("reading DevOpsGroup {namespace}/{}: {e}", reference.name),
+            transient: true,
         })?;
-    let descriptor = group.status.as_ref().and_then(|s| s.descriptor.clone());
-    match descriptor {
-        Some(d) if group.is_ready(group.metadata.generation) => Ok((
-            d,
-            group.status.as_ref().and_then(|s| s.principal_name.clone()),
-        )),
-        _ => Err(Problem::pending(
+    let Some(group) = live else {
+        return Err(Problem::pending(
+            "GroupNotFound",
+            format!("DevOpsGroup {namespace}/{} does not exist", reference.name),
+        ));
+    };
+    ready_group(&group).ok_or_else(|| {
+        Problem::pending(
             "GroupNotReady",
             format!(
                 "waiting for DevOpsGroup {namespace}/{} to be Ready",
                 reference.name
             ),
-        )),
-    }
+        )
+    })
 }
 
 async fn resolve_member(
@@ -165,7 +185,9 @@ async fn resolve_member(
             });
     }
     if let Some(reference) = &member.group_ref {
-        return group_ref_descriptor(ctx, namespace, reference).map(|(d, _)| d);
+        return group_ref_descriptor(ctx, namespace, reference)
+            .await
+            .map(|(d, _)| d);
     }
     if let Some(descriptor) = &member.descriptor {
         return Ok(descriptor.clone());
@@ -187,7 +209,15 @@ async fn resolve_container(
     } = &m.spec.group;
     if let Some(reference) = group_ref {
         return group_ref_descriptor(ctx, &ns, reference)
-            .map_err(|p| Error::new(p.reason, p.message, Retry::Resync));
+            .await
+            .map_err(|p| {
+                let retry = if p.transient {
+                    Retry::Backoff
+                } else {
+                    Retry::Resync
+                };
+                Error::new(p.reason, p.message, retry)
+            });
     }
     if let Some(name) = principal_name {
         let group = org
