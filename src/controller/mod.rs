@@ -32,6 +32,29 @@ use crate::api::{
     OrganizationRef, PipelineResourceAuthorization,
 };
 
+/// Longest wait between two attempts of a failing watch.
+const WATCH_BACKOFF_MAX: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The backoff of every watch and controller trigger stream: exponential from 250 ms, with
+/// jitter, capped at [`WATCH_BACKOFF_MAX`], reset by the first event that gets through.
+///
+/// kube-runtime's default grows to 30 s, and a controller shares one backoff among all its
+/// watches (its own kind, the organizations, the groups). After kube-apiserver restarts, each
+/// of those watches first fails once with 410 Gone (its resource version predates the new
+/// apiserver's watch cache) before it lists again, and the shared backoff serves those
+/// failures one after the other: with the default a controller stayed deaf to new objects for
+/// over a minute (seen in the e2e apiserver-restart test). With this cap it hears them again
+/// within seconds, and a dead apiserver still gets at most one attempt every 2 s per stream.
+fn watch_backoff() -> watcher::ExponentialBackoff {
+    backon::ExponentialBuilder::default()
+        .with_min_delay(std::time::Duration::from_millis(250))
+        .with_max_delay(WATCH_BACKOFF_MAX)
+        .with_factor(2.0)
+        .with_jitter()
+        .without_max_times()
+        .into()
+}
+
 /// Start reflectors for the objects reconcilers look up and wait until they are filled.
 pub async fn start_caches(
     kube: &kube::Client,
@@ -46,19 +69,19 @@ pub async fn start_caches(
             Api::<ClusterDevOpsOrganization>::all(kube.clone()),
             cfg.clone(),
         )
-        .default_backoff()
+        .backoff(watch_backoff())
         .reflect(w1)
         .for_each(|_| future::ready(())),
         watcher(Api::<DevOpsOrganization>::all(kube.clone()), cfg.clone())
-            .default_backoff()
+            .backoff(watch_backoff())
             .reflect(w2)
             .for_each(|_| future::ready(())),
         watcher(Api::<DevOpsGroup>::all(kube.clone()), cfg.clone())
-            .default_backoff()
+            .backoff(watch_backoff())
             .reflect(w3)
             .for_each(|_| future::ready(())),
         watcher(Api::<PartialObjectMeta<Namespace>>::all(kube.clone()), cfg)
-            .default_backoff()
+            .backoff(watch_backoff())
             .reflect(w4)
             .for_each(|_| future::ready(())),
     );
@@ -208,12 +231,14 @@ pub async fn run_controllers(
         Api::<ClusterDevOpsOrganization>::all(kube.clone()),
         watch_cfg.clone(),
     )
+    .trigger_backoff(watch_backoff())
     .with_config(config.clone())
     .graceful_shutdown_on(shutdown.clone())
     .run(reconcile, error_policy, ctx.clone())
     .for_each(log::<_>("ClusterDevOpsOrganization"));
 
     let orgs = Controller::new(scope.api::<DevOpsOrganization>(&kube), watch_cfg.clone())
+        .trigger_backoff(watch_backoff())
         .with_config(config.clone())
         .graceful_shutdown_on(shutdown.clone())
         .run(
@@ -228,6 +253,7 @@ pub async fn run_controllers(
         &kube,
         |g: &DevOpsGroup| &g.spec.organization_ref,
     )
+    .trigger_backoff(watch_backoff())
     .with_config(config.clone())
     .graceful_shutdown_on(shutdown.clone())
     .run(
@@ -249,6 +275,7 @@ pub async fn run_controllers(
             watch_cfg.clone(),
             move |group| membership::referencing(&membership_store.state(), &group),
         )
+        .trigger_backoff(watch_backoff())
         .with_config(config.clone())
         .graceful_shutdown_on(shutdown.clone())
         .run(
@@ -266,6 +293,7 @@ pub async fn run_controllers(
         &kube,
         |p: &PipelineResourceAuthorization| &p.spec.organization_ref,
     )
+    .trigger_backoff(watch_backoff())
     .with_config(config)
     .graceful_shutdown_on(shutdown)
     .run(

@@ -7,6 +7,7 @@
 mod support;
 
 mod admission;
+mod apiserver_faults;
 mod behaviour;
 mod controlplane_smoke;
 mod faults;

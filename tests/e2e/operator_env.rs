@@ -108,6 +108,12 @@ impl OperatorEnv {
         Self::boot_with(prefix, false, customize).await
     }
 
+    /// The same on a control plane of the test's own (see [`private_control_plane`]), for tests
+    /// that restart the apiserver or change a CRD, which would disturb tests sharing one.
+    pub async fn start_on(cp: &'static ControlPlane, prefix: &str) -> TestResult<Self> {
+        Self::boot_on(Some(cp), prefix, false, |_| Ok(())).await
+    }
+
     async fn boot(name: &str, exact: bool) -> TestResult<Self> {
         Self::boot_with(name, exact, |_| Ok(())).await
     }
@@ -117,12 +123,24 @@ impl OperatorEnv {
         exact: bool,
         customize: impl FnOnce(&mut Value) -> TestResult,
     ) -> TestResult<Self> {
+        Self::boot_on(None, name, exact, customize).await
+    }
+
+    async fn boot_on(
+        cp: Option<&'static ControlPlane>,
+        name: &str,
+        exact: bool,
+        customize: impl FnOnce(&mut Value) -> TestResult,
+    ) -> TestResult<Self> {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new("info,azdo_sim=debug"))
             .with_test_writer()
             .try_init();
         let guard = LOCK.lock().await;
-        let cp = support::shared().await?;
+        let cp = match cp {
+            Some(cp) => cp,
+            None => support::shared().await?,
+        };
         cp.install_crds(&repo().join("crds")).await?;
         let namespace = if exact {
             ensure_namespace(&cp.client().await?, name).await?;
@@ -275,6 +293,13 @@ impl OperatorEnv {
         for mut child in self.operators.drain(..) {
             let _ = child.kill().await;
         }
+    }
+
+    /// How the operator started `index`-th (0-based) exited, or `None` while it runs.
+    pub fn operator_exit(&mut self, index: usize) -> Option<std::process::ExitStatus> {
+        self.operators
+            .get_mut(index)
+            .and_then(|child| child.try_wait().ok().flatten())
     }
 
     /// SIGKILL the operator started `index`-th (0-based); the others keep running.
@@ -462,6 +487,13 @@ fn defaults_unless_given(given: &[&str], defaults: &[(&str, &str)]) -> Vec<Strin
 }
 
 /// The operator binary: Cargo's for tests, else next to the running executable.
+/// A control plane for one test, alive until the test process exits unless the test calls
+/// [`ControlPlane::stop`] (it is leaked so that an [`OperatorEnv`] can borrow it like the shared
+/// one).
+pub async fn private_control_plane() -> TestResult<&'static ControlPlane> {
+    Ok(Box::leak(Box::new(ControlPlane::start().await?)))
+}
+
 pub fn operator_binary() -> TestResult<PathBuf> {
     if let Some(path) = option_env!("CARGO_BIN_EXE_azdo-operator") {
         return Ok(PathBuf::from(path));

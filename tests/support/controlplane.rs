@@ -44,6 +44,7 @@ pub struct ControlPlane {
     server_url: String,
     kubeconfig_path: PathBuf,
     startup: Duration,
+    ports: launch::Ports,
     etcd: ManagedProcess,
     apiserver: ManagedProcess,
     controller_manager: ManagedProcess,
@@ -79,6 +80,7 @@ impl ControlPlane {
             server_url,
             kubeconfig_path,
             startup: started.elapsed(),
+            ports,
             etcd,
             apiserver,
             controller_manager,
@@ -243,6 +245,34 @@ impl ControlPlane {
     /// accounts) is still running.
     pub fn controller_manager_running(&self) -> bool {
         self.controller_manager.exit_status().is_none()
+    }
+
+    /// Kills kube-apiserver (SIGKILL, as in a crash or a node loss). etcd keeps the data, so
+    /// [`ControlPlane::start_apiserver_again`] brings back the same cluster. Only for a control
+    /// plane of the test's own ([`ControlPlane::start`]): the shared one serves other tests.
+    pub fn kill_apiserver(&self) {
+        self.apiserver.kill();
+    }
+
+    /// Starts kube-apiserver again with the same command line (same port, certificates and etcd
+    /// keys) and waits until it is ready. Returns how long that took.
+    pub async fn start_apiserver_again(&self) -> HarnessResult<Duration> {
+        let started = Instant::now();
+        self.apiserver.respawn(launch::apiserver_command(
+            &self.bin_dir,
+            &self.dir,
+            &self.ports,
+        ))?;
+        launch::wait_apiserver_ready(&self.pki, &self.ports, &self.etcd, &self.apiserver).await?;
+        Ok(started.elapsed())
+    }
+
+    /// Stops every process of this control plane, for a control plane a test started for itself
+    /// and is done with (the shared one lives until the test process exits).
+    pub fn stop(&self) {
+        self.controller_manager.kill();
+        self.apiserver.kill();
+        self.etcd.kill();
     }
 
     /// The last `lines` lines of the etcd, kube-apiserver and kube-controller-manager logs.

@@ -14,10 +14,14 @@ use std::time::{Duration, Instant};
 const START_ATTEMPTS: u32 = 3;
 const READY_TIMEOUT: Duration = Duration::from_secs(90);
 
+#[derive(Debug, Clone, Copy)]
 pub struct Ports {
     pub etcd_client: u16,
     pub etcd_peer: u16,
     pub apiserver: u16,
+    /// Which start attempt these ports belong to (it names the etcd data dir, the apiserver's
+    /// etcd prefix and the log files).
+    pub attempt: u32,
 }
 
 /// Starts etcd and kube-apiserver on free ports and waits until the apiserver is ready, choosing
@@ -29,8 +33,8 @@ pub async fn etcd_and_apiserver(
 ) -> HarnessResult<(ManagedProcess, ManagedProcess, Ports)> {
     let mut attempt = 1;
     loop {
-        let ports = choose_ports()?;
-        match start_etcd_and_apiserver(bin_dir, dir, pki, &ports, attempt).await {
+        let ports = choose_ports(attempt)?;
+        match start_etcd_and_apiserver(bin_dir, dir, pki, &ports).await {
             Ok((etcd, apiserver)) => return Ok((etcd, apiserver, ports)),
             Err(StartFailure::PortTaken(reason)) if attempt < START_ATTEMPTS => {
                 eprintln!("e2e harness: {reason}; retrying with other ports");
@@ -57,12 +61,13 @@ impl From<HarnessError> for StartFailure {
     }
 }
 
-fn choose_ports() -> HarnessResult<Ports> {
+fn choose_ports(attempt: u32) -> HarnessResult<Ports> {
     let ports = free_loopback_ports(3).map_err(|e| HarnessError::io("choosing ports", e))?;
     Ok(Ports {
         etcd_client: ports[0],
         etcd_peer: ports[1],
         apiserver: ports[2],
+        attempt,
     })
 }
 
@@ -71,10 +76,9 @@ async fn start_etcd_and_apiserver(
     dir: &Path,
     pki: &Pki,
     ports: &Ports,
-    attempt: u32,
 ) -> Result<(ManagedProcess, ManagedProcess), StartFailure> {
-    let etcd = start_etcd(bin_dir, dir, ports, attempt)?;
-    let apiserver = match start_apiserver(bin_dir, dir, ports, attempt) {
+    let etcd = start_etcd(bin_dir, dir, ports)?;
+    let apiserver = match start_apiserver(bin_dir, dir, ports) {
         Ok(apiserver) => apiserver,
         Err(error) => {
             etcd.kill();
@@ -91,12 +95,8 @@ async fn start_etcd_and_apiserver(
     }
 }
 
-fn start_etcd(
-    bin_dir: &Path,
-    dir: &Path,
-    ports: &Ports,
-    attempt: u32,
-) -> HarnessResult<ManagedProcess> {
+fn start_etcd(bin_dir: &Path, dir: &Path, ports: &Ports) -> HarnessResult<ManagedProcess> {
+    let attempt = ports.attempt;
     let client_url = format!("http://127.0.0.1:{}", ports.etcd_client);
     let peer_url = format!("http://127.0.0.1:{}", ports.etcd_peer);
     let mut command = Command::new(bin_dir.join(ETCD));
@@ -117,12 +117,18 @@ fn start_etcd(
     ManagedProcess::spawn(ETCD, command, &dir.join(format!("etcd-{attempt}.log")))
 }
 
-fn start_apiserver(
-    bin_dir: &Path,
-    dir: &Path,
-    ports: &Ports,
-    attempt: u32,
-) -> HarnessResult<ManagedProcess> {
+fn start_apiserver(bin_dir: &Path, dir: &Path, ports: &Ports) -> HarnessResult<ManagedProcess> {
+    ManagedProcess::spawn(
+        KUBE_APISERVER,
+        apiserver_command(bin_dir, dir, ports),
+        &dir.join(format!("kube-apiserver-{}.log", ports.attempt)),
+    )
+}
+
+/// The kube-apiserver command line for these ports: the same every time, so a restarted
+/// apiserver serves the same URL, certificates and etcd keys.
+pub fn apiserver_command(bin_dir: &Path, dir: &Path, ports: &Ports) -> Command {
+    let attempt = ports.attempt;
     let server_url = format!("https://127.0.0.1:{}", ports.apiserver);
     let file = |name: &str| dir.join(name).display().to_string();
     let mut command = Command::new(bin_dir.join(KUBE_APISERVER));
@@ -166,11 +172,7 @@ fn start_apiserver(
         .arg("--service-cluster-ip-range=10.96.0.0/24")
         .arg("--profiling=false")
         .arg("--v=1");
-    ManagedProcess::spawn(
-        KUBE_APISERVER,
-        command,
-        &dir.join(format!("kube-apiserver-{attempt}.log")),
-    )
+    command
 }
 
 pub fn controller_manager(
@@ -192,6 +194,21 @@ pub fn controller_manager(
         command,
         &dir.join("kube-controller-manager.log"),
     )
+}
+
+/// Waits until a (re)started apiserver answers /readyz.
+pub async fn wait_apiserver_ready(
+    pki: &Pki,
+    ports: &Ports,
+    etcd: &ManagedProcess,
+    apiserver: &ManagedProcess,
+) -> HarnessResult<()> {
+    wait_until_ready(pki, ports, etcd, apiserver)
+        .await
+        .map_err(|failure| match failure {
+            StartFailure::PortTaken(reason) => HarnessError::Invalid(reason),
+            StartFailure::Other(error) => error,
+        })
 }
 
 async fn wait_until_ready(

@@ -28,32 +28,31 @@ pub struct ManagedProcess {
 
 impl ManagedProcess {
     /// Spawns `command` from the long-lived parent thread, logging to `log_path`.
-    pub fn spawn(name: &str, mut command: Command, log_path: &Path) -> HarnessResult<Self> {
+    pub fn spawn(name: &str, command: Command, log_path: &Path) -> HarnessResult<Self> {
         let log = File::create(log_path)
             .map_err(|e| HarnessError::io(format!("creating {}", log_path.display()), e))?;
-        let log_err = log
-            .try_clone()
-            .map_err(|e| HarnessError::io("duplicating a log file handle", e))?;
-        command
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(log))
-            .stderr(Stdio::from(log_err));
-        die_with_parent(&mut command);
-
-        let (reply, response) = mpsc::channel();
-        parent_thread()
-            .send((command, reply))
-            .map_err(|_| HarnessError::Invalid("the process parent thread is gone".into()))?;
-        let child = response
-            .recv()
-            .map_err(|_| HarnessError::Invalid("the process parent thread is gone".into()))?
-            .map_err(|e| HarnessError::io(format!("spawning {name}"), e))?;
-        register_for_exit_kill(child.id());
+        let child = spawn_logging_to(name, command, log)?;
         Ok(Self {
             name: name.to_string(),
             child: Mutex::new(child),
             log_path: log_path.to_path_buf(),
         })
+    }
+
+    /// Kills the process if it still runs, then starts `command` in its place, appending to the
+    /// same log (a restart, as a supervisor would do it).
+    pub fn respawn(&self, command: Command) -> HarnessResult<()> {
+        self.kill();
+        let log = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&self.log_path)
+            .map_err(|e| HarnessError::io(format!("opening {}", self.log_path.display()), e))?;
+        let child = spawn_logging_to(&self.name, command, log)?;
+        *self
+            .child
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = child;
+        Ok(())
     }
 
     pub fn name(&self) -> &str {
@@ -103,6 +102,29 @@ impl ManagedProcess {
             log_tail: self.log_tail(40),
         }
     }
+}
+
+/// Spawns `command` with stdout and stderr going to `log`, from the long-lived parent thread, so
+/// that it dies with the test process.
+fn spawn_logging_to(name: &str, mut command: Command, log: File) -> HarnessResult<Child> {
+    let log_err = log
+        .try_clone()
+        .map_err(|e| HarnessError::io("duplicating a log file handle", e))?;
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log))
+        .stderr(Stdio::from(log_err));
+    die_with_parent(&mut command);
+    let (reply, response) = mpsc::channel();
+    parent_thread()
+        .send((command, reply))
+        .map_err(|_| HarnessError::Invalid("the process parent thread is gone".into()))?;
+    let child = response
+        .recv()
+        .map_err(|_| HarnessError::Invalid("the process parent thread is gone".into()))?
+        .map_err(|e| HarnessError::io(format!("spawning {name}"), e))?;
+    register_for_exit_kill(child.id());
+    Ok(child)
 }
 
 /// The last `lines` lines of a (possibly large) text file; empty if it cannot be read.

@@ -1,0 +1,121 @@
+//! Faults of the Kubernetes side (issue 9), each on a control plane of the test's own because
+//! they would disturb the tests sharing one: kube-apiserver killed and restarted under a
+//! running operator.
+
+use std::time::{Duration, Instant};
+
+use serde_yaml::Value;
+
+use crate::operator_env::{private_control_plane, OperatorEnv, TestResult};
+use crate::sim_api::{descriptor_of, groups_named, members_of, SimApi};
+use crate::support::ControlPlane;
+
+fn manifest(env: &OperatorEnv, text: &str) -> Value {
+    let mut v: Value = serde_yaml::from_str(text).expect("manifest");
+    env.localize(&mut v);
+    v
+}
+
+/// How long kube-apiserver stays down: longer than a few resyncs, shorter than the Lease.
+const OUTAGE: Duration = Duration::from_secs(8);
+const RESYNC: &str = "2s";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_rides_out_an_apiserver_restart() -> TestResult {
+    let cp = private_control_plane().await?;
+    let outcome = apiserver_restart(cp).await;
+    cp.stop();
+    outcome
+}
+
+async fn apiserver_restart(cp: &'static ControlPlane) -> TestResult {
+    let mut env = OperatorEnv::start_on(cp, "apiserver-restart").await?;
+    env.create_team_service_account().await?;
+    let ns = env.namespace.clone();
+    env.start_operator(&[
+        "--leader-election",
+        "true",
+        "--leader-election-namespace",
+        &ns,
+        "--identity",
+        "only-replica",
+        "--resync-interval",
+        RESYNC,
+        "--resync-jitter",
+        "0",
+    ])
+    .await?;
+    let samples = env.samples()?;
+    env.apply(&samples).await?;
+    env.wait_ready(&samples, "True", Duration::from_secs(60))
+        .await?;
+    let operators = groups_named(&env, "[Storefront]\\Storefront Operators");
+    assert_eq!(operators.len(), 1);
+    let container = operators[0].0.clone();
+    let expected = members_of(&env, &container);
+    assert_eq!(expected.len(), 4, "{expected:?}");
+
+    // kube-apiserver dies. While it is down, somebody removes a member in Azure DevOps.
+    cp.kill_apiserver();
+    let requests_before = env.sim.control().requests().total;
+    let adele = descriptor_of(&env, "adele.vance@contoso.com").ok_or("adele")?;
+    SimApi::new(&env)?.remove_member(&adele, &container).await?;
+    tokio::time::sleep(OUTAGE).await;
+    let during_outage = env.sim.control().requests().total - requests_before - 1;
+    let restarted_in = cp.start_apiserver_again().await?;
+    eprintln!(
+        "apiserver down {:.1}s (restart took {:.1}s); the operator sent {during_outage} \
+         Azure DevOps requests meanwhile",
+        (OUTAGE + restarted_in).as_secs_f64(),
+        restarted_in.as_secs_f64()
+    );
+    assert!(
+        env.operator_exit(0).is_none(),
+        "the operator survived the outage\n{}",
+        env.tail()
+    );
+    // Resyncs go on while the apiserver is away (every 2 s, 7 reads each for the samples), but
+    // failing status writes must not turn them into a hot loop.
+    assert!(
+        during_outage < 120,
+        "{during_outage} requests during an {OUTAGE:?} outage: no hot loop"
+    );
+
+    // Back: the drift is repaired, and the watches resumed (a new object converges).
+    let started = Instant::now();
+    let late = manifest(
+        &env,
+        "apiVersion: azdo.io/v1alpha1\nkind: DevOpsGroup\nmetadata: {name: after-restart}\nspec:\n  organizationRef: {name: contoso}\n  project: Storefront\n  displayName: After Restart",
+    );
+    env.apply(std::slice::from_ref(&late)).await?;
+    env.wait_ready(std::slice::from_ref(&late), "True", Duration::from_secs(30))
+        .await?;
+    let late_ready = started.elapsed();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while members_of(&env, &container) != expected {
+        if Instant::now() > deadline {
+            return Err(format!(
+                "drift not repaired after the restart: {:?}\n{}",
+                members_of(&env, &container),
+                env.tail()
+            )
+            .into());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    eprintln!(
+        "after the restart: a new group Ready in {:.1}s, the drift repaired in {:.1}s",
+        late_ready.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!(
+        groups_named(&env, "[Storefront]\\Storefront Operators").len(),
+        1,
+        "no duplicate group"
+    );
+    assert_eq!(groups_named(&env, "[Storefront]\\After Restart").len(), 1);
+    env.wait_ready(&samples, "True", Duration::from_secs(30))
+        .await?;
+    assert!(env.operator_exit(0).is_none(), "{}", env.tail());
+    Ok(())
+}
