@@ -9,12 +9,14 @@ mod organization;
 mod organizations;
 mod reconcile;
 mod status;
+mod stored;
 
 pub use context::{Context, Settings, Stores};
 pub use error::{Error, Retry};
 pub use organizations::{OrgHandle, OrgKey, OrgSpec, OrganizationRegistry};
 pub use reconcile::{error_policy, reconcile, Reconciled};
 pub use status::FIELD_MANAGER;
+pub use stored::{Stored, MALFORMED};
 
 use std::future::Future;
 use std::sync::Arc;
@@ -65,21 +67,30 @@ pub async fn start_caches(
     let (namespaces, w4) = reflector::store();
     let cfg = watcher::Config::default();
     let drive = future::join4(
-        watcher(
-            Api::<ClusterDevOpsOrganization>::all(kube.clone()),
-            cfg.clone(),
+        stored::only_valid(
+            watcher(
+                Api::<Stored<ClusterDevOpsOrganization>>::all(kube.clone()),
+                cfg.clone(),
+            )
+            .backoff(watch_backoff()),
         )
-        .backoff(watch_backoff())
         .reflect(w1)
         .for_each(|_| future::ready(())),
-        watcher(Api::<DevOpsOrganization>::all(kube.clone()), cfg.clone())
-            .backoff(watch_backoff())
-            .reflect(w2)
-            .for_each(|_| future::ready(())),
-        watcher(Api::<DevOpsGroup>::all(kube.clone()), cfg.clone())
-            .backoff(watch_backoff())
-            .reflect(w3)
-            .for_each(|_| future::ready(())),
+        stored::only_valid(
+            watcher(
+                Api::<Stored<DevOpsOrganization>>::all(kube.clone()),
+                cfg.clone(),
+            )
+            .backoff(watch_backoff()),
+        )
+        .reflect(w2)
+        .for_each(|_| future::ready(())),
+        stored::only_valid(
+            watcher(Api::<Stored<DevOpsGroup>>::all(kube.clone()), cfg.clone())
+                .backoff(watch_backoff()),
+        )
+        .reflect(w3)
+        .for_each(|_| future::ready(())),
         watcher(Api::<PartialObjectMeta<Namespace>>::all(kube.clone()), cfg)
             .backoff(watch_backoff())
             .reflect(w4)
@@ -145,17 +156,16 @@ fn refers_to(
 
 /// The objects of a store that use an organization.
 fn users_of<K>(
-    store: &Store<K>,
+    store: &Store<Stored<K>>,
     kind: OrganizationKind,
     org_ns: Option<String>,
     org_name: String,
     reference: fn(&K) -> &OrganizationRef,
-) -> Vec<ObjectRef<K>>
+) -> Vec<ObjectRef<Stored<K>>>
 where
     K: Resource<DynamicType = ()> + Clone + 'static,
 {
-    store
-        .state()
+    stored::valid(store.state())
         .into_iter()
         .filter(|o| {
             refers_to(
@@ -166,30 +176,27 @@ where
                 &org_name,
             )
         })
-        .map(|o| ObjectRef::from_obj(&*o))
+        .map(|o| stored::retype(ObjectRef::from_obj(&*o)))
         .collect()
 }
 
+/// A controller of `K` that watches every stored object of the kind, readable or not (see
+/// [`Stored`]).
+fn controller_of<K: Reconciled>(api: Api<Stored<K>>) -> Controller<Stored<K>> {
+    Controller::new(api, watcher::Config::default()).trigger_backoff(watch_backoff())
+}
+
 /// Add watches on both organization kinds that trigger the objects using them.
-fn watch_organizations<K>(
-    controller: Controller<K>,
+fn watch_organizations<K: Reconciled>(
+    controller: Controller<Stored<K>>,
     kube: &kube::Client,
     reference: fn(&K) -> &OrganizationRef,
-) -> Controller<K>
-where
-    K: Resource<DynamicType = ()>
-        + Clone
-        + std::fmt::Debug
-        + serde::de::DeserializeOwned
-        + Send
-        + Sync
-        + 'static,
-{
+) -> Controller<Stored<K>> {
     let store = controller.store();
     let store2 = store.clone();
     controller
         .watches(
-            Api::<ClusterDevOpsOrganization>::all(kube.clone()),
+            Api::<Stored<ClusterDevOpsOrganization>>::all(kube.clone()),
             watcher::Config::default(),
             move |org| {
                 users_of(
@@ -202,7 +209,7 @@ where
             },
         )
         .watches(
-            Api::<DevOpsOrganization>::all(kube.clone()),
+            Api::<Stored<DevOpsOrganization>>::all(kube.clone()),
             watcher::Config::default(),
             move |org| {
                 users_of(
@@ -225,80 +232,81 @@ pub async fn run_controllers(
 ) {
     let kube = ctx.kube.clone();
     let config = ControllerConfig::default().concurrency(concurrency);
-    let watch_cfg = watcher::Config::default();
+    let everywhere = Scope::default();
 
-    let cluster_orgs = Controller::new(
-        Api::<ClusterDevOpsOrganization>::all(kube.clone()),
-        watch_cfg.clone(),
-    )
-    .trigger_backoff(watch_backoff())
-    .with_config(config.clone())
-    .graceful_shutdown_on(shutdown.clone())
-    .run(reconcile, error_policy, ctx.clone())
-    .for_each(log::<_>("ClusterDevOpsOrganization"));
+    let cluster_orgs = controller_of(Api::<Stored<ClusterDevOpsOrganization>>::all(kube.clone()))
+        .with_config(config.clone())
+        .graceful_shutdown_on(shutdown.clone())
+        .run(
+            scoped::<ClusterDevOpsOrganization>(everywhere),
+            stored_error_policy,
+            ctx.clone(),
+        )
+        .for_each(log::<_>("ClusterDevOpsOrganization"));
 
-    let orgs = Controller::new(scope.api::<DevOpsOrganization>(&kube), watch_cfg.clone())
-        .trigger_backoff(watch_backoff())
+    let orgs = controller_of(scope.api::<Stored<DevOpsOrganization>>(&kube))
         .with_config(config.clone())
         .graceful_shutdown_on(shutdown.clone())
         .run(
             scoped::<DevOpsOrganization>(scope.clone()),
-            error_policy,
+            stored_error_policy,
             ctx.clone(),
         )
         .for_each(log::<_>("DevOpsOrganization"));
 
     let groups = watch_organizations(
-        Controller::new(scope.api::<DevOpsGroup>(&kube), watch_cfg.clone()),
+        controller_of(scope.api::<Stored<DevOpsGroup>>(&kube)),
         &kube,
         |g: &DevOpsGroup| &g.spec.organization_ref,
     )
-    .trigger_backoff(watch_backoff())
     .with_config(config.clone())
     .graceful_shutdown_on(shutdown.clone())
     .run(
         scoped::<DevOpsGroup>(scope.clone()),
-        error_policy,
+        stored_error_policy,
         ctx.clone(),
     )
     .for_each(log::<_>("DevOpsGroup"));
 
     let memberships_controller = watch_organizations(
-        Controller::new(scope.api::<DevOpsMembership>(&kube), watch_cfg.clone()),
+        controller_of(scope.api::<Stored<DevOpsMembership>>(&kube)),
         &kube,
         |m: &DevOpsMembership| &m.spec.organization_ref,
     );
     let membership_store = memberships_controller.store();
     let memberships = memberships_controller
         .watches(
-            Api::<DevOpsGroup>::all(kube.clone()),
-            watch_cfg.clone(),
-            move |group| membership::referencing(&membership_store.state(), &group),
+            Api::<Stored<DevOpsGroup>>::all(kube.clone()),
+            watcher::Config::default(),
+            move |group| match group.valid() {
+                Some(group) => {
+                    membership::referencing(&stored::valid(membership_store.state()), group)
+                        .into_iter()
+                        .map(stored::retype)
+                        .collect()
+                }
+                None => Vec::new(),
+            },
         )
-        .trigger_backoff(watch_backoff())
         .with_config(config.clone())
         .graceful_shutdown_on(shutdown.clone())
         .run(
             scoped::<DevOpsMembership>(scope.clone()),
-            error_policy,
+            stored_error_policy,
             ctx.clone(),
         )
         .for_each(log::<_>("DevOpsMembership"));
 
     let authorizations = watch_organizations(
-        Controller::new(
-            scope.api::<PipelineResourceAuthorization>(&kube),
-            watch_cfg.clone(),
-        ),
+        controller_of(scope.api::<Stored<PipelineResourceAuthorization>>(&kube)),
         &kube,
         |p: &PipelineResourceAuthorization| &p.spec.organization_ref,
     )
-    .trigger_backoff(watch_backoff())
     .with_config(config)
     .graceful_shutdown_on(shutdown)
     .run(
         scoped::<PipelineResourceAuthorization>(scope),
-        error_policy,
+        stored_error_policy,
         ctx,
     )
     .for_each(log::<_>("PipelineResourceAuthorization"));
@@ -319,12 +327,13 @@ fn log<T>(
     }
 }
 
-/// Wrap [`reconcile`] so objects outside the watched namespaces are left alone.
+/// Wrap [`reconcile`] so objects outside the watched namespaces are left alone and objects
+/// that cannot be read are reported instead of reconciled.
 #[allow(clippy::type_complexity)]
 fn scoped<K: Reconciled>(
     scope: Scope,
 ) -> impl FnMut(
-    Arc<K>,
+    Arc<Stored<K>>,
     Arc<Context>,
 ) -> future::BoxFuture<'static, Result<kube::runtime::controller::Action, Error>> {
     move |obj, ctx| {
@@ -333,7 +342,22 @@ fn scoped<K: Reconciled>(
             if !inside {
                 return Ok(kube::runtime::controller::Action::await_change());
             }
-            reconcile(obj, ctx).await
+            match obj.valid() {
+                Some(valid) => reconcile(valid.clone(), ctx).await,
+                None => Ok(stored::report_malformed(&obj, &ctx).await),
+            }
         })
+    }
+}
+
+/// [`error_policy`] for [`Stored`] objects (only valid ones reach reconcile errors).
+fn stored_error_policy<K: Reconciled>(
+    obj: Arc<Stored<K>>,
+    err: &Error,
+    ctx: Arc<Context>,
+) -> kube::runtime::controller::Action {
+    match obj.valid() {
+        Some(valid) => error_policy(valid.clone(), err, ctx),
+        None => kube::runtime::controller::Action::await_change(),
     }
 }

@@ -85,7 +85,7 @@ where
     .map(|_| ())
 }
 
-fn now() -> Time {
+pub(super) fn now() -> Time {
     // The apiserver keeps whole seconds; so do we, so that a read-back compares equal.
     let now = k8s_openapi::jiff::Timestamp::now();
     Time(k8s_openapi::jiff::Timestamp::from_second(now.as_second()).unwrap_or(now))

@@ -1,9 +1,11 @@
 //! Faults of the Kubernetes side (issue 9), each on a control plane of the test's own because
 //! they would disturb the tests sharing one: kube-apiserver killed and restarted under a
-//! running operator.
+//! running operator, and a stored object the operator cannot read.
 
 use std::time::{Duration, Instant};
 
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
 use serde_yaml::Value;
 
 use crate::operator_env::{private_control_plane, OperatorEnv, TestResult};
@@ -117,5 +119,127 @@ async fn apiserver_restart(cp: &'static ControlPlane) -> TestResult {
     env.wait_ready(&samples, "True", Duration::from_secs(30))
         .await?;
     assert!(env.operator_exit(0).is_none(), "{}", env.tail());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_object_is_reported_and_the_rest_keeps_working() -> TestResult {
+    let cp = private_control_plane().await?;
+    let outcome = unreadable_object(cp).await;
+    cp.stop();
+    outcome
+}
+
+/// Store a DevOpsGroup that the operator's types cannot decode, the way it happens in real
+/// clusters: written while a looser schema was installed (an older CRD), then the current CRD
+/// comes back. Stored objects are not rewritten by a schema change.
+async fn store_unreadable_group(env: &OperatorEnv, name: &str) -> TestResult {
+    let client = env.client().await?;
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    let mut crd = crds.get("devopsgroups.azdo.io").await?;
+    for version in &mut crd.spec.versions {
+        version.schema = Some(serde_json::from_value(serde_json::json!({
+            "openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}
+        }))?);
+        version.additional_printer_columns = None;
+        version.selectable_fields = None;
+    }
+    crds.replace("devopsgroups.azdo.io", &PostParams::default(), &crd)
+        .await?;
+    let broken: DynamicObject = serde_json::from_value(serde_json::json!({
+        "apiVersion": "azdo.io/v1alpha1",
+        "kind": "DevOpsGroup",
+        "metadata": {"name": name, "namespace": env.namespace},
+        "spec": {
+            "organizationRef": {"name": "contoso"},
+            "project": "Storefront",
+            "displayName": {"written": "by an older tool"}
+        }
+    }))?;
+    let groups = crate::operator_env::dynamic_api(&client, &broken)?;
+    // The looser schema takes effect a moment after the CRD update.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match groups.create(&PostParams::default(), &broken).await {
+            Ok(_) => break,
+            Err(e) if Instant::now() < deadline => {
+                eprintln!("the loose schema is not in effect yet: {e}");
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    // The current CRD again (server-side apply, forced, as an upgrade would do it).
+    env.cp
+        .install_crds(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crds"))
+        .await?;
+    Ok(())
+}
+
+async fn unreadable_object(cp: &'static ControlPlane) -> TestResult {
+    let mut env = OperatorEnv::start_on(cp, "unreadable").await?;
+    env.create_team_service_account().await?;
+    store_unreadable_group(&env, "written-long-ago").await?;
+    let broken = manifest(
+        &env,
+        "apiVersion: azdo.io/v1alpha1\nkind: DevOpsGroup\nmetadata: {name: written-long-ago}\nspec: {}",
+    );
+    env.start_operator(&[]).await?;
+    let samples = env.samples()?;
+    env.apply(&samples).await?;
+    // Every sample converges, including the DevOpsGroups of the same kind as the broken one
+    // and the memberships that watch DevOpsGroups.
+    env.wait_ready(&samples, "True", Duration::from_secs(60))
+        .await?;
+    // The report: a Warning Event always; Ready=False on the status only where the apiserver
+    // accepts a status write, which it does not here (it checks the spec's CEL rules on every
+    // write, and the stored displayName breaks one).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let message = loop {
+        let events = crate::operator_env::events_for(&env, "written-long-ago").await?;
+        if let Some((_, message)) = events
+            .iter()
+            .find(|(reason, _)| reason == "MalformedObject")
+        {
+            break message.clone();
+        }
+        if Instant::now() > deadline {
+            return Err(format!("broken object not reported: {events:?}\n{}", env.tail()).into());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        message.contains("spec.displayName: invalid type: map, expected a string"),
+        "the message says what does not fit: {message}"
+    );
+    eprintln!("reported: {message}");
+    let obj: DynamicObject = serde_yaml::from_value(broken.clone())?;
+    let api = crate::operator_env::dynamic_api(&env.client().await?, &obj)?;
+    let ready = crate::operator_env::ready_of(&api.get("written-long-ago").await?);
+    assert!(
+        ready.is_none() || ready.as_ref().is_some_and(|r| r.1 == "MalformedObject"),
+        "{ready:?}"
+    );
+    let calls_for_it = env
+        .operator_log()
+        .lines()
+        .filter(|l| l.contains("written-long-ago") && l.contains("azure devops call"))
+        .count();
+    assert_eq!(calls_for_it, 0, "nothing was done in Azure DevOps for it");
+
+    // Fixed by its owner, it is reconciled like any other.
+    api.patch(
+        "written-long-ago",
+        &PatchParams::default(),
+        &Patch::Merge(serde_json::json!({"spec": {"displayName": "Mended Group"}})),
+    )
+    .await?;
+    env.wait_ready(
+        std::slice::from_ref(&broken),
+        "True",
+        Duration::from_secs(30),
+    )
+    .await?;
+    assert_eq!(groups_named(&env, "[Storefront]\\Mended Group").len(), 1);
     Ok(())
 }

@@ -613,3 +613,17 @@ pub async fn list_names(api: &Api<DynamicObject>) -> TestResult<Vec<String>> {
         .map(|o| o.name_any())
         .collect())
 }
+
+/// `(reason, message)` of the Events about the object `name` in the test's namespace.
+pub async fn events_for(env: &OperatorEnv, name: &str) -> TestResult<Vec<(String, String)>> {
+    let api: Api<k8s_openapi::api::core::v1::Event> =
+        Api::namespaced(env.client().await?, &env.namespace);
+    let events = api
+        .list(&ListParams::default().fields(&format!("involvedObject.name={name}")))
+        .await?;
+    Ok(events
+        .items
+        .into_iter()
+        .map(|e| (e.reason.unwrap_or_default(), e.message.unwrap_or_default()))
+        .collect())
+}
