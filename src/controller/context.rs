@@ -13,8 +13,8 @@ use kube::{Resource, ResourceExt};
 use rand::Rng;
 
 use crate::api::{
-    ClusterDevOpsOrganization, DevOpsGroup, DevOpsOrganization, HasCommonStatus, OrganizationKind,
-    OrganizationRef,
+    ClusterDevOpsOrganization, DevOpsGroup, DevOpsMembership, DevOpsOrganization, HasCommonStatus,
+    OrganizationKind, OrganizationRef,
 };
 use crate::telemetry::ControllerMetrics;
 
@@ -36,6 +36,7 @@ pub struct Stores {
     pub cluster_orgs: Store<ClusterDevOpsOrganization>,
     pub orgs: Store<DevOpsOrganization>,
     pub groups: Store<DevOpsGroup>,
+    pub memberships: Store<DevOpsMembership>,
     pub namespaces: Store<PartialObjectMeta<Namespace>>,
 }
 

@@ -19,6 +19,7 @@ use crate::api::{
 };
 
 use super::context::Context;
+use super::cycles;
 use super::error::{Error, Retry};
 use super::organizations::OrgHandle;
 use super::reconcile::{Outcome, Ready, Reconciled};
@@ -259,6 +260,50 @@ async fn resolve_container(
     ))
 }
 
+/// A group's principal name, as far as the caches know it.
+fn group_name(ctx: &Context, descriptor: &str) -> String {
+    let managed = ctx.stores.groups.state().into_iter().find_map(|g| {
+        let status = g.status.as_ref()?;
+        (status.descriptor.as_deref() == Some(descriptor))
+            .then(|| status.principal_name.clone())
+            .flatten()
+    });
+    managed
+        .or_else(|| {
+            ctx.stores.memberships.state().into_iter().find_map(|m| {
+                let status = m.status.as_ref()?;
+                (status.group_descriptor.as_deref() == Some(descriptor))
+                    .then(|| status.group_principal_name.clone())
+                    .flatten()
+            })
+        })
+        .unwrap_or_else(|| descriptor.to_string())
+}
+
+/// Why adding `member` to `container` is refused: the chain by which it already contains it.
+fn cycle_message(
+    ctx: &Context,
+    member: &str,
+    container: &str,
+    chain: &[(String, cycles::Edge)],
+) -> String {
+    let hops: Vec<String> = chain
+        .iter()
+        .map(|(from, edge)| {
+            format!(
+                "{} contains {} (DevOpsMembership {})",
+                group_name(ctx, from),
+                group_name(ctx, &edge.member),
+                edge.via
+            )
+        })
+        .collect();
+    format!(
+        "adding {member} to {container} would make a cycle of group memberships: {}",
+        hops.join(", ")
+    )
+}
+
 /// A DevOpsGroup in another namespace that manages `descriptor`, if any.
 fn managed_elsewhere(ctx: &Context, namespace: &str, descriptor: &str) -> Option<String> {
     ctx.stores
@@ -369,7 +414,29 @@ async fn converge(
         .map(|s| s.added.iter().cloned().collect())
         .unwrap_or_default();
     let mut add_errors: HashMap<String, Problem> = HashMap::new();
-    let to_add: Vec<&String> = desired.difference(&current).collect();
+    let mut to_add: Vec<&String> = desired.difference(&current).collect();
+    if !to_add.is_empty() {
+        let graph = cycles::declared(&ctx.stores, m);
+        to_add.retain(|d| match cycles::path(&graph, d, &container) {
+            None => true,
+            Some(chain) => {
+                let member = members
+                    .iter()
+                    .zip(&resolved)
+                    .find(|(_, r)| r.as_ref().ok() == Some(*d))
+                    .map(|(member, _)| member.key())
+                    .unwrap_or_else(|| (*d).clone());
+                let message = cycle_message(
+                    ctx,
+                    &member,
+                    container_name.as_deref().unwrap_or(&container),
+                    &chain,
+                );
+                add_errors.insert((*d).clone(), Problem::failed("MembershipCycle", message));
+                false
+            }
+        });
+    }
     let results = join_all(to_add.iter().map(|d| client.add_member(d, &container))).await;
     let mut now_present = current.clone();
     for (descriptor, result) in to_add.iter().zip(results) {

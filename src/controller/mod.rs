@@ -2,6 +2,7 @@
 
 mod authorization;
 mod context;
+mod cycles;
 mod error;
 mod group;
 mod membership;
@@ -65,8 +66,9 @@ pub async fn start_caches(
     let (orgs, w2) = reflector::store();
     let (groups, w3) = reflector::store();
     let (namespaces, w4) = reflector::store();
+    let (memberships, w5) = reflector::store();
     let cfg = watcher::Config::default();
-    let drive = future::join4(
+    let drive = future::join5(
         stored::only_valid(
             watcher(
                 Api::<Stored<ClusterDevOpsOrganization>>::all(kube.clone()),
@@ -91,10 +93,19 @@ pub async fn start_caches(
         )
         .reflect(w3)
         .for_each(|_| future::ready(())),
-        watcher(Api::<PartialObjectMeta<Namespace>>::all(kube.clone()), cfg)
-            .backoff(watch_backoff())
-            .reflect(w4)
-            .for_each(|_| future::ready(())),
+        watcher(
+            Api::<PartialObjectMeta<Namespace>>::all(kube.clone()),
+            cfg.clone(),
+        )
+        .backoff(watch_backoff())
+        .reflect(w4)
+        .for_each(|_| future::ready(())),
+        stored::only_valid(
+            watcher(Api::<Stored<DevOpsMembership>>::all(kube.clone()), cfg)
+                .backoff(watch_backoff()),
+        )
+        .reflect(w5)
+        .for_each(|_| future::ready(())),
     );
     let task = async move {
         drive.await;
@@ -104,6 +115,7 @@ pub async fn start_caches(
             cluster_orgs,
             orgs,
             groups,
+            memberships,
             namespaces,
         },
         task,
@@ -116,6 +128,7 @@ pub async fn caches_ready(stores: &Stores) -> anyhow::Result<()> {
     stores.orgs.wait_until_ready().await?;
     stores.groups.wait_until_ready().await?;
     stores.namespaces.wait_until_ready().await?;
+    stores.memberships.wait_until_ready().await?;
     Ok(())
 }
 

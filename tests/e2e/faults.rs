@@ -269,3 +269,175 @@ async fn secrets_and_tokens_never_appear_in_logs_events_or_status() -> TestResul
     .await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ambiguous_pipeline_name_is_refused_and_a_path_settles_it() -> TestResult {
+    // A second storefront-ci, in another folder: legal in Azure DevOps, ambiguous by name.
+    let mut env = OperatorEnv::start_with_seed("ambiguous", |seed| {
+        let pipelines = seed["organizations"][0]["projects"][0]["pipelines"]
+            .as_sequence_mut()
+            .ok_or("no Storefront pipelines in the seed")?;
+        pipelines.push(serde_yaml::from_str(
+            "{ id: 21, name: storefront-ci, path: '\\Legacy' }",
+        )?);
+        Ok(())
+    })
+    .await?;
+    env.start_operator(&[]).await?;
+    let org = organization(&env);
+    let by_name = manifest(&env, "apiVersion: azdo.io/v1alpha1\nkind: PipelineResourceAuthorization\nmetadata: {name: ambiguous}\nspec:\n  organizationRef: {name: contoso}\n  project: Storefront\n  resource: {type: environment, name: storefront-production}\n  pipelines: [{name: storefront-ci}, {name: storefront-deploy}]");
+    let before = crate::operator_env::sim_snapshot(&env.sim);
+    env.apply(&[org.clone(), by_name.clone()]).await?;
+    let message = wait_reason(&env, &by_name, "AmbiguousName", Duration::from_secs(30)).await?;
+    assert!(
+        message.contains("2 pipelines are named \"storefront-ci\"")
+            && message.contains("\\CI")
+            && message.contains("\\Legacy"),
+        "{message}"
+    );
+    // The unambiguous pipeline is authorized; neither storefront-ci is.
+    // storefront-production is environment 2 in the seed.
+    let authorized = |env: &OperatorEnv| -> Vec<String> {
+        crate::operator_env::sim_snapshot(&env.sim)["permissions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p.as_str())
+            .filter(|p| p.starts_with("Storefront/environment/2:"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(
+        authorized(&env),
+        ["Storefront/environment/2: [18] all=false"]
+    );
+    assert_ne!(
+        before["permissions"],
+        crate::operator_env::sim_snapshot(&env.sim)["permissions"]
+    );
+
+    // A path settles it.
+    let mut by_path = by_name.clone();
+    by_path["spec"]["pipelines"][0]["path"] = Value::from("\\CI");
+    env.apply(std::slice::from_ref(&by_path)).await?;
+    env.wait_ready(
+        std::slice::from_ref(&by_path),
+        "True",
+        Duration::from_secs(30),
+    )
+    .await?;
+    assert_eq!(
+        authorized(&env),
+        ["Storefront/environment/2: [16, 18] all=false"]
+    );
+    env.delete_and_wait(&[by_path], Duration::from_secs(30))
+        .await?;
+    env.delete_and_wait(&[org], Duration::from_secs(20)).await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cycle_of_group_refs_is_refused_and_touches_nothing_else() -> TestResult {
+    let mut env = OperatorEnv::start("cycle").await?;
+    env.start_operator(&[]).await?;
+    let org = organization(&env);
+    let group = |name: &str, display: &str| {
+        manifest(&env, &format!("apiVersion: azdo.io/v1alpha1\nkind: DevOpsGroup\nmetadata: {{name: {name}}}\nspec:\n  organizationRef: {{name: contoso}}\n  project: Storefront\n  displayName: {display}"))
+    };
+    let ring_a = group("ring-a", "Ring A");
+    let ring_b = group("ring-b", "Ring B");
+    let ring_c = group("ring-c", "Ring C");
+    // a contains b (and a user), b contains c, c contains a: a cycle of three.
+    let membership = |name: &str, container: &str, members: &str| {
+        manifest(&env, &format!("apiVersion: azdo.io/v1alpha1\nkind: DevOpsMembership\nmetadata: {{name: {name}}}\nspec:\n  organizationRef: {{name: contoso}}\n  group: {{groupRef: {{name: {container}}}}}\n  members: {members}"))
+    };
+    let a = membership(
+        "in-a",
+        "ring-a",
+        "[{groupRef: {name: ring-b}}, {user: adele.vance@contoso.com}]",
+    );
+    let b = membership("in-b", "ring-b", "[{groupRef: {name: ring-c}}]");
+    let c = membership("in-c", "ring-c", "[{groupRef: {name: ring-a}}]");
+    env.apply(&[org.clone(), ring_a.clone(), ring_b.clone(), ring_c.clone()])
+        .await?;
+    env.wait_ready(
+        &[ring_a.clone(), ring_b.clone(), ring_c.clone()],
+        "True",
+        Duration::from_secs(30),
+    )
+    .await?;
+    env.apply(&[a.clone(), b.clone(), c.clone()]).await?;
+
+    // Every membership settles, and at least one refuses the member that closes the cycle.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (settled, refused) = loop {
+        let mut states = Vec::new();
+        for doc in [&a, &b, &c] {
+            states.push(ready(&env, doc).await?);
+        }
+        let refused: Vec<String> = states
+            .iter()
+            .flatten()
+            .filter(|(_, reason, _)| reason == "MembershipCycle")
+            .map(|(_, _, message)| message.clone())
+            .collect();
+        let settled = states.iter().all(|s| {
+            s.as_ref()
+                .is_some_and(|(status, reason, _)| status == "True" || reason == "MembershipCycle")
+        });
+        if settled && !refused.is_empty() {
+            break (states, refused);
+        }
+        if Instant::now() > deadline {
+            return Err(format!("memberships did not settle: {states:?}\n{}", env.tail()).into());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    eprintln!("settled: {settled:?}");
+    assert!(
+        refused
+            .iter()
+            .all(|m| m.contains("would make a cycle of group memberships")
+                && m.contains("(DevOpsMembership")),
+        "{refused:?}"
+    );
+    // Azure DevOps holds no cycle: of the three edges at most two exist, and the user was
+    // added all the same.
+    let descriptor =
+        |name: &str| crate::sim_api::descriptor_of(&env, &format!("[Storefront]\\{name}"));
+    let (da, db, dc) = (
+        descriptor("Ring A").ok_or("ring a")?,
+        descriptor("Ring B").ok_or("ring b")?,
+        descriptor("Ring C").ok_or("ring c")?,
+    );
+    let edges = [
+        members_of(&env, &da).contains(&"[Storefront]\\Ring B".to_string()),
+        members_of(&env, &db).contains(&"[Storefront]\\Ring C".to_string()),
+        members_of(&env, &dc).contains(&"[Storefront]\\Ring A".to_string()),
+    ];
+    assert!(
+        edges.iter().filter(|e| **e).count() < 3,
+        "a cycle was made: {edges:?}"
+    );
+    assert!(members_of(&env, &da).contains(&"adele.vance@contoso.com".to_string()));
+
+    // Breaking the cycle lets the refused membership converge at its next resync (or change).
+    env.delete_and_wait(&[c.clone()], Duration::from_secs(30))
+        .await?;
+    env.apply(&[a.clone(), b.clone()]).await?;
+    for doc in [&a, &b] {
+        let mut bumped = doc.clone();
+        bumped["metadata"]["annotations"]["azdo-e2e/nudge"] = Value::from("1");
+        env.apply(std::slice::from_ref(&bumped)).await?;
+    }
+    env.wait_ready(&[a.clone(), b.clone()], "True", Duration::from_secs(30))
+        .await?;
+    assert!(members_of(&env, &da).contains(&"[Storefront]\\Ring B".to_string()));
+    assert!(members_of(&env, &db).contains(&"[Storefront]\\Ring C".to_string()));
+    env.delete_and_wait(&[a, b], Duration::from_secs(30))
+        .await?;
+    env.delete_and_wait(&[ring_a, ring_b, ring_c], Duration::from_secs(30))
+        .await?;
+    env.delete_and_wait(&[org], Duration::from_secs(20)).await?;
+    Ok(())
+}
