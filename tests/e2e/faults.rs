@@ -422,7 +422,7 @@ async fn a_cycle_of_group_refs_is_refused_and_touches_nothing_else() -> TestResu
     assert!(members_of(&env, &da).contains(&"adele.vance@contoso.com".to_string()));
 
     // Breaking the cycle lets the refused membership converge at its next resync (or change).
-    env.delete_and_wait(&[c.clone()], Duration::from_secs(30))
+    env.delete_and_wait(std::slice::from_ref(&c), Duration::from_secs(30))
         .await?;
     env.apply(&[a.clone(), b.clone()]).await?;
     for doc in [&a, &b] {
