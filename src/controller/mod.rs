@@ -22,7 +22,7 @@ pub use stored::{Stored, MALFORMED};
 use std::future::Future;
 use std::sync::Arc;
 
-use futures::{future, StreamExt};
+use futures::{future, FutureExt, StreamExt};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Config as ControllerConfig, Controller};
@@ -58,58 +58,56 @@ fn watch_backoff() -> watcher::ExponentialBackoff {
         .into()
 }
 
+/// A cache of the readable objects of one kind, and the task that fills it.
+fn cache_of<K>(kube: &kube::Client) -> (Store<K>, future::BoxFuture<'static, ()>)
+where
+    K: Resource<DynamicType = ()>
+        + Clone
+        + std::fmt::Debug
+        + serde::de::DeserializeOwned
+        + Send
+        + Sync
+        + 'static,
+{
+    let (store, writer) = reflector::store();
+    let fill = stored::only_valid(
+        watcher(
+            Api::<Stored<K>>::all(kube.clone()),
+            watcher::Config::default(),
+        )
+        .backoff(watch_backoff()),
+    )
+    .reflect(writer)
+    .for_each(|_| future::ready(()))
+    .boxed();
+    (store, fill)
+}
+
 /// Start reflectors for the objects reconcilers look up and wait until they are filled.
 pub async fn start_caches(
     kube: &kube::Client,
 ) -> anyhow::Result<(Stores, impl Future<Output = ()> + Send)> {
-    let (cluster_orgs, w1) = reflector::store();
-    let (orgs, w2) = reflector::store();
-    let (groups, w3) = reflector::store();
-    let (namespaces, w4) = reflector::store();
-    let (memberships, w5) = reflector::store();
-    let cfg = watcher::Config::default();
-    let drive = future::join5(
-        stored::only_valid(
-            watcher(
-                Api::<Stored<ClusterDevOpsOrganization>>::all(kube.clone()),
-                cfg.clone(),
-            )
-            .backoff(watch_backoff()),
-        )
-        .reflect(w1)
-        .for_each(|_| future::ready(())),
-        stored::only_valid(
-            watcher(
-                Api::<Stored<DevOpsOrganization>>::all(kube.clone()),
-                cfg.clone(),
-            )
-            .backoff(watch_backoff()),
-        )
-        .reflect(w2)
-        .for_each(|_| future::ready(())),
-        stored::only_valid(
-            watcher(Api::<Stored<DevOpsGroup>>::all(kube.clone()), cfg.clone())
-                .backoff(watch_backoff()),
-        )
-        .reflect(w3)
-        .for_each(|_| future::ready(())),
-        watcher(
-            Api::<PartialObjectMeta<Namespace>>::all(kube.clone()),
-            cfg.clone(),
-        )
-        .backoff(watch_backoff())
-        .reflect(w4)
-        .for_each(|_| future::ready(())),
-        stored::only_valid(
-            watcher(Api::<Stored<DevOpsMembership>>::all(kube.clone()), cfg)
-                .backoff(watch_backoff()),
-        )
-        .reflect(w5)
-        .for_each(|_| future::ready(())),
-    );
-    let task = async move {
-        drive.await;
-    };
+    let (cluster_orgs, fill_cluster_orgs) = cache_of::<ClusterDevOpsOrganization>(kube);
+    let (orgs, fill_orgs) = cache_of::<DevOpsOrganization>(kube);
+    let (groups, fill_groups) = cache_of::<DevOpsGroup>(kube);
+    let (memberships, fill_memberships) = cache_of::<DevOpsMembership>(kube);
+    let (namespaces, writer) = reflector::store();
+    let fill_namespaces = watcher(
+        Api::<PartialObjectMeta<Namespace>>::all(kube.clone()),
+        watcher::Config::default(),
+    )
+    .backoff(watch_backoff())
+    .reflect(writer)
+    .for_each(|_| future::ready(()))
+    .boxed();
+    let task = future::join_all([
+        fill_cluster_orgs,
+        fill_orgs,
+        fill_groups,
+        fill_memberships,
+        fill_namespaces,
+    ])
+    .map(|_| ());
     Ok((
         Stores {
             cluster_orgs,
