@@ -87,6 +87,9 @@ pub async fn reconcile<K: Reconciled>(obj: Arc<K>, ctx: Arc<Context>) -> Result<
     run(obj, ctx).instrument(span).await
 }
 
+/// The reason of a finalizer patch refused because the cache was behind the apiserver.
+const STALE_CACHE: &str = "StaleCache";
+
 async fn run<K: Reconciled>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action, Error> {
     let started = Instant::now();
     let api = K::api(ctx.kube.clone(), obj.namespace().as_deref());
@@ -103,6 +106,15 @@ async fn run<K: Reconciled>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action, Er
     .map_err(|err| match err {
         kube::runtime::finalizer::Error::ApplyFailed(e)
         | kube::runtime::finalizer::Error::CleanupFailed(e) => e,
+        // The finalizer patch tests the finalizers it saw; 422 means the cached copy is behind
+        // the apiserver (typically our own finalizer is not in the cache yet). The watch event
+        // that updates the cache triggers the object again, so this is no failure.
+        kube::runtime::finalizer::Error::AddFinalizer(kube::Error::Api(e))
+        | kube::runtime::finalizer::Error::RemoveFinalizer(kube::Error::Api(e))
+            if e.code == 422 =>
+        {
+            Error::new(STALE_CACHE, e.message, Retry::Backoff)
+        }
         other => Error::new("FinalizerFailed", other.to_string(), Retry::Backoff),
     })
 }
@@ -217,6 +229,10 @@ pub fn error_policy<K: Reconciled>(obj: Arc<K>, err: &Error, ctx: Arc<Context>) 
         obj.namespace().unwrap_or_default(),
         obj.name_any()
     );
+    if err.reason == STALE_CACHE {
+        tracing::debug!(kind = K::KIND, name = %obj.name_any(), error = %err.message, "cache behind the apiserver; retrying");
+        return Action::requeue(std::time::Duration::from_millis(500));
+    }
     tracing::warn!(kind = K::KIND, name = %obj.name_any(), reason = err.reason, error = %err.message, "reconcile failed");
     Action::requeue(ctx.backoff_delay(&key))
 }
