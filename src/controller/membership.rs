@@ -670,6 +670,22 @@ impl Reconciled for DevOpsMembership {
 }
 
 /// Memberships that wait on (or list) a DevOpsGroup, for the group watch.
+/// The memberships other than `changed` whose Ready reason is `MembershipCycle`.
+pub fn refused_for_cycle<C: kube::Resource>(
+    memberships: &[Arc<DevOpsMembership>],
+    changed: &C,
+) -> Vec<ObjectRef<DevOpsMembership>> {
+    memberships
+        .iter()
+        .filter(|m| m.uid() != changed.meta().uid)
+        .filter(|m| {
+            m.ready_condition()
+                .is_some_and(|c| c.reason == "MembershipCycle")
+        })
+        .map(|m| ObjectRef::from_obj(&**m))
+        .collect()
+}
+
 pub fn referencing(
     memberships: &[Arc<DevOpsMembership>],
     group: &DevOpsGroup,

@@ -285,7 +285,20 @@ pub async fn run_controllers(
         |m: &DevOpsMembership| &m.spec.organization_ref,
     );
     let membership_store = memberships_controller.store();
+    let refused_store = membership_store.clone();
     let memberships = memberships_controller
+        // Any change to a membership may open or close a cycle elsewhere: memberships that
+        // refused a member for a cycle look again at once instead of at their next resync.
+        .watches(
+            Api::<Stored<DevOpsMembership>>::all(kube.clone()),
+            watcher::Config::default(),
+            move |changed| {
+                membership::refused_for_cycle(&stored::valid(refused_store.state()), &changed)
+                    .into_iter()
+                    .map(stored::retype)
+                    .collect::<Vec<_>>()
+            },
+        )
         .watches(
             Api::<Stored<DevOpsGroup>>::all(kube.clone()),
             watcher::Config::default(),
