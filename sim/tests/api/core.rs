@@ -209,3 +209,97 @@ async fn environments_variable_groups_secure_files_endpoints_repositories() {
     let body = vss_error(missing, 404, "GitRepositoryNotFoundException").await;
     assert!(body["message"].as_str().unwrap().starts_with("TF401019"));
 }
+
+/// Every project-level kind: the list filters by its ids parameter (ids compared as GUIDs where
+/// they are GUIDs), the get answers by id, and an unknown id gets that kind's own 404.
+#[tokio::test]
+async fn each_kind_lists_by_id_gets_by_id_and_has_its_own_not_found() {
+    let h = Harness::start().await;
+    // (list route, ids parameter or "", api-version, an id, its name, the 404's typeKey)
+    let kinds = [
+        (
+            "Storefront/_apis/build/definitions",
+            "definitionIds",
+            "7.1",
+            "18",
+            "storefront-deploy",
+            "DefinitionNotFoundException",
+        ),
+        (
+            "Storefront/_apis/distributedtask/queues",
+            "queueIds",
+            "7.1",
+            "33",
+            "linux-x64",
+            "TaskAgentQueueNotFoundException",
+        ),
+        (
+            "Storefront/_apis/distributedtask/environments",
+            "",
+            "7.1",
+            "2",
+            "storefront-production",
+            "EnvironmentNotFoundException",
+        ),
+        (
+            "Storefront/_apis/distributedtask/variablegroups",
+            "groupIds",
+            "7.1",
+            "5",
+            "storefront-common",
+            "VariableGroupNotFoundException",
+        ),
+        (
+            "Storefront/_apis/distributedtask/securefiles",
+            "secureFileIds",
+            PREVIEW,
+            "0E9D8C7B-6A5F-4E3D-2C1B-0A9F8E7D6C5B",
+            "signing.pfx",
+            "SecureFileNotFoundException",
+        ),
+        (
+            "Storefront/_apis/serviceendpoint/endpoints",
+            "endpointIds",
+            "7.1",
+            "4A3B2C1D-0E9F-4A8B-7C6D-5E4F3A2B1C0D",
+            "azure-prod",
+            "ServiceEndpointNotFoundException",
+        ),
+        (
+            "Storefront/_apis/git/repositories",
+            "",
+            "7.1",
+            "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d",
+            "storefront",
+            "GitRepositoryNotFoundException",
+        ),
+    ];
+    for (route, ids_param, version, id, name, not_found) in kinds {
+        let request = |path: String, query: Vec<(&'static str, String)>| {
+            h.core_request(Method::GET, &path, OPERATOR, version)
+                .query(&query)
+                .send()
+        };
+        let all = json(request(route.to_string(), vec![]).await.unwrap(), 200).await;
+        assert!(names(&all).len() > 1, "{route}: {all}");
+        if !ids_param.is_empty() {
+            let filtered = json(
+                request(route.to_string(), vec![(ids_param, id.to_string())])
+                    .await
+                    .unwrap(),
+                200,
+            )
+            .await;
+            assert_eq!(names(&filtered), vec![name], "{route}?{ids_param}={id}");
+        }
+        let one = json(request(format!("{route}/{id}"), vec![]).await.unwrap(), 200).await;
+        assert_eq!(one["name"], name, "{route}/{id}");
+        let unknown = "00000000-0000-0000-0000-000000000999";
+        let missing = request(format!("{route}/{unknown}"), vec![]).await.unwrap();
+        let body = vss_error(missing, 404, not_found).await;
+        assert!(
+            body["message"].as_str().unwrap().contains(unknown),
+            "{route}: {body}"
+        );
+    }
+}

@@ -5,10 +5,14 @@ mod projects;
 mod resources;
 mod shapes;
 
+use resources::{get, list};
+
 use super::auth::{Caller, Need};
 use super::discovery::{catalog, ApiRoutes};
 use super::error::{ApiError, ApiResult};
-use crate::model::resources::Project;
+use crate::model::resources::{
+    Environment, Pipeline, Project, Queue, Repository, SecureFile, ServiceEndpoint, VariableGroup,
+};
 use crate::model::{Organization, State};
 
 pub fn routes() -> ApiRoutes {
@@ -17,20 +21,20 @@ pub fn routes() -> ApiRoutes {
         .serve(&catalog::GET_PROJECT, projects::get_one)
         .serve(&catalog::LIST_POOLS, resources::pools)
         .serve(&catalog::GET_POOL, resources::pool)
-        .serve(&catalog::LIST_DEFINITIONS, resources::definitions)
-        .serve(&catalog::GET_DEFINITION, resources::definition)
-        .serve(&catalog::LIST_QUEUES, resources::queues)
-        .serve(&catalog::GET_QUEUE, resources::queue)
-        .serve(&catalog::LIST_ENVIRONMENTS, resources::environments)
-        .serve(&catalog::GET_ENVIRONMENT, resources::environment)
-        .serve(&catalog::LIST_VARIABLE_GROUPS, resources::variable_groups)
-        .serve(&catalog::GET_VARIABLE_GROUP, resources::variable_group)
-        .serve(&catalog::LIST_SECURE_FILES, resources::secure_files)
-        .serve(&catalog::GET_SECURE_FILE, resources::secure_file)
-        .serve(&catalog::LIST_SERVICE_ENDPOINTS, resources::endpoints)
-        .serve(&catalog::GET_SERVICE_ENDPOINT, resources::endpoint)
-        .serve(&catalog::LIST_REPOSITORIES, resources::repositories)
-        .serve(&catalog::GET_REPOSITORY, resources::repository)
+        .serve(&catalog::LIST_DEFINITIONS, list::<Pipeline>)
+        .serve(&catalog::GET_DEFINITION, get::<Pipeline>)
+        .serve(&catalog::LIST_QUEUES, list::<Queue>)
+        .serve(&catalog::GET_QUEUE, get::<Queue>)
+        .serve(&catalog::LIST_ENVIRONMENTS, list::<Environment>)
+        .serve(&catalog::GET_ENVIRONMENT, get::<Environment>)
+        .serve(&catalog::LIST_VARIABLE_GROUPS, list::<VariableGroup>)
+        .serve(&catalog::GET_VARIABLE_GROUP, get::<VariableGroup>)
+        .serve(&catalog::LIST_SECURE_FILES, list::<SecureFile>)
+        .serve(&catalog::GET_SECURE_FILE, get::<SecureFile>)
+        .serve(&catalog::LIST_SERVICE_ENDPOINTS, list::<ServiceEndpoint>)
+        .serve(&catalog::GET_SERVICE_ENDPOINT, get::<ServiceEndpoint>)
+        .serve(&catalog::LIST_REPOSITORIES, list::<Repository>)
+        .serve(&catalog::GET_REPOSITORY, get::<Repository>)
 }
 
 /// The organization and project of a project-level route, after the caller's access check.

@@ -1,8 +1,13 @@
 //! Lookups of pipelines and protected resources, by name (the real filters) and by id.
+//!
+//! Every project-level kind answers the same two routes, a filtered list and a get by id, so
+//! they are served by two generic handlers over [`ProjectResource`]; what differs per kind (its
+//! query filters, its id, its 404, its JSON) is that trait's implementation.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Extension;
+use serde_json::Value;
 
 use super::{name_matches, project_for, shapes};
 use crate::http::app::SharedApp;
@@ -11,8 +16,61 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::params::Params;
 use crate::http::respond::{collection, ok};
 use crate::model::build::normalize_folder;
+use crate::model::resources::{
+    Environment, Pipeline, Project, Queue, Repository, SecureFile, ServiceEndpoint, VariableGroup,
+};
+use crate::model::Organization;
 
 const VIEW: &str = "View project-level information";
+
+/// A kind of project-level resource, as its list and get routes see it.
+pub trait ProjectResource: Sized + Send + Sync + 'static {
+    /// The typeKey of the 404 for an unknown id.
+    const NOT_FOUND: &'static str;
+    /// The message of that 404.
+    fn not_found_message(id: &str) -> String;
+    /// Every resource of this kind in `project`.
+    fn all(project: &Project) -> &[Self];
+    /// True when the get route's `id` names this resource.
+    fn has_id(&self, id: &str) -> bool;
+    /// The list route's filter, from its query parameters.
+    fn filter(params: &Params) -> impl Fn(&Self) -> bool;
+    /// The resource as the API returns it.
+    fn render(&self, dev: &str, org: &Organization, project: &Project) -> Value;
+}
+
+/// `GET .../{project}/_apis/<kind>?<filters>`: the resources that pass every filter.
+pub async fn list<R: ProjectResource>(
+    State(app): State<SharedApp>,
+    Extension(caller): Extension<Caller>,
+    Path((org_name, project)): Path<(String, String)>,
+    params: Params,
+) -> ApiResult {
+    let state = app.state();
+    let (org, project) = project_for(&state, &caller, &org_name, &project, Need::Read, VIEW)?;
+    let keep = R::filter(&params);
+    let values = R::all(project)
+        .iter()
+        .filter(|r| keep(r))
+        .map(|r| r.render(&app.urls.dev, org, project))
+        .collect();
+    Ok(ok(collection(values)))
+}
+
+/// `GET .../{project}/_apis/<kind>/{id}`: one resource, or the kind's own 404.
+pub async fn get<R: ProjectResource>(
+    State(app): State<SharedApp>,
+    Extension(caller): Extension<Caller>,
+    Path((org_name, project, id)): Path<(String, String, String)>,
+) -> ApiResult {
+    let state = app.state();
+    let (org, project) = project_for(&state, &caller, &org_name, &project, Need::Read, VIEW)?;
+    let found = R::all(project)
+        .iter()
+        .find(|r| r.has_id(&id))
+        .ok_or_else(|| not_found(R::NOT_FOUND, R::not_found_message(&id)))?;
+    Ok(ok(found.render(&app.urls.dev, org, project)))
+}
 
 fn not_found(type_key: &'static str, message: String) -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, type_key, message)
@@ -23,7 +81,8 @@ fn filter_names(filter: &[String], name: &str) -> bool {
     filter.is_empty() || filter.iter().any(|f| name_matches(f, name))
 }
 
-fn ids<T: std::str::FromStr>(params: &Params, name: &str) -> Vec<T> {
+/// The numeric ids of a filter parameter (values that are not numbers are ignored).
+fn ids(params: &Params, name: &str) -> Vec<u32> {
     params
         .list(name)
         .iter()
@@ -31,6 +90,189 @@ fn ids<T: std::str::FromStr>(params: &Params, name: &str) -> Vec<T> {
         .collect()
 }
 
+/// True when no ids are given or `id` is one of them.
+fn filter_ids(wanted: &[u32], id: u32) -> bool {
+    wanted.is_empty() || wanted.contains(&id)
+}
+
+/// True when no GUIDs are given or `id` is one of them (compared case-insensitively).
+fn filter_guids(wanted: &[String], id: &uuid::Uuid) -> bool {
+    wanted.is_empty() || wanted.iter().any(|w| same_id(id, w))
+}
+
+fn same_id(id: &impl ToString, wanted: &str) -> bool {
+    id.to_string().eq_ignore_ascii_case(wanted)
+}
+
+impl ProjectResource for Pipeline {
+    const NOT_FOUND: &'static str = "DefinitionNotFoundException";
+    fn not_found_message(id: &str) -> String {
+        format!("The requested build definition {id} cannot be found.")
+    }
+    fn all(project: &Project) -> &[Self] {
+        &project.pipelines
+    }
+    fn has_id(&self, id: &str) -> bool {
+        same_id(&self.id, id)
+    }
+    fn filter(params: &Params) -> impl Fn(&Self) -> bool {
+        let name = params.get("name").map(str::to_string);
+        let path = params.get("path").map(normalize_folder);
+        let wanted = ids(params, "definitionIds");
+        move |p| {
+            name.as_deref().is_none_or(|n| name_matches(n, &p.name))
+                && path
+                    .as_deref()
+                    .is_none_or(|f| p.path.eq_ignore_ascii_case(f))
+                && filter_ids(&wanted, p.id)
+        }
+    }
+    fn render(&self, dev: &str, org: &Organization, project: &Project) -> Value {
+        shapes::definition(dev, org, project, self)
+    }
+}
+
+impl ProjectResource for Queue {
+    const NOT_FOUND: &'static str = "TaskAgentQueueNotFoundException";
+    fn not_found_message(id: &str) -> String {
+        format!("Agent queue {id} not found.")
+    }
+    fn all(project: &Project) -> &[Self] {
+        &project.queues
+    }
+    fn has_id(&self, id: &str) -> bool {
+        same_id(&self.id, id)
+    }
+    fn filter(params: &Params) -> impl Fn(&Self) -> bool {
+        let mut names = params.list("queueName");
+        names.extend(params.list("queueNames"));
+        let wanted = ids(params, "queueIds");
+        move |q| filter_names(&names, &q.name) && filter_ids(&wanted, q.id)
+    }
+    fn render(&self, _dev: &str, org: &Organization, project: &Project) -> Value {
+        shapes::queue(org, project, self)
+    }
+}
+
+impl ProjectResource for Environment {
+    const NOT_FOUND: &'static str = "EnvironmentNotFoundException";
+    fn not_found_message(id: &str) -> String {
+        format!("Environment with id {id} does not exist.")
+    }
+    fn all(project: &Project) -> &[Self] {
+        &project.environments
+    }
+    fn has_id(&self, id: &str) -> bool {
+        same_id(&self.id, id)
+    }
+    fn filter(params: &Params) -> impl Fn(&Self) -> bool {
+        let name = params.get("name").map(str::to_string);
+        move |e| name.as_deref().is_none_or(|n| name_matches(n, &e.name))
+    }
+    fn render(&self, _dev: &str, org: &Organization, project: &Project) -> Value {
+        shapes::environment(org, project, self)
+    }
+}
+
+impl ProjectResource for VariableGroup {
+    const NOT_FOUND: &'static str = "VariableGroupNotFoundException";
+    fn not_found_message(id: &str) -> String {
+        format!("Variable group {id} not found.")
+    }
+    fn all(project: &Project) -> &[Self] {
+        &project.variable_groups
+    }
+    fn has_id(&self, id: &str) -> bool {
+        same_id(&self.id, id)
+    }
+    fn filter(params: &Params) -> impl Fn(&Self) -> bool {
+        let name = params.get("groupName").map(str::to_string);
+        let wanted = ids(params, "groupIds");
+        move |g| {
+            name.as_deref().is_none_or(|n| name_matches(n, &g.name)) && filter_ids(&wanted, g.id)
+        }
+    }
+    fn render(&self, _dev: &str, org: &Organization, project: &Project) -> Value {
+        shapes::variable_group(org, project, self)
+    }
+}
+
+impl ProjectResource for SecureFile {
+    const NOT_FOUND: &'static str = "SecureFileNotFoundException";
+    fn not_found_message(id: &str) -> String {
+        format!("Secure file {id} not found.")
+    }
+    fn all(project: &Project) -> &[Self] {
+        &project.secure_files
+    }
+    fn has_id(&self, id: &str) -> bool {
+        same_id(&self.id, id)
+    }
+    fn filter(params: &Params) -> impl Fn(&Self) -> bool {
+        let pattern = params.get("namePattern").map(str::to_string);
+        let names = params.list("secureFileNames");
+        let wanted = params.list("secureFileIds");
+        move |f| {
+            pattern.as_deref().is_none_or(|n| name_matches(n, &f.name))
+                && filter_names(&names, &f.name)
+                && filter_guids(&wanted, &f.id)
+        }
+    }
+    fn render(&self, _dev: &str, org: &Organization, _project: &Project) -> Value {
+        shapes::secure_file(org, self)
+    }
+}
+
+impl ProjectResource for ServiceEndpoint {
+    const NOT_FOUND: &'static str = "ServiceEndpointNotFoundException";
+    fn not_found_message(id: &str) -> String {
+        format!("Service endpoint {id} not found.")
+    }
+    fn all(project: &Project) -> &[Self] {
+        &project.service_endpoints
+    }
+    fn has_id(&self, id: &str) -> bool {
+        same_id(&self.id, id)
+    }
+    fn filter(params: &Params) -> impl Fn(&Self) -> bool {
+        // Endpoint names are exact (case-insensitive), without wildcards.
+        let names = params.list("endpointNames");
+        let wanted = params.list("endpointIds");
+        let kind = params.get("type").map(str::to_string);
+        move |e| {
+            (names.is_empty() || names.iter().any(|n| n.eq_ignore_ascii_case(&e.name)))
+                && filter_guids(&wanted, &e.id)
+                && kind
+                    .as_deref()
+                    .is_none_or(|k| k.eq_ignore_ascii_case(&e.endpoint_type))
+        }
+    }
+    fn render(&self, _dev: &str, org: &Organization, project: &Project) -> Value {
+        shapes::endpoint(org, project, self)
+    }
+}
+
+impl ProjectResource for Repository {
+    const NOT_FOUND: &'static str = "GitRepositoryNotFoundException";
+    fn not_found_message(id: &str) -> String {
+        format!("TF401019: The Git repository with name or identifier {id} does not exist or you do not have permissions for the operation you are attempting.")
+    }
+    fn all(project: &Project) -> &[Self] {
+        &project.repositories
+    }
+    /// A repository is found by name as well as by id.
+    fn has_id(&self, id: &str) -> bool {
+        self.name.eq_ignore_ascii_case(id) || same_id(&self.id, id)
+    }
+    fn filter(_params: &Params) -> impl Fn(&Self) -> bool {
+        |_| true
+    }
+    fn render(&self, dev: &str, org: &Organization, project: &Project) -> Value {
+        shapes::repository(dev, org, project, self)
+    }
+}
+
+/// Agent pools are organization-level (`_apis/distributedtask/pools`).
 pub async fn pools(
     State(app): State<SharedApp>,
     Path(org_name): Path<String>,
@@ -41,12 +283,11 @@ pub async fn pools(
         .organization(&org_name)
         .ok_or_else(|| ApiError::organization_not_found(&org_name))?;
     let names = params.list("poolName");
-    let wanted: Vec<u32> = ids(&params, "poolIds");
+    let wanted = ids(&params, "poolIds");
     let values = org
         .pools
         .iter()
-        .filter(|p| filter_names(&names, &p.name))
-        .filter(|p| wanted.is_empty() || wanted.contains(&p.id))
+        .filter(|p| filter_names(&names, &p.name) && filter_ids(&wanted, p.id))
         .map(|p| shapes::pool(org, p))
         .collect();
     Ok(ok(collection(values)))
@@ -63,7 +304,7 @@ pub async fn pool(
     let pool = org
         .pools
         .iter()
-        .find(|p| p.id.to_string() == id)
+        .find(|p| same_id(&p.id, &id))
         .ok_or_else(|| {
             not_found(
                 "TaskAgentPoolNotFoundException",
@@ -71,302 +312,4 @@ pub async fn pool(
             )
         })?;
     Ok(ok(shapes::pool(org, pool)))
-}
-
-pub async fn definitions(
-    State(app): State<SharedApp>,
-    Extension(caller): Extension<Caller>,
-    Path((org_name, project)): Path<(String, String)>,
-    params: Params,
-) -> ApiResult {
-    let state = app.state();
-    let (org, project) = project_for(&state, &caller, &org_name, &project, Need::Read, VIEW)?;
-    let name = params.get("name");
-    let path = params.get("path").map(normalize_folder);
-    let wanted: Vec<u32> = ids(&params, "definitionIds");
-    let values = project
-        .pipelines
-        .iter()
-        .filter(|p| name.is_none_or(|n| name_matches(n, &p.name)))
-        .filter(|p| {
-            path.as_deref()
-                .is_none_or(|f| p.path.eq_ignore_ascii_case(f))
-        })
-        .filter(|p| wanted.is_empty() || wanted.contains(&p.id))
-        .map(|p| shapes::definition(&app.urls.dev, org, project, p))
-        .collect();
-    Ok(ok(collection(values)))
-}
-
-pub async fn definition(
-    State(app): State<SharedApp>,
-    Extension(caller): Extension<Caller>,
-    Path((org_name, project, id)): Path<(String, String, String)>,
-) -> ApiResult {
-    let state = app.state();
-    let (org, project) = project_for(&state, &caller, &org_name, &project, Need::Read, VIEW)?;
-    let pipeline = project
-        .pipelines
-        .iter()
-        .find(|p| p.id.to_string() == id)
-        .ok_or_else(|| {
-            not_found(
-                "DefinitionNotFoundException",
-                format!("The requested build definition {id} cannot be found."),
-            )
-        })?;
-    Ok(ok(shapes::definition(
-        &app.urls.dev,
-        org,
-        project,
-        pipeline,
-    )))
-}
-
-pub async fn queues(
-    State(app): State<SharedApp>,
-    Extension(caller): Extension<Caller>,
-    Path((org_name, project)): Path<(String, String)>,
-    params: Params,
-) -> ApiResult {
-    let state = app.state();
-    let (org, project) = project_for(&state, &caller, &org_name, &project, Need::Read, VIEW)?;
-    let mut names = params.list("queueName");
-    names.extend(params.list("queueNames"));
-    let wanted: Vec<u32> = ids(&params, "queueIds");
-    let values = project
-        .queues
-        .iter()
-        .filter(|q| filter_names(&names, &q.name))
-        .filter(|q| wanted.is_empty() || wanted.contains(&q.id))
-        .map(|q| shapes::queue(org, project, q))
-        .collect();
-    Ok(ok(collection(values)))
-}
-
-pub async fn queue(
-    State(app): State<SharedApp>,
-    Extension(caller): Extension<Caller>,
-    Path((org_name, project, id)): Path<(String, String, String)>,
-) -> ApiResult {
-    let state = app.state();
-    let (org, project) = project_for(&state, &caller, &org_name, &project, Need::Read, VIEW)?;
-    let queue = project
-        .queues
-        .iter()
-        .find(|q| q.id.to_string() == id)
-        .ok_or_else(|| {
-            not_found(
-                "TaskAgentQueueNotFoundException",
-                format!("Agent queue {id} not found."),
-            )
-        })?;
-    Ok(ok(shapes::queue(org, project, queue)))
-}
-
-pub async fn environments(
-    State(app): State<SharedApp>,
-    Extension(caller): Extension<Caller>,
-    Path((org_name, project)): Path<(String, String)>,
-    params: Params,
-) -> ApiResult {
-    let state = app.state();
-    let (org, project) = project_for(&state, &caller, &org_name, &project, Need::Read, VIEW)?;
-    let name = params.get("name");
-    let values = project
-        .environments
-        .iter()
-        .filter(|e| name.is_none_or(|n| name_matches(n, &e.name)))
-        .map(|e| shapes::environment(org, project, e))
-        .collect();
-    Ok(ok(collection(values)))
-}
-
-pub async fn environment(
-    State(app): State<SharedApp>,
-    Extension(caller): Extension<Caller>,
-    Path((org_name, project, id)): Path<(String, String, String)>,
-) -> ApiResult {
-    let state = app.state();
-    let (org, project) = project_for(&state, &caller, &org_name, &project, Need::Read, VIEW)?;
-    let environment = project
-        .environments
-        .iter()
-        .find(|e| e.id.to_string() == id)
-        .ok_or_else(|| {
-            not_found(
-                "EnvironmentNotFoundException",
-                format!("Environment with id {id} does not exist."),
-            )
-        })?;
-    Ok(ok(shapes::environment(org, project, environment)))
-}
-
-pub async fn variable_groups(
-    State(app): State<SharedApp>,
-    Extension(caller): Extension<Caller>,
-    Path((org_name, project)): Path<(String, String)>,
-    params: Params,
-) -> ApiResult {
-    let state = app.state();
-    let (org, project) = project_for(&state, &caller, &org_name, &project, Need::Read, VIEW)?;
-    let name = params.get("groupName");
-    let wanted: Vec<u32> = ids(&params, "groupIds");
-    let values = project
-        .variable_groups
-        .iter()
-        .filter(|g| name.is_none_or(|n| name_matches(n, &g.name)))
-        .filter(|g| wanted.is_empty() || wanted.contains(&g.id))
-        .map(|g| shapes::variable_group(org, project, g))
-        .collect();
-    Ok(ok(collection(values)))
-}
-
-pub async fn variable_group(
-    State(app): State<SharedApp>,
-    Extension(caller): Extension<Caller>,
-    Path((org_name, project, id)): Path<(String, String, String)>,
-) -> ApiResult {
-    let state = app.state();
-    let (org, project) = project_for(&state, &caller, &org_name, &project, Need::Read, VIEW)?;
-    let group = project
-        .variable_groups
-        .iter()
-        .find(|g| g.id.to_string() == id)
-        .ok_or_else(|| {
-            not_found(
-                "VariableGroupNotFoundException",
-                format!("Variable group {id} not found."),
-            )
-        })?;
-    Ok(ok(shapes::variable_group(org, project, group)))
-}
-
-pub async fn secure_files(
-    State(app): State<SharedApp>,
-    Extension(caller): Extension<Caller>,
-    Path((org_name, project)): Path<(String, String)>,
-    params: Params,
-) -> ApiResult {
-    let state = app.state();
-    let (org, project) = project_for(&state, &caller, &org_name, &project, Need::Read, VIEW)?;
-    let pattern = params.get("namePattern");
-    let names = params.list("secureFileNames");
-    let wanted = params.list("secureFileIds");
-    let values = project
-        .secure_files
-        .iter()
-        .filter(|f| pattern.is_none_or(|n| name_matches(n, &f.name)))
-        .filter(|f| filter_names(&names, &f.name))
-        .filter(|f| {
-            wanted.is_empty()
-                || wanted
-                    .iter()
-                    .any(|w| w.eq_ignore_ascii_case(&f.id.to_string()))
-        })
-        .map(|f| shapes::secure_file(org, f))
-        .collect();
-    Ok(ok(collection(values)))
-}
-
-pub async fn secure_file(
-    State(app): State<SharedApp>,
-    Extension(caller): Extension<Caller>,
-    Path((org_name, project, id)): Path<(String, String, String)>,
-) -> ApiResult {
-    let state = app.state();
-    let (org, project) = project_for(&state, &caller, &org_name, &project, Need::Read, VIEW)?;
-    let file = project
-        .secure_files
-        .iter()
-        .find(|f| f.id.to_string().eq_ignore_ascii_case(&id))
-        .ok_or_else(|| {
-            not_found(
-                "SecureFileNotFoundException",
-                format!("Secure file {id} not found."),
-            )
-        })?;
-    Ok(ok(shapes::secure_file(org, file)))
-}
-
-pub async fn endpoints(
-    State(app): State<SharedApp>,
-    Extension(caller): Extension<Caller>,
-    Path((org_name, project)): Path<(String, String)>,
-    params: Params,
-) -> ApiResult {
-    let state = app.state();
-    let (org, project) = project_for(&state, &caller, &org_name, &project, Need::Read, VIEW)?;
-    let names = params.list("endpointNames");
-    let wanted = params.list("endpointIds");
-    let kind = params.get("type");
-    let values = project
-        .service_endpoints
-        .iter()
-        .filter(|e| names.is_empty() || names.iter().any(|n| n.eq_ignore_ascii_case(&e.name)))
-        .filter(|e| {
-            wanted.is_empty()
-                || wanted
-                    .iter()
-                    .any(|w| w.eq_ignore_ascii_case(&e.id.to_string()))
-        })
-        .filter(|e| kind.is_none_or(|k| k.eq_ignore_ascii_case(&e.endpoint_type)))
-        .map(|e| shapes::endpoint(org, project, e))
-        .collect();
-    Ok(ok(collection(values)))
-}
-
-pub async fn endpoint(
-    State(app): State<SharedApp>,
-    Extension(caller): Extension<Caller>,
-    Path((org_name, project, id)): Path<(String, String, String)>,
-) -> ApiResult {
-    let state = app.state();
-    let (org, project) = project_for(&state, &caller, &org_name, &project, Need::Read, VIEW)?;
-    let endpoint = project
-        .service_endpoints
-        .iter()
-        .find(|e| e.id.to_string().eq_ignore_ascii_case(&id))
-        .ok_or_else(|| {
-            not_found(
-                "ServiceEndpointNotFoundException",
-                format!("Service endpoint {id} not found."),
-            )
-        })?;
-    Ok(ok(shapes::endpoint(org, project, endpoint)))
-}
-
-pub async fn repositories(
-    State(app): State<SharedApp>,
-    Extension(caller): Extension<Caller>,
-    Path((org_name, project)): Path<(String, String)>,
-) -> ApiResult {
-    let state = app.state();
-    let (org, project) = project_for(&state, &caller, &org_name, &project, Need::Read, VIEW)?;
-    let values = project
-        .repositories
-        .iter()
-        .map(|r| shapes::repository(&app.urls.dev, org, project, r))
-        .collect();
-    Ok(ok(collection(values)))
-}
-
-pub async fn repository(
-    State(app): State<SharedApp>,
-    Extension(caller): Extension<Caller>,
-    Path((org_name, project, id)): Path<(String, String, String)>,
-) -> ApiResult {
-    let state = app.state();
-    let (org, project) = project_for(&state, &caller, &org_name, &project, Need::Read, VIEW)?;
-    let repo = project
-        .repositories
-        .iter()
-        .find(|r| r.name.eq_ignore_ascii_case(&id) || r.id.to_string().eq_ignore_ascii_case(&id))
-        .ok_or_else(|| {
-            not_found(
-                "GitRepositoryNotFoundException",
-                format!("TF401019: The Git repository with name or identifier {id} does not exist or you do not have permissions for the operation you are attempting."),
-            )
-        })?;
-    Ok(ok(shapes::repository(&app.urls.dev, org, project, repo)))
 }

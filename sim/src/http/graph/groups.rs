@@ -2,20 +2,19 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use serde::Deserialize;
 
-use super::render::{subject_json, subject_url};
-use super::{governing_scope, organization, organization_mut};
+use super::render::subject_json;
+use super::{governing_scope, organization, organization_mut, subjects};
 use crate::http::app::SharedApp;
 use crate::http::auth::{Caller, Need};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::params::Params;
-use crate::http::respond::{collection, created, ok, parse_body};
-use crate::ids::{decode_continuation, descriptor_prefix, encode_continuation};
-use crate::model::subjects::{GroupScope, Membership, Origin};
+use crate::http::respond::{ok, parse_body};
+use crate::model::subjects::{GroupScope, Origin};
 use crate::model::{IdSource, Organization};
 use crate::options::DuplicateGroupCreate;
 
@@ -37,50 +36,18 @@ pub async fn list(
         }
         None => None,
     };
-    let types: Vec<String> = params
-        .list("subjectTypes")
-        .into_iter()
-        .map(|t| t.to_ascii_lowercase())
-        .collect();
-    let offset = match params.get("continuationToken") {
-        Some(token) => decode_continuation(token).ok_or_else(|| {
-            ApiError::invalid_argument(format!("The continuation token '{token}' is not valid."))
-        })?,
-        None => 0,
-    };
-    // Pages are cut from the whole organization's groups and filtered afterwards, like the real
-    // service: a page can be empty and still carry a continuation token.
+    // Pages are cut from the whole organization's groups.
     let all: Vec<_> = org
         .subjects
         .iter()
         .filter(|s| s.is_group() && !s.deleted)
         .collect();
-    let page_size = app.behaviours().graph_page_size.max(1);
-    let end = (offset + page_size).min(all.len());
-    let page: Vec<_> = all
-        .get(offset.min(all.len())..end)
-        .unwrap_or_default()
-        .iter()
-        .filter(|s| match scope {
-            // Without a scope: everything the caller may see.
-            None => caller.require_scope(org, s.scope, Need::Read).is_ok(),
-            Some(scope) => s.scope == scope,
-        })
-        .filter(|s| {
-            types.is_empty()
-                || descriptor_prefix(&s.descriptor).is_some_and(|p| types.iter().any(|t| t == p))
-        })
-        .map(|s| subject_json(&app.urls.vssps, org, s))
-        .collect();
-    let mut response = ok(collection(page));
-    if end < all.len() {
-        if let Ok(value) = HeaderValue::from_str(&encode_continuation(end)) {
-            response
-                .headers_mut()
-                .insert("x-ms-continuationtoken", value);
-        }
-    }
-    Ok(response)
+    let page_size = app.behaviours().graph_page_size;
+    subjects::page(&app, org, &params, &all, page_size, |s| match scope {
+        // Without a scope: everything the caller may see.
+        None => caller.require_scope(org, s.scope, Need::Read).is_ok(),
+        Some(scope) => s.scope == scope,
+    })
 }
 
 pub async fn get_one(
@@ -196,24 +163,8 @@ pub async fn create(
             ),
         }
     };
-    let visible_at = app.visible_from_now();
-    for parent in parents {
-        if !org.has_membership(&parent, &descriptor) {
-            org.memberships.push(Membership {
-                container: parent,
-                member: descriptor.clone(),
-                visible_at,
-            });
-        }
-    }
-    let group = org
-        .subject(&descriptor)
-        .ok_or_else(|| ApiError::subject_not_found(&descriptor))?;
-    let location = subject_url(&app.urls.vssps, org, group);
-    Ok(created(
-        subject_json(&app.urls.vssps, org, group),
-        &location,
-    ))
+    subjects::join_parents(&app, org, &parents, &descriptor);
+    subjects::created_subject(&app, org, &descriptor)
 }
 
 #[derive(Debug, Deserialize)]

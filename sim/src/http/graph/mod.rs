@@ -5,6 +5,7 @@ mod groups;
 mod lookup;
 mod memberships;
 pub mod render;
+mod subjects;
 mod users;
 
 use super::discovery::{catalog, ApiRoutes};

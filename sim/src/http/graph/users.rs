@@ -2,65 +2,35 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use serde::Deserialize;
 
-use super::render::{subject_json, subject_url};
-use super::{organization, organization_mut};
+use super::render::subject_json;
+use super::{organization, organization_mut, subjects};
 use crate::http::app::SharedApp;
 use crate::http::auth::{Caller, Need};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::params::Params;
-use crate::http::respond::{collection, created, ok, parse_body};
-use crate::ids::{decode_continuation, descriptor_prefix, encode_continuation};
-use crate::model::subjects::{GroupScope, Membership, SubjectKind};
+use crate::http::respond::{ok, parse_body};
+use crate::model::subjects::{GroupScope, SubjectKind};
 use crate::model::Organization;
 
+/// Users and service principals come in pages four times the size of a group page.
 fn paged(
     app: &SharedApp,
     org: &Organization,
     kind: SubjectKind,
     params: &Params,
 ) -> ApiResult<Response> {
-    let types: Vec<String> = params
-        .list("subjectTypes")
-        .into_iter()
-        .map(|t| t.to_ascii_lowercase())
-        .collect();
-    let offset = match params.get("continuationToken") {
-        Some(token) => decode_continuation(token).ok_or_else(|| {
-            ApiError::invalid_argument(format!("The continuation token '{token}' is not valid."))
-        })?,
-        None => 0,
-    };
     let all: Vec<_> = org
         .subjects
         .iter()
         .filter(|s| s.kind == kind && !s.deleted)
         .collect();
     let page_size = app.behaviours().graph_page_size.max(1) * 4;
-    let end = (offset + page_size).min(all.len());
-    let page = all
-        .get(offset.min(all.len())..end)
-        .unwrap_or_default()
-        .iter()
-        .filter(|s| {
-            types.is_empty()
-                || descriptor_prefix(&s.descriptor).is_some_and(|p| types.iter().any(|t| t == p))
-        })
-        .map(|s| subject_json(&app.urls.vssps, org, s))
-        .collect();
-    let mut response = ok(collection(page));
-    if end < all.len() {
-        if let Ok(value) = HeaderValue::from_str(&encode_continuation(end)) {
-            response
-                .headers_mut()
-                .insert("x-ms-continuationtoken", value);
-        }
-    }
-    Ok(response)
+    subjects::page(app, org, params, &all, page_size, |_| true)
 }
 
 pub async fn list_users(
@@ -115,20 +85,6 @@ struct SubjectCreationContext {
     mail_address: Option<String>,
 }
 
-/// Joins a new subject to the `groupDescriptors` groups (checked by [`check_parents`]).
-fn join_parents(app: &SharedApp, org: &mut Organization, parents: &[String], descriptor: &str) {
-    let visible_at = app.visible_from_now();
-    for parent in parents {
-        if !org.has_membership(parent, descriptor) {
-            org.memberships.push(Membership {
-                container: parent.clone(),
-                member: descriptor.to_string(),
-                visible_at,
-            });
-        }
-    }
-}
-
 fn check_parents(caller: &Caller, org: &Organization, parents: &[String]) -> ApiResult<()> {
     for parent in parents {
         let group = org
@@ -180,15 +136,8 @@ pub async fn create_user(
     let org = organization_mut(&mut state, &org_name)?;
     check_parents(&caller, org, &parents)?;
     let (descriptor, _) = org.materialize_user(tenant, &user);
-    join_parents(&app, org, &parents, &descriptor);
-    let subject = org
-        .subject(&descriptor)
-        .ok_or_else(|| ApiError::subject_not_found(&descriptor))?;
-    let location = subject_url(&app.urls.vssps, org, subject);
-    Ok(created(
-        subject_json(&app.urls.vssps, org, subject),
-        &location,
-    ))
+    subjects::join_parents(&app, org, &parents, &descriptor);
+    subjects::created_subject(&app, org, &descriptor)
 }
 
 pub async fn create_service_principal(
@@ -216,15 +165,8 @@ pub async fn create_service_principal(
     let org = organization_mut(&mut state, &org_name)?;
     check_parents(&caller, org, &parents)?;
     let (descriptor, _) = org.materialize_service_principal(tenant, &principal);
-    join_parents(&app, org, &parents, &descriptor);
-    let subject = org
-        .subject(&descriptor)
-        .ok_or_else(|| ApiError::subject_not_found(&descriptor))?;
-    let location = subject_url(&app.urls.vssps, org, subject);
-    Ok(created(
-        subject_json(&app.urls.vssps, org, subject),
-        &location,
-    ))
+    subjects::join_parents(&app, org, &parents, &descriptor);
+    subjects::created_subject(&app, org, &descriptor)
 }
 
 pub async fn delete_user(
