@@ -64,72 +64,55 @@ fn resolve_resource(
     };
     let int = || id.trim().parse::<u32>().map_err(|_| malformed());
     let guid = || Uuid::parse_str(id.trim()).map_err(|_| malformed());
+    // The canonical id when the resource exists.
+    let known = |exists: bool, canonical: String| exists.then_some(canonical).ok_or_else(missing);
     match resource_type {
         ResourceType::Queue => {
             let n = int()?;
-            project
-                .queues
-                .iter()
-                .find(|q| q.id == n)
-                .ok_or_else(missing)?;
-            Ok(n.to_string())
+            known(project.queues.iter().any(|q| q.id == n), n.to_string())
         }
         ResourceType::AgentPool => {
             let n = int()?;
-            org.pools.iter().find(|p| p.id == n).ok_or_else(missing)?;
-            Ok(n.to_string())
+            known(org.pools.iter().any(|p| p.id == n), n.to_string())
         }
         ResourceType::Environment => {
             let n = int()?;
-            project
-                .environments
-                .iter()
-                .find(|e| e.id == n)
-                .ok_or_else(missing)?;
-            Ok(n.to_string())
+            known(
+                project.environments.iter().any(|e| e.id == n),
+                n.to_string(),
+            )
         }
         ResourceType::VariableGroup => {
             let n = int()?;
-            project
-                .variable_groups
-                .iter()
-                .find(|g| g.id == n)
-                .ok_or_else(missing)?;
-            Ok(n.to_string())
+            known(
+                project.variable_groups.iter().any(|g| g.id == n),
+                n.to_string(),
+            )
         }
         ResourceType::Endpoint => {
             let g = guid()?;
-            project
-                .service_endpoints
-                .iter()
-                .find(|e| e.id == g)
-                .ok_or_else(missing)?;
-            Ok(g.to_string())
+            known(
+                project.service_endpoints.iter().any(|e| e.id == g),
+                g.to_string(),
+            )
         }
         ResourceType::SecureFile => {
             let g = guid()?;
-            project
-                .secure_files
-                .iter()
-                .find(|f| f.id == g)
-                .ok_or_else(missing)?;
-            Ok(g.to_string())
+            known(
+                project.secure_files.iter().any(|f| f.id == g),
+                g.to_string(),
+            )
         }
         ResourceType::Repository => {
             let (project_part, repo_part) = id.trim().split_once('.').ok_or_else(malformed)?;
             let project_id = Uuid::parse_str(project_part).map_err(|_| malformed())?;
             let repo_id = Uuid::parse_str(repo_part).map_err(|_| malformed())?;
-            let owner = org
+            let exists = org
                 .projects
                 .iter()
                 .find(|p| p.id == project_id)
-                .ok_or_else(missing)?;
-            owner
-                .repositories
-                .iter()
-                .find(|r| r.id == repo_id)
-                .ok_or_else(missing)?;
-            Ok(format!("{project_id}.{repo_id}"))
+                .is_some_and(|owner| owner.repositories.iter().any(|r| r.id == repo_id));
+            known(exists, format!("{project_id}.{repo_id}"))
         }
     }
 }
