@@ -3,7 +3,7 @@
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
-use super::common::{CommonStatus, HasCommonStatus, OrganizationRef};
+use super::common::{CommonStatus, OrganizationRef};
 
 /// The pipelines allowed to use one protected resource (queue, agent pool, environment,
 /// service connection, variable group, secure file or repository).
@@ -229,10 +229,4 @@ pub struct PipelineResourceAuthorizationStatus {
     /// The open-access setting this object applied, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub all_pipelines: Option<bool>,
-}
-
-impl HasCommonStatus for PipelineResourceAuthorization {
-    fn common_status(&self) -> Option<&CommonStatus> {
-        self.status.as_ref().map(|s| &s.common)
-    }
 }

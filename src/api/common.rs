@@ -1,6 +1,7 @@
 //! Types shared by several kinds: organization references, deletion policies and status conditions.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::core::object::HasStatus;
 use kube::KubeSchema;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -60,6 +61,44 @@ pub struct CommonStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
     pub conditions: Vec<Condition>,
+}
+
+/// A kind's status type: it embeds the [`CommonStatus`] every kind shares.
+pub trait StatusWithCommon {
+    fn common(&self) -> &CommonStatus;
+    fn common_mut(&mut self) -> &mut CommonStatus;
+}
+
+/// Implements [`StatusWithCommon`] for status types that keep the shared part in `common`.
+macro_rules! status_with_common {
+    ($($status:ty),+ $(,)?) => {$(
+        impl StatusWithCommon for $status {
+            fn common(&self) -> &CommonStatus {
+                &self.common
+            }
+            fn common_mut(&mut self) -> &mut CommonStatus {
+                &mut self.common
+            }
+        }
+    )+};
+}
+
+status_with_common!(
+    super::DevOpsGroupStatus,
+    super::DevOpsMembershipStatus,
+    super::PipelineResourceAuthorizationStatus,
+    super::OrganizationStatus,
+);
+
+/// Every kind whose status embeds the common part (kube-derive implements `HasStatus`).
+impl<K> HasCommonStatus for K
+where
+    K: HasStatus,
+    K::Status: StatusWithCommon,
+{
+    fn common_status(&self) -> Option<&CommonStatus> {
+        self.status().map(StatusWithCommon::common)
+    }
 }
 
 /// Access to the shared status part, so controllers can treat every kind alike.

@@ -4,7 +4,7 @@
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
-use super::common::{CommonStatus, DeletionPolicy, HasCommonStatus, OrganizationRef};
+use super::common::{CommonStatus, DeletionPolicy, OrganizationRef};
 
 /// An Azure DevOps group the operator creates (or adopts) and keeps in shape.
 #[allow(clippy::duplicated_attributes)]
@@ -115,10 +115,4 @@ pub struct DevOpsGroupStatus {
     /// True when the group existed before this object and was adopted, not created.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub adopted: bool,
-}
-
-impl HasCommonStatus for DevOpsGroup {
-    fn common_status(&self) -> Option<&CommonStatus> {
-        self.status.as_ref().map(|s| &s.common)
-    }
 }

@@ -4,7 +4,7 @@ use kube::core::Rule;
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
-use super::common::{CommonStatus, DeletionPolicy, HasCommonStatus, OrganizationRef};
+use super::common::{CommonStatus, DeletionPolicy, OrganizationRef};
 
 /// The most members one object may list; split larger groups or nest Entra groups.
 pub const MAX_MEMBERS: usize = 1000;
@@ -235,10 +235,4 @@ pub struct DevOpsMembershipStatus {
     /// what deletion removes).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub added: Vec<String>,
-}
-
-impl HasCommonStatus for DevOpsMembership {
-    fn common_status(&self) -> Option<&CommonStatus> {
-        self.status.as_ref().map(|s| &s.common)
-    }
 }

@@ -5,7 +5,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
-use super::common::{CommonStatus, HasCommonStatus};
+use super::common::CommonStatus;
 
 /// Groups that objects may not target unless an organization lists its own `protectedGroups`.
 pub const DEFAULT_PROTECTED_GROUPS: [&str; 2] = [
@@ -310,16 +310,4 @@ pub struct OrganizationStatus {
     /// The authentication method in use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_method: Option<String>,
-}
-
-impl HasCommonStatus for ClusterDevOpsOrganization {
-    fn common_status(&self) -> Option<&CommonStatus> {
-        self.status.as_ref().map(|s| &s.common)
-    }
-}
-
-impl HasCommonStatus for DevOpsOrganization {
-    fn common_status(&self) -> Option<&CommonStatus> {
-        self.status.as_ref().map(|s| &s.common)
-    }
 }

@@ -15,8 +15,8 @@ use crate::ado::{
     ResourcePipelinePermissions,
 };
 use crate::api::{
-    CommonStatus, PipelineResourceAuthorization, PipelineResourceAuthorizationStatus,
-    PipelineSelector, PipelineState, PipelineStatus, ResourceType, RevocationPolicy,
+    PipelineResourceAuthorization, PipelineResourceAuthorizationStatus, PipelineSelector,
+    PipelineState, PipelineStatus, ResourceType, RevocationPolicy,
 };
 
 use super::context::Context;
@@ -340,18 +340,8 @@ async fn converge(
 impl Reconciled for PipelineResourceAuthorization {
     const KIND: &'static str = "PipelineResourceAuthorization";
     const FINALIZER: Option<&'static str> = Some("azdo.io/pipeline-authorization");
-    type Status = PipelineResourceAuthorizationStatus;
-
-    fn status(&self) -> Option<&Self::Status> {
-        self.status.as_ref()
-    }
-
     fn api(kube: kube::Client, namespace: Option<&str>) -> kube::Api<Self> {
         kube::Api::namespaced(kube, namespace.unwrap_or("default"))
-    }
-
-    fn set_common(status: &mut Self::Status, common: CommonStatus) {
-        status.common = common;
     }
 
     async fn apply(self: Arc<Self>, ctx: &Context) -> Outcome<Self::Status> {

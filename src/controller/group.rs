@@ -9,9 +9,7 @@ use kube::runtime::reflector::ObjectRef;
 use kube::ResourceExt;
 
 use crate::ado::{AdoClient, EntraGroupKey, GraphGroup};
-use crate::api::{
-    CommonStatus, DeletionPolicy, DevOpsGroup, DevOpsGroupStatus, OrganizationKind, READY,
-};
+use crate::api::{DeletionPolicy, DevOpsGroup, DevOpsGroupStatus, OrganizationKind, READY};
 
 use super::context::Context;
 use super::error::{Error, Retry};
@@ -294,18 +292,8 @@ async fn apply_entra_group(
 impl Reconciled for DevOpsGroup {
     const KIND: &'static str = "DevOpsGroup";
     const FINALIZER: Option<&'static str> = Some("azdo.io/group");
-    type Status = DevOpsGroupStatus;
-
-    fn status(&self) -> Option<&Self::Status> {
-        self.status.as_ref()
-    }
-
     fn api(kube: kube::Client, namespace: Option<&str>) -> kube::Api<Self> {
         kube::Api::namespaced(kube, namespace.unwrap_or("default"))
-    }
-
-    fn set_common(status: &mut Self::Status, common: CommonStatus) {
-        status.common = common;
     }
 
     async fn apply(self: Arc<Self>, ctx: &Context) -> Outcome<Self::Status> {

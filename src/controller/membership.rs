@@ -14,8 +14,8 @@ use kube::{Api, ResourceExt};
 
 use crate::ado::{AdoClient, AdoError, EntraGroupKey};
 use crate::api::{
-    CommonStatus, DeletionPolicy, DevOpsGroup, DevOpsMembership, DevOpsMembershipStatus,
-    GroupTarget, HasCommonStatus, LocalRef, Member, MemberState, MemberStatus, MembershipMode,
+    DeletionPolicy, DevOpsGroup, DevOpsMembership, DevOpsMembershipStatus, GroupTarget,
+    HasCommonStatus, LocalRef, Member, MemberState, MemberStatus, MembershipMode,
 };
 
 use super::context::Context;
@@ -605,18 +605,8 @@ async fn converge(
 impl Reconciled for DevOpsMembership {
     const KIND: &'static str = "DevOpsMembership";
     const FINALIZER: Option<&'static str> = Some("azdo.io/membership");
-    type Status = DevOpsMembershipStatus;
-
-    fn status(&self) -> Option<&Self::Status> {
-        self.status.as_ref()
-    }
-
     fn api(kube: kube::Client, namespace: Option<&str>) -> kube::Api<Self> {
         kube::Api::namespaced(kube, namespace.unwrap_or("default"))
-    }
-
-    fn set_common(status: &mut Self::Status, common: CommonStatus) {
-        status.common = common;
     }
 
     async fn apply(self: Arc<Self>, ctx: &Context) -> Outcome<Self::Status> {

@@ -38,18 +38,8 @@ async fn check(spec: OrgSpec, ctx: &Context) -> Outcome<OrganizationStatus> {
 impl Reconciled for ClusterDevOpsOrganization {
     const KIND: &'static str = "ClusterDevOpsOrganization";
     const FINALIZER: Option<&'static str> = None;
-    type Status = OrganizationStatus;
-
-    fn status(&self) -> Option<&Self::Status> {
-        self.status.as_ref()
-    }
-
     fn api(kube: kube::Client, _namespace: Option<&str>) -> kube::Api<Self> {
         kube::Api::all(kube)
-    }
-
-    fn set_common(status: &mut Self::Status, common: CommonStatus) {
-        status.common = common;
     }
 
     async fn apply(self: Arc<Self>, ctx: &Context) -> Outcome<Self::Status> {
@@ -66,18 +56,8 @@ impl Reconciled for ClusterDevOpsOrganization {
 impl Reconciled for DevOpsOrganization {
     const KIND: &'static str = "DevOpsOrganization";
     const FINALIZER: Option<&'static str> = None;
-    type Status = OrganizationStatus;
-
-    fn status(&self) -> Option<&Self::Status> {
-        self.status.as_ref()
-    }
-
     fn api(kube: kube::Client, namespace: Option<&str>) -> kube::Api<Self> {
         kube::Api::namespaced(kube, namespace.unwrap_or("default"))
-    }
-
-    fn set_common(status: &mut Self::Status, common: CommonStatus) {
-        status.common = common;
     }
 
     async fn apply(self: Arc<Self>, ctx: &Context) -> Outcome<Self::Status> {

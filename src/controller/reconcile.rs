@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
+use kube::core::object::HasStatus;
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
 use kube::runtime::finalizer::{finalizer, Event as FinalizerEvent};
@@ -15,7 +16,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tracing::Instrument;
 
-use crate::api::{CommonStatus, HasCommonStatus};
+use crate::api::{HasCommonStatus, StatusWithCommon};
 
 use super::context::Context;
 use super::error::{Error, Retry};
@@ -43,11 +44,12 @@ pub struct Outcome<S> {
     pub result: Result<Ready, Error>,
 }
 
-/// A kind the operator reconciles.
+/// A kind the operator reconciles. Its status type is the one kube-derive declares (`HasStatus`)
+/// and embeds the common part ([`StatusWithCommon`]).
 #[async_trait]
 pub trait Reconciled:
     Resource<DynamicType = ()>
-    + HasCommonStatus
+    + HasStatus<Status: StatusWithCommon + Serialize + Clone + PartialEq + Default + Send + Sync>
     + Clone
     + Serialize
     + DeserializeOwned
@@ -60,13 +62,8 @@ pub trait Reconciled:
     const KIND: &'static str;
     /// The finalizer, for kinds that clean up in Azure DevOps.
     const FINALIZER: Option<&'static str>;
-    /// The kind's status type.
-    type Status: Serialize + Clone + PartialEq + Default + Send + Sync;
-
-    fn status(&self) -> Option<&Self::Status>;
     /// The API of this kind, in `namespace` for namespaced kinds.
     fn api(kube: kube::Client, namespace: Option<&str>) -> Api<Self>;
-    fn set_common(status: &mut Self::Status, common: CommonStatus);
 
     /// Make Azure DevOps match the spec.
     async fn apply(self: Arc<Self>, ctx: &Context) -> Outcome<Self::Status>;
@@ -141,15 +138,12 @@ async fn apply<K: Reconciled>(
         Ok(ready) => (true, ready.reason, ready.message.clone()),
         Err(err) => (false, err.reason, err.message.clone()),
     };
-    K::set_common(
-        &mut status,
-        common_status(
-            obj.common_status(),
-            obj.meta().generation,
-            ok,
-            reason,
-            &message,
-        ),
+    *status.common_mut() = common_status(
+        obj.common_status(),
+        obj.meta().generation,
+        ok,
+        reason,
+        &message,
     );
     if obj.status() != Some(&status) {
         apply_status(api, &obj.name_any(), &status).await?;
