@@ -659,7 +659,6 @@ impl Reconciled for DevOpsMembership {
     }
 }
 
-/// Memberships that wait on (or list) a DevOpsGroup, for the group watch.
 /// The memberships other than `changed` whose Ready reason is `MembershipCycle`.
 pub fn refused_for_cycle<C: kube::Resource>(
     memberships: &[Arc<DevOpsMembership>],
@@ -676,6 +675,7 @@ pub fn refused_for_cycle<C: kube::Resource>(
         .collect()
 }
 
+/// Memberships that wait on (or list) a DevOpsGroup, for the group watch.
 pub fn referencing(
     memberships: &[Arc<DevOpsMembership>],
     group: &DevOpsGroup,

@@ -96,7 +96,7 @@ async fn run<K: Reconciled>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action, Er
     finalizer(&api, finalizer_name, obj, |event| async {
         match event {
             FinalizerEvent::Apply(obj) => apply(obj, &ctx, &api, started).await,
-            FinalizerEvent::Cleanup(obj) => cleanup(obj, &ctx, started).await,
+            FinalizerEvent::Cleanup(obj) => cleanup(obj, &ctx, &api, started).await,
         }
     })
     .await
@@ -187,10 +187,18 @@ async fn apply<K: Reconciled>(
 }
 
 async fn cleanup<K: Reconciled>(
-    obj: Arc<K>,
+    cached: Arc<K>,
     ctx: &Context,
+    api: &Api<K>,
     started: Instant,
 ) -> Result<Action, Error> {
+    // Cleanup undoes what the status records. The cache can be behind our own last status write
+    // (an apply that was running when the delete came finished after it), so read the object
+    // live: what that apply added is then removed too, not leaked.
+    let obj = match api.get_opt(&cached.name_any()).await? {
+        Some(live) => Arc::new(live),
+        None => cached,
+    };
     let was = obj.ready_condition().map(|c| c.status == "True");
     match obj.clone().cleanup(ctx).await {
         Ok(()) => {
