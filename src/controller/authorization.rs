@@ -340,6 +340,7 @@ async fn converge(
 impl Reconciled for PipelineResourceAuthorization {
     const KIND: &'static str = "PipelineResourceAuthorization";
     const FINALIZER: Option<&'static str> = Some("azdo.io/pipeline-authorization");
+
     fn api(kube: kube::Client, namespace: Option<&str>) -> kube::Api<Self> {
         kube::Api::namespaced(kube, namespace.unwrap_or("default"))
     }

@@ -292,6 +292,7 @@ async fn apply_entra_group(
 impl Reconciled for DevOpsGroup {
     const KIND: &'static str = "DevOpsGroup";
     const FINALIZER: Option<&'static str> = Some("azdo.io/group");
+
     fn api(kube: kube::Client, namespace: Option<&str>) -> kube::Api<Self> {
         kube::Api::namespaced(kube, namespace.unwrap_or("default"))
     }

@@ -605,6 +605,7 @@ async fn converge(
 impl Reconciled for DevOpsMembership {
     const KIND: &'static str = "DevOpsMembership";
     const FINALIZER: Option<&'static str> = Some("azdo.io/membership");
+
     fn api(kube: kube::Client, namespace: Option<&str>) -> kube::Api<Self> {
         kube::Api::namespaced(kube, namespace.unwrap_or("default"))
     }

@@ -38,6 +38,7 @@ async fn check(spec: OrgSpec, ctx: &Context) -> Outcome<OrganizationStatus> {
 impl Reconciled for ClusterDevOpsOrganization {
     const KIND: &'static str = "ClusterDevOpsOrganization";
     const FINALIZER: Option<&'static str> = None;
+
     fn api(kube: kube::Client, _namespace: Option<&str>) -> kube::Api<Self> {
         kube::Api::all(kube)
     }
@@ -56,6 +57,7 @@ impl Reconciled for ClusterDevOpsOrganization {
 impl Reconciled for DevOpsOrganization {
     const KIND: &'static str = "DevOpsOrganization";
     const FINALIZER: Option<&'static str> = None;
+
     fn api(kube: kube::Client, namespace: Option<&str>) -> kube::Api<Self> {
         kube::Api::namespaced(kube, namespace.unwrap_or("default"))
     }
