@@ -195,9 +195,14 @@ async fn cleanup<K: Reconciled>(
     // Cleanup undoes what the status records. The cache can be behind our own last status write
     // (an apply that was running when the delete came finished after it), so read the object
     // live: what that apply added is then removed too, not leaked.
-    let obj = match api.get_opt(&cached.name_any()).await? {
-        Some(live) => Arc::new(live),
-        None => cached,
+    let obj = match api.get_opt(&cached.name_any()).await {
+        Ok(Some(live)) => Arc::new(live),
+        Ok(None) => cached,
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot read the object before cleanup");
+            ctx.metrics.failed(K::KIND, "KubernetesApiError");
+            return Err(err.into());
+        }
     };
     let was = obj.ready_condition().map(|c| c.status == "True");
     match obj.clone().cleanup(ctx).await {
