@@ -165,11 +165,21 @@ async fn samples_converge_and_deleting_them_restores_azure_devops() -> TestResul
     env.delete_and_wait(&orgs, Duration::from_secs(30)).await?;
 
     let end = sim_snapshot(&env.sim);
-    assert_eq!(
+    let (now, then) = (
         strings(&end, "memberships"),
         strings(&before, "memberships"),
-        "memberships restored"
     );
+    if now != then {
+        let extra: Vec<_> = now.iter().filter(|m| !then.contains(m)).collect();
+        let missing: Vec<_> = then.iter().filter(|m| !now.contains(m)).collect();
+        let log = env.operator_log();
+        let tail: Vec<&str> = log.lines().rev().take(80).collect();
+        panic!(
+            "memberships not restored: left behind {extra:#?}, lost {missing:#?}\n\
+             the operator's last log lines:\n{}",
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        );
+    }
     assert_eq!(
         strings(&end, "permissions"),
         strings(&before, "permissions"),
