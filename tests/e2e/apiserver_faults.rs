@@ -33,19 +33,10 @@ async fn the_operator_rides_out_an_apiserver_restart() -> TestResult {
 async fn apiserver_restart(cp: &'static ControlPlane) -> TestResult {
     let mut env = OperatorEnv::start_on(cp, "apiserver-restart").await?;
     env.create_team_service_account().await?;
-    let ns = env.namespace.clone();
-    env.start_operator(&[
-        "--leader-election",
-        "true",
-        "--leader-election-namespace",
-        &ns,
-        "--identity",
+    env.start_replica(
         "only-replica",
-        "--resync-interval",
-        RESYNC,
-        "--resync-jitter",
-        "0",
-    ])
+        &["--resync-interval", RESYNC, "--resync-jitter", "0"],
+    )
     .await?;
     let samples = env.samples()?;
     env.apply(&samples).await?;

@@ -204,6 +204,22 @@ impl OperatorEnv {
     }
 
     /// Start `azdo-operator run` against the control plane and the simulator.
+    /// Starts an operator replica that takes part in leader election (its Lease in this test's
+    /// namespace) as `identity`, with `extra_args`.
+    pub async fn start_replica(&mut self, identity: &str, extra_args: &[&str]) -> TestResult {
+        let ns = self.namespace.clone();
+        let mut args = vec![
+            "--leader-election",
+            "true",
+            "--leader-election-namespace",
+            &ns,
+            "--identity",
+            identity,
+        ];
+        args.extend_from_slice(extra_args);
+        self.start_operator(&args).await
+    }
+
     pub async fn start_operator(&mut self, extra_args: &[&str]) -> TestResult {
         let mut args = defaults_unless_given(
             extra_args,

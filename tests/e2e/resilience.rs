@@ -41,19 +41,9 @@ async fn holder(env: &OperatorEnv) -> TestResult<Option<String>> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_second_replica_takes_over_when_the_leader_dies() -> TestResult {
     let mut env = OperatorEnv::start("leader").await?;
-    let ns = env.namespace.clone();
     for identity in ["replica-a", "replica-b"] {
-        env.start_operator(&[
-            "--leader-election",
-            "true",
-            "--leader-election-namespace",
-            &ns,
-            "--identity",
-            identity,
-            "--lease-duration",
-            "3s",
-        ])
-        .await?;
+        env.start_replica(identity, &["--lease-duration", "3s"])
+            .await?;
     }
     let org = organization(&env);
     let first = group(&env, "first", "Leader First");
@@ -88,17 +78,8 @@ async fn the_second_replica_takes_over_when_the_leader_dies() -> TestResult {
 
     // A graceful stop (SIGTERM, as in a rolling update) releases the Lease: a standby replica
     // takes over well before the Lease would have expired.
-    env.start_operator(&[
-        "--leader-election",
-        "true",
-        "--leader-election-namespace",
-        &ns,
-        "--identity",
-        "replica-c",
-        "--lease-duration",
-        "3s",
-    ])
-    .await?;
+    env.start_replica("replica-c", &["--lease-duration", "3s"])
+        .await?;
     let survivor_index = 1 - leader_index;
     env.terminate_operator_at(survivor_index).await?;
     let stopped = Instant::now();
