@@ -132,11 +132,9 @@ fn buildah(dir: &Path) -> std::process::Command {
 async fn image_of_a_static_binary_runs_version_as_non_root() -> TestResult {
     let dir = std::env::temp_dir().join(format!("azdo-image-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let result = match static_binary().await {
-        Ok(binary) => build_and_run(&binary, &dir).await,
-        Err(e) => Err(e),
-    };
-    let result = result.map_err(|e| format!("{e}\n{}", machine_facts(&dir)).into());
+    let result = async { build_and_run(&static_binary().await?, &dir).await }
+        .await
+        .map_err(|e| format!("{e}\n{}", machine_facts(&dir)).into());
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
