@@ -2,6 +2,7 @@
 //! the operation, the HTTP status, Azure DevOps' `typeKey` and its message (never a token).
 
 use crate::auth::AuthError;
+use crate::reason::Reason;
 use std::fmt;
 use std::time::Duration;
 
@@ -75,18 +76,18 @@ pub enum AdoError {
 
 impl AdoError {
     /// PascalCase reason for status conditions, Events and metric labels.
-    pub fn reason(&self) -> &'static str {
+    pub fn reason(&self) -> Reason {
         match self {
-            AdoError::NotFound(_) => "NotFound",
-            AdoError::Conflict(_) => "Conflict",
-            AdoError::Forbidden(_) => "Forbidden",
-            AdoError::Unauthorized(_) | AdoError::Auth(_) => "AuthenticationFailed",
-            AdoError::Throttled { .. } => "Throttled",
-            AdoError::Transient(_) => "AzureDevOpsUnavailable",
-            AdoError::InvalidInput(_) => "InvalidRequest",
-            AdoError::EntraLookup(_) => "EntraLookupFailed",
-            AdoError::Decode(_) => "UnexpectedResponse",
-            AdoError::Config(_) => "InvalidConfiguration",
+            AdoError::NotFound(_) => Reason::NotFound,
+            AdoError::Conflict(_) => Reason::Conflict,
+            AdoError::Forbidden(_) => Reason::Forbidden,
+            AdoError::Unauthorized(_) | AdoError::Auth(_) => Reason::AuthenticationFailed,
+            AdoError::Throttled { .. } => Reason::Throttled,
+            AdoError::Transient(_) => Reason::AzureDevOpsUnavailable,
+            AdoError::InvalidInput(_) => Reason::InvalidRequest,
+            AdoError::EntraLookup(_) => Reason::EntraLookupFailed,
+            AdoError::Decode(_) => Reason::UnexpectedResponse,
+            AdoError::Config(_) => Reason::InvalidConfiguration,
         }
     }
 
@@ -319,7 +320,7 @@ mod tests {
             err.detail().unwrap().message,
             "VS403325: The subject was not found."
         );
-        assert_eq!(err.reason(), "NotFound");
+        assert_eq!(err.reason(), Reason::NotFound);
         assert!(!err.is_transient());
         let text = err.to_string();
         assert!(
@@ -337,7 +338,7 @@ mod tests {
         ));
         let message = &err.detail().unwrap().message;
         assert!(!message.contains("<html"), "{message}");
-        assert_eq!(err.reason(), "AuthenticationFailed");
+        assert_eq!(err.reason(), Reason::AuthenticationFailed);
     }
 
     #[test]
@@ -380,16 +381,19 @@ mod tests {
             },
             retry_after: Some(Duration::from_secs(3)),
         };
-        assert_eq!(throttled.reason(), "Throttled");
+        assert_eq!(throttled.reason(), Reason::Throttled);
         assert!(throttled.is_transient());
         assert_eq!(throttled.retry_after(), Some(Duration::from_secs(3)));
         let transient = classify(&failed(502, None, ""));
-        assert_eq!(transient.reason(), "AzureDevOpsUnavailable");
+        assert_eq!(transient.reason(), Reason::AzureDevOpsUnavailable);
         assert!(transient.is_transient());
-        assert_eq!(classify(&failed(400, None, "")).reason(), "InvalidRequest");
-        assert_eq!(classify(&failed(403, None, "")).reason(), "Forbidden");
+        assert_eq!(
+            classify(&failed(400, None, "")).reason(),
+            Reason::InvalidRequest
+        );
+        assert_eq!(classify(&failed(403, None, "")).reason(), Reason::Forbidden);
         let auth = AdoError::Auth(AuthError::Config("x".into()));
-        assert_eq!(auth.reason(), "AuthenticationFailed");
+        assert_eq!(auth.reason(), Reason::AuthenticationFailed);
         assert!(!auth.is_transient());
     }
 }

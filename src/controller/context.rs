@@ -16,6 +16,7 @@ use crate::api::{
     ClusterDevOpsOrganization, DevOpsGroup, DevOpsMembership, DevOpsOrganization, HasCommonStatus,
     OrganizationKind, OrganizationRef,
 };
+use crate::reason::Reason;
 use crate::telemetry::ControllerMetrics;
 
 use super::error::{Error, Retry};
@@ -96,7 +97,7 @@ impl Context {
         }
         .ok_or_else(|| {
             Error::new(
-                "OrganizationNotFound",
+                Reason::OrganizationNotFound,
                 format!("{key} does not exist"),
                 Retry::Backoff,
             )
@@ -108,14 +109,14 @@ impl Context {
             .map(|n| n.labels().clone());
         if !spec.allows(namespace, labels.as_ref()) {
             return Err(Error::new(
-                "NotAllowed",
+                Reason::NotAllowed,
                 format!("{key} does not allow namespace {namespace} (see its allowedNamespaces)"),
                 Retry::Resync,
             ));
         }
         if let Some(problem) = ready {
             return Err(Error::new(
-                "OrganizationNotReady",
+                Reason::OrganizationNotReady,
                 format!("{key} is not ready: {problem}"),
                 Retry::Backoff,
             ));
@@ -134,9 +135,9 @@ impl Context {
     ) -> Result<Option<Arc<OrgHandle>>, Error> {
         match self.organization(reference, namespace).await {
             Ok(org) => Ok(Some(org)),
-            Err(e) if matches!(e.reason, "OrganizationNotFound" | "NotAllowed") => {
+            Err(e) if matches!(e.reason, Reason::OrganizationNotFound | Reason::NotAllowed) => {
                 tracing::warn!(
-                    reason = e.reason,
+                    reason = e.reason.as_str(),
                     "leaving {what} in Azure DevOps: {}",
                     e.message
                 );
@@ -172,19 +173,19 @@ impl Context {
     }
 
     /// Publish an Event about `obj` (failures to publish are logged, never fatal).
-    pub async fn publish<K>(&self, obj: &K, type_: EventType, reason: &str, note: String)
+    pub async fn publish<K>(&self, obj: &K, type_: EventType, reason: Reason, note: String)
     where
         K: Resource<DynamicType = ()>,
     {
         let event = Event {
             type_,
-            reason: reason.to_string(),
+            reason: reason.as_str().to_string(),
             note: Some(note),
             action: "Reconcile".to_string(),
             secondary: None,
         };
         if let Err(err) = self.recorder.publish(&event, &obj.object_ref(&())).await {
-            tracing::warn!(error = %err, reason, "cannot publish event");
+            tracing::warn!(error = %err, reason = reason.as_str(), "cannot publish event");
         }
     }
 }

@@ -108,6 +108,45 @@ pub fn path(graph: &Graph, from: &str, to: &str) -> Option<Vec<(String, Edge)>> 
     None
 }
 
+/// A group's principal name, as far as the caches know it.
+fn group_name(stores: &Stores, descriptor: &str) -> String {
+    let managed = stores.groups.state().into_iter().find_map(|g| {
+        let status = g.status.as_ref()?;
+        (status.descriptor.as_deref() == Some(descriptor))
+            .then(|| status.principal_name.clone())
+            .flatten()
+    });
+    managed
+        .or_else(|| {
+            stores.memberships.state().into_iter().find_map(|m| {
+                let status = m.status.as_ref()?;
+                (status.group_descriptor.as_deref() == Some(descriptor))
+                    .then(|| status.group_principal_name.clone())
+                    .flatten()
+            })
+        })
+        .unwrap_or_else(|| descriptor.to_string())
+}
+
+/// Why adding `member` to `container` is refused: the chain by which it already contains it.
+pub fn refusal(stores: &Stores, member: &str, container: &str, chain: &[(String, Edge)]) -> String {
+    let hops: Vec<String> = chain
+        .iter()
+        .map(|(from, edge)| {
+            format!(
+                "{} contains {} (DevOpsMembership {})",
+                group_name(stores, from),
+                group_name(stores, &edge.member),
+                edge.via
+            )
+        })
+        .collect();
+    format!(
+        "adding {member} to {container} would make a cycle of group memberships: {}",
+        hops.join(", ")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

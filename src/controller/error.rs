@@ -2,6 +2,7 @@
 //! message a person can act on, and how to retry.
 
 use crate::ado::AdoError;
+use crate::reason::Reason;
 
 /// When to try again after an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,8 +20,8 @@ pub enum Retry {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]
 pub struct Error {
-    /// PascalCase reason.
-    pub reason: &'static str,
+    /// Why, as written to the condition, the Event and the metric label.
+    pub reason: Reason,
     /// What went wrong, quotable in a status condition (never a secret).
     pub message: String,
     /// When to retry.
@@ -28,7 +29,7 @@ pub struct Error {
 }
 
 impl Error {
-    pub fn new(reason: &'static str, message: impl Into<String>, retry: Retry) -> Self {
+    pub fn new(reason: Reason, message: impl Into<String>, retry: Retry) -> Self {
         Self {
             reason,
             message: message.into(),
@@ -38,16 +39,16 @@ impl Error {
 
     /// The spec cannot work as written.
     pub fn invalid(message: impl Into<String>) -> Self {
-        Self::new("InvalidSpec", message, Retry::AwaitChange)
+        Self::new(Reason::InvalidSpec, message, Retry::AwaitChange)
     }
 
     /// Something this object depends on is not there yet.
-    pub fn waiting(reason: &'static str, message: impl Into<String>) -> Self {
+    pub fn waiting(reason: Reason, message: impl Into<String>) -> Self {
         Self::new(reason, message, Retry::Backoff)
     }
 
     /// A name that does not resolve in Azure DevOps.
-    pub fn not_found(reason: &'static str, message: impl Into<String>) -> Self {
+    pub fn not_found(reason: Reason, message: impl Into<String>) -> Self {
         Self::new(reason, message, Retry::Resync)
     }
 
@@ -70,7 +71,7 @@ impl Error {
 
 impl From<kube::Error> for Error {
     fn from(err: kube::Error) -> Self {
-        Self::new("KubernetesApiError", err.to_string(), Retry::Backoff)
+        Self::new(Reason::KubernetesApiError, err.to_string(), Retry::Backoff)
     }
 }
 
@@ -91,16 +92,16 @@ mod tests {
     #[test]
     fn ado_errors_keep_their_reason_and_choose_a_retry() {
         let e = Error::ado("reading group", AdoError::NotFound(detail()));
-        assert_eq!(e.reason, "NotFound");
+        assert_eq!(e.reason, Reason::NotFound);
         assert_eq!(e.retry, Retry::Resync);
         assert!(e.message.starts_with("reading group: "), "{}", e.message);
         assert!(e.message.contains("GraphSubjectNotFoundException"));
         let t = Error::ado("x", AdoError::Transient(detail()));
         assert_eq!(
             (t.reason, t.retry),
-            ("AzureDevOpsUnavailable", Retry::Backoff)
+            (Reason::AzureDevOpsUnavailable, Retry::Backoff)
         );
         let f = Error::ado("x", AdoError::Forbidden(detail()));
-        assert_eq!((f.reason, f.retry), ("Forbidden", Retry::Backoff));
+        assert_eq!((f.reason, f.retry), (Reason::Forbidden, Retry::Backoff));
     }
 }

@@ -1,8 +1,6 @@
 //! Reconciler of `DevOpsGroup`: create or adopt the group, repair drift, recreate it when it was
 //! deleted out of band, and delete it per `deletionPolicy`.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use kube::runtime::events::EventType;
 use kube::runtime::reflector::ObjectRef;
@@ -10,10 +8,109 @@ use kube::ResourceExt;
 
 use crate::ado::{AdoClient, EntraGroupKey, GraphGroup};
 use crate::api::{DeletionPolicy, DevOpsGroup, DevOpsGroupStatus, OrganizationKind, READY};
+use crate::reason::Reason;
 
 use super::context::Context;
 use super::error::{Error, Retry};
-use super::reconcile::{Outcome, Ready, Reconciled};
+use super::reconcile::{Ready, Reconciled};
+
+#[async_trait]
+impl Reconciled for DevOpsGroup {
+    const FINALIZER: Option<&'static str> = Some("azdo.io/group");
+
+    async fn converge(
+        &self,
+        ctx: &Context,
+        status: &mut DevOpsGroupStatus,
+    ) -> Result<Ready, Error> {
+        let ns = self.namespace().unwrap_or_default();
+        let org = ctx.organization(&self.spec.organization_ref, &ns).await?;
+        if let Some(name) = &self.spec.display_name {
+            if org.spec.is_protected(name) {
+                return Err(Error::new(
+                    Reason::ProtectedGroup,
+                    format!("{name:?} is protected in {}: the organization's protectedGroups must leave it out before objects can manage it", org.spec.key),
+                    Retry::AwaitChange,
+                ));
+            }
+        }
+        if let Some(owner) = conflicting_owner(self, ctx) {
+            return Err(Error::new(
+                Reason::Conflict,
+                format!("DevOpsGroup {owner} already manages this group; change nothing until it is deleted"),
+                Retry::Resync,
+            ));
+        }
+        match (&self.spec.display_name, &self.spec.entra_group) {
+            (Some(name), _) => apply_azure_devops_group(self, name, &org.client, status, ctx).await,
+            (None, Some(entra)) => {
+                let key = match (&entra.object_id, &entra.mail_address) {
+                    (Some(id), _) => EntraGroupKey::ObjectId(id.clone()),
+                    (None, Some(mail)) => EntraGroupKey::Mail(mail.clone()),
+                    (None, None) => {
+                        return Err(Error::invalid("entraGroup needs objectId or mailAddress"))
+                    }
+                };
+                apply_entra_group(self, key, &org.client, status, ctx).await
+            }
+            (None, None) => Err(Error::invalid("set displayName or entraGroup")),
+        }
+    }
+
+    async fn cleanup(&self, ctx: &Context) -> Result<(), Error> {
+        let Some(status) = &self.status else {
+            return Ok(());
+        };
+        let Some(descriptor) = &status.descriptor else {
+            return Ok(());
+        };
+        if self.spec.deletion_policy == DeletionPolicy::Orphan {
+            return Ok(());
+        }
+        // Never delete a group this object did not get to manage.
+        let ready_reason = status
+            .common
+            .conditions
+            .iter()
+            .find(|c| c.type_ == READY)
+            .map(|c| c.reason.as_str());
+        if ready_reason.is_some_and(never_managed) {
+            return Ok(());
+        }
+        let ns = self.namespace().unwrap_or_default();
+        let Some(org) = ctx
+            .organization_for_cleanup(&self.spec.organization_ref, &ns, "the group")
+            .await?
+        else {
+            return Ok(());
+        };
+        if self.spec.display_name.as_deref().is_some_and(is_built_in) {
+            ctx.publish(
+                self,
+                EventType::Normal,
+                Reason::Orphaned,
+                format!("{descriptor} is a built-in group; it is never deleted"),
+            )
+            .await;
+            return Ok(());
+        }
+        org.client
+            .delete_group(descriptor)
+            .await
+            .map_err(|e| Error::ado("deleting the group", e))?;
+        ctx.publish(
+            self,
+            EventType::Normal,
+            Reason::Deleted,
+            format!(
+                "deleted group {}",
+                status.principal_name.as_deref().unwrap_or(descriptor)
+            ),
+        )
+        .await;
+        Ok(())
+    }
+}
 
 /// Groups every project or organization has from birth: adopted like any other, never deleted.
 const BUILT_IN_GROUPS: [&str; 12] = [
@@ -31,6 +128,14 @@ const BUILT_IN_GROUPS: [&str; 12] = [
     "Project Valid Users",
 ];
 
+/// Whether a Ready reason says the object never got to manage its group (so it owns nothing).
+fn never_managed(reason: &str) -> bool {
+    matches!(
+        Reason::parse(reason),
+        Some(Reason::Conflict | Reason::NotAllowed | Reason::ProtectedGroup)
+    )
+}
+
 fn is_built_in(name: &str) -> bool {
     BUILT_IN_GROUPS
         .iter()
@@ -42,7 +147,7 @@ fn is_built_in(name: &str) -> bool {
 /// status write itself triggers finds nothing to change and writes nothing.
 fn in_sync(group: &GraphGroup, display_name: &str) -> Ready {
     Ready::new(
-        "Synced",
+        Reason::Synced,
         format!(
             "group {} is in sync",
             group.principal_name.as_deref().unwrap_or(display_name)
@@ -53,7 +158,7 @@ fn in_sync(group: &GraphGroup, display_name: &str) -> Ready {
 /// The Ready condition of a materialized Entra group (stable, like [`in_sync`]).
 fn materialized(group: &GraphGroup) -> Ready {
     Ready::new(
-        "Synced",
+        Reason::Synced,
         format!(
             "Entra group {} is materialized in the organization",
             group.display_name
@@ -118,12 +223,7 @@ fn conflicting_owner(group: &DevOpsGroup, ctx: &Context) -> Option<String> {
                 .status
                 .as_ref()
                 .and_then(|s| s.common.conditions.iter().find(|c| c.type_ == READY))
-                .is_some_and(|c| {
-                    matches!(
-                        c.reason.as_str(),
-                        "Conflict" | "NotAllowed" | "ProtectedGroup"
-                    )
-                })
+                .is_some_and(|c| never_managed(&c.reason))
         })
         .filter(|other| {
             (
@@ -156,7 +256,7 @@ async fn apply_azure_devops_group(
                 .await
                 .map_err(|e| match e.is_not_found() {
                     true => Error::not_found(
-                        "ProjectNotFound",
+                        Reason::ProjectNotFound,
                         format!("project {project:?} does not exist"),
                     ),
                     false => Error::ado(&format!("looking up project {project:?}"), e),
@@ -193,7 +293,8 @@ async fn apply_azure_devops_group(
                     "repaired drift on {}",
                     updated.principal_name.as_deref().unwrap_or(display_name)
                 );
-                ctx.publish(group, EventType::Normal, "Updated", note).await;
+                ctx.publish(group, EventType::Normal, Reason::Updated, note)
+                    .await;
                 return Ok(in_sync(&updated, display_name));
             }
             Ok(_) => {}
@@ -203,7 +304,7 @@ async fn apply_azure_devops_group(
         ctx.publish(
             group,
             EventType::Warning,
-            "DeletedOutOfBand",
+            Reason::DeletedOutOfBand,
             format!("group {descriptor} was deleted outside the operator; recreating it"),
         )
         .await;
@@ -222,7 +323,8 @@ async fn apply_azure_devops_group(
                 "adopted existing group {}",
                 existing.principal_name.as_deref().unwrap_or(display_name)
             );
-            ctx.publish(group, EventType::Normal, "Adopted", note).await;
+            ctx.publish(group, EventType::Normal, Reason::Adopted, note)
+                .await;
             if let Some(d) =
                 description.filter(|d| existing.description.as_deref().unwrap_or("") != *d)
             {
@@ -246,7 +348,8 @@ async fn apply_azure_devops_group(
                 "created group {}",
                 created.principal_name.as_deref().unwrap_or(display_name)
             );
-            ctx.publish(group, EventType::Normal, "Created", note).await;
+            ctx.publish(group, EventType::Normal, Reason::Created, note)
+                .await;
             Ok(in_sync(&created, display_name))
         }
     }
@@ -276,119 +379,14 @@ async fn apply_entra_group(
         .await
         .map_err(|e| match e.is_not_found() {
             true => Error::not_found(
-                "EntraGroupNotFound",
+                Reason::EntraGroupNotFound,
                 format!("Entra group {key:?} does not exist in the organization's directory"),
             ),
             false => Error::ado("materializing the Entra group", e),
         })?;
     record(status, &found);
     let note = format!("materialized Entra group {}", found.display_name);
-    ctx.publish(group, EventType::Normal, "Materialized", note)
+    ctx.publish(group, EventType::Normal, Reason::Materialized, note)
         .await;
     Ok(materialized(&found))
-}
-
-#[async_trait]
-impl Reconciled for DevOpsGroup {
-    const KIND: &'static str = "DevOpsGroup";
-    const FINALIZER: Option<&'static str> = Some("azdo.io/group");
-
-    fn api(kube: kube::Client, namespace: Option<&str>) -> kube::Api<Self> {
-        kube::Api::namespaced(kube, namespace.unwrap_or("default"))
-    }
-
-    async fn apply(self: Arc<Self>, ctx: &Context) -> Outcome<Self::Status> {
-        let mut status = self.status.clone().unwrap_or_default();
-        let result = async {
-            let ns = self.namespace().unwrap_or_default();
-            let org = ctx.organization(&self.spec.organization_ref, &ns).await?;
-            if let Some(name) = &self.spec.display_name {
-                if org.spec.is_protected(name) {
-                    return Err(Error::new(
-                        "ProtectedGroup",
-                        format!("{name:?} is protected in {}: the organization's protectedGroups must leave it out before objects can manage it", org.spec.key),
-                        Retry::AwaitChange,
-                    ));
-                }
-            }
-            if let Some(owner) = conflicting_owner(&self, ctx) {
-                return Err(Error::new(
-                    "Conflict",
-                    format!("DevOpsGroup {owner} already manages this group; change nothing until it is deleted"),
-                    Retry::Resync,
-                ));
-            }
-            match (&self.spec.display_name, &self.spec.entra_group) {
-                (Some(name), _) => apply_azure_devops_group(&self, name, &org.client, &mut status, ctx).await,
-                (None, Some(entra)) => {
-                    let key = match (&entra.object_id, &entra.mail_address) {
-                        (Some(id), _) => EntraGroupKey::ObjectId(id.clone()),
-                        (None, Some(mail)) => EntraGroupKey::Mail(mail.clone()),
-                        (None, None) => return Err(Error::invalid("entraGroup needs objectId or mailAddress")),
-                    };
-                    apply_entra_group(&self, key, &org.client, &mut status, ctx).await
-                }
-                (None, None) => Err(Error::invalid("set displayName or entraGroup")),
-            }
-        }
-        .await;
-        Outcome { status, result }
-    }
-
-    async fn cleanup(self: Arc<Self>, ctx: &Context) -> Result<(), Error> {
-        let Some(status) = &self.status else {
-            return Ok(());
-        };
-        let Some(descriptor) = &status.descriptor else {
-            return Ok(());
-        };
-        if self.spec.deletion_policy == DeletionPolicy::Orphan {
-            return Ok(());
-        }
-        // Never delete a group this object did not get to manage.
-        let ready_reason = status
-            .common
-            .conditions
-            .iter()
-            .find(|c| c.type_ == READY)
-            .map(|c| c.reason.as_str());
-        if matches!(
-            ready_reason,
-            Some("Conflict" | "NotAllowed" | "ProtectedGroup")
-        ) {
-            return Ok(());
-        }
-        let ns = self.namespace().unwrap_or_default();
-        let Some(org) = ctx
-            .organization_for_cleanup(&self.spec.organization_ref, &ns, "the group")
-            .await?
-        else {
-            return Ok(());
-        };
-        if self.spec.display_name.as_deref().is_some_and(is_built_in) {
-            ctx.publish(
-                &*self,
-                EventType::Normal,
-                "Orphaned",
-                format!("{descriptor} is a built-in group; it is never deleted"),
-            )
-            .await;
-            return Ok(());
-        }
-        org.client
-            .delete_group(descriptor)
-            .await
-            .map_err(|e| Error::ado("deleting the group", e))?;
-        ctx.publish(
-            &*self,
-            EventType::Normal,
-            "Deleted",
-            format!(
-                "deleted group {}",
-                status.principal_name.as_deref().unwrap_or(descriptor)
-            ),
-        )
-        .await;
-        Ok(())
-    }
 }

@@ -9,6 +9,7 @@ mod membership;
 mod organization;
 mod organizations;
 mod reconcile;
+mod set_sync;
 mod status;
 mod stored;
 
@@ -17,7 +18,7 @@ pub use error::{Error, Retry};
 pub use organizations::{OrgHandle, OrgKey, OrgSpec, OrganizationRegistry};
 pub use reconcile::{error_policy, reconcile, Reconciled};
 pub use status::FIELD_MANAGER;
-pub use stored::{Stored, MALFORMED};
+pub use stored::Stored;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -1,73 +1,67 @@
 //! Reconciler of `ClusterDevOpsOrganization` and `DevOpsOrganization`: build the authenticated
 //! client, check access with one cheap read, and report it.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 
-use crate::api::{ClusterDevOpsOrganization, CommonStatus, DevOpsOrganization, OrganizationStatus};
+use crate::api::{ClusterDevOpsOrganization, DevOpsOrganization, OrganizationStatus};
+use crate::reason::Reason;
 
 use super::context::Context;
 use super::error::Error;
 use super::organizations::OrgSpec;
-use super::reconcile::{Outcome, Ready, Reconciled};
-
-async fn check(spec: OrgSpec, ctx: &Context) -> Outcome<OrganizationStatus> {
-    let status = OrganizationStatus {
-        common: CommonStatus::default(),
-        auth_method: Some(spec.auth.method().to_string()),
-    };
-    let result = async {
-        let handle = ctx.orgs.handle(&spec, true).await?;
-        if let Err(err) = handle.client.check_access().await {
-            if matches!(err.reason(), "AuthenticationFailed") {
-                ctx.orgs.forget(&spec.key).await;
-            }
-            return Err(Error::ado(&format!("checking access to {}", spec.url), err));
-        }
-        Ok(Ready::new(
-            "Connected",
-            format!("authenticated to {} with {}", spec.url, spec.auth.method()),
-        ))
-    }
-    .await;
-    Outcome { status, result }
-}
+use super::reconcile::{Ready, Reconciled};
 
 #[async_trait]
 impl Reconciled for ClusterDevOpsOrganization {
-    const KIND: &'static str = "ClusterDevOpsOrganization";
     const FINALIZER: Option<&'static str> = None;
 
-    fn api(kube: kube::Client, _namespace: Option<&str>) -> kube::Api<Self> {
-        kube::Api::all(kube)
+    async fn converge(
+        &self,
+        ctx: &Context,
+        status: &mut OrganizationStatus,
+    ) -> Result<Ready, Error> {
+        check(OrgSpec::from_cluster(self), ctx, status).await
     }
 
-    async fn apply(self: Arc<Self>, ctx: &Context) -> Outcome<Self::Status> {
-        check(OrgSpec::from_cluster(&self), ctx).await
-    }
-
-    async fn cleanup(self: Arc<Self>, ctx: &Context) -> Result<(), Error> {
-        ctx.orgs.forget(&OrgSpec::from_cluster(&self).key).await;
+    async fn cleanup(&self, ctx: &Context) -> Result<(), Error> {
+        ctx.orgs.forget(&OrgSpec::from_cluster(self).key).await;
         Ok(())
     }
 }
 
 #[async_trait]
 impl Reconciled for DevOpsOrganization {
-    const KIND: &'static str = "DevOpsOrganization";
     const FINALIZER: Option<&'static str> = None;
 
-    fn api(kube: kube::Client, namespace: Option<&str>) -> kube::Api<Self> {
-        kube::Api::namespaced(kube, namespace.unwrap_or("default"))
+    async fn converge(
+        &self,
+        ctx: &Context,
+        status: &mut OrganizationStatus,
+    ) -> Result<Ready, Error> {
+        check(OrgSpec::from_namespaced(self), ctx, status).await
     }
 
-    async fn apply(self: Arc<Self>, ctx: &Context) -> Outcome<Self::Status> {
-        check(OrgSpec::from_namespaced(&self), ctx).await
-    }
-
-    async fn cleanup(self: Arc<Self>, ctx: &Context) -> Result<(), Error> {
-        ctx.orgs.forget(&OrgSpec::from_namespaced(&self).key).await;
+    async fn cleanup(&self, ctx: &Context) -> Result<(), Error> {
+        ctx.orgs.forget(&OrgSpec::from_namespaced(self).key).await;
         Ok(())
     }
+}
+
+async fn check(
+    spec: OrgSpec,
+    ctx: &Context,
+    status: &mut OrganizationStatus,
+) -> Result<Ready, Error> {
+    status.auth_method = Some(spec.auth.method().to_string());
+    let handle = ctx.orgs.handle(&spec, true).await?;
+    if let Err(err) = handle.client.check_access().await {
+        if err.reason() == Reason::AuthenticationFailed {
+            ctx.orgs.forget(&spec.key).await;
+        }
+        return Err(Error::ado(&format!("checking access to {}", spec.url), err));
+    }
+    Ok(Ready::new(
+        Reason::Connected,
+        format!("authenticated to {} with {}", spec.url, spec.auth.method()),
+    ))
 }

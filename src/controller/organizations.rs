@@ -17,6 +17,7 @@ use crate::api::{
     OrganizationKind, OrganizationRef, DEFAULT_PROTECTED_GROUPS,
 };
 use crate::auth::{self, AuthConfig, AuthEnvironment, OperatorIdentity, SecretString};
+use crate::reason::Reason;
 
 use super::error::{Error, Retry};
 
@@ -276,7 +277,7 @@ impl OrganizationRegistry {
         let http = self
             .http
             .get(ca.as_deref())
-            .map_err(|e| Error::new("InvalidCABundle", e.to_string(), Retry::AwaitChange))?;
+            .map_err(|e| Error::new(Reason::InvalidCABundle, e.to_string(), Retry::AwaitChange))?;
         let authority = self
             .authority_host
             .clone()
@@ -288,7 +289,11 @@ impl OrganizationRegistry {
             .unwrap_or_else(|| auth::AZURE_PUBLIC_AUTHORITY.to_string());
         let env = AuthEnvironment {
             authority_host: auth::parse_authority(&authority).map_err(|e| {
-                Error::new("InvalidConfiguration", e.to_string(), Retry::AwaitChange)
+                Error::new(
+                    Reason::InvalidConfiguration,
+                    e.to_string(),
+                    Retry::AwaitChange,
+                )
             })?,
             operator_identity: OperatorIdentity::from_process_env(),
             http: http.clone(),
@@ -297,7 +302,7 @@ impl OrganizationRegistry {
         };
         let credential = auth::token_source(config, &env).await.map_err(|e| {
             Error::new(
-                "AuthenticationFailed",
+                Reason::AuthenticationFailed,
                 format!("cannot set up authentication: {e}"),
                 Retry::Backoff,
             )
@@ -402,14 +407,14 @@ impl OrganizationRegistry {
             Ok(Some(secret)) => secret,
             Ok(None) => {
                 return Err(Error::new(
-                    "SecretNotFound",
+                    Reason::SecretNotFound,
                     format!("Secret {namespace}/{name} does not exist"),
                     Retry::Backoff,
                 ))
             }
             Err(kube::Error::Api(status)) if status.code == 403 => {
                 return Err(Error::new(
-                    "Forbidden",
+                    Reason::Forbidden,
                     format!("the operator may not read Secret {namespace}/{name}: grant it get on that Secret"),
                     Retry::Backoff,
                 ))
@@ -424,7 +429,7 @@ impl OrganizationRegistry {
             .filter(|v| !v.is_empty())
             .ok_or_else(|| {
                 Error::new(
-                    "SecretKeyMissing",
+                    Reason::SecretKeyMissing,
                     format!("Secret {namespace}/{name} has no non-empty key {key:?}"),
                     Retry::Backoff,
                 )
@@ -533,7 +538,7 @@ mod tests {
         );
         let mut private = spec(None, None);
         private.url = "https://127.0.0.1:8443/contoso".into();
-        assert_eq!(private.graph_url().unwrap_err().reason, "InvalidSpec");
+        assert_eq!(private.graph_url().unwrap_err().reason, Reason::InvalidSpec);
         private.graph_url = Some("https://127.0.0.1:8444/contoso/".into());
         assert_eq!(
             private.graph_url().unwrap(),

@@ -17,6 +17,7 @@ use serde::Serialize;
 use tracing::Instrument;
 
 use crate::api::{HasCommonStatus, StatusWithCommon};
+use crate::reason::Reason;
 
 use super::context::Context;
 use super::error::{Error, Retry};
@@ -25,12 +26,12 @@ use super::status::{apply_status, common_status};
 /// A successful reconcile's Ready reason and message.
 #[derive(Debug, Clone)]
 pub struct Ready {
-    pub reason: &'static str,
+    pub reason: Reason,
     pub message: String,
 }
 
 impl Ready {
-    pub fn new(reason: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(reason: Reason, message: impl Into<String>) -> Self {
         Self {
             reason,
             message: message.into(),
@@ -38,17 +39,12 @@ impl Ready {
     }
 }
 
-/// What a reconcile produced: the kind's status (without the common part) and the outcome.
-pub struct Outcome<S> {
-    pub status: S,
-    pub result: Result<Ready, Error>,
-}
-
-/// A kind the operator reconciles. Its status type is the one kube-derive declares (`HasStatus`)
-/// and embeds the common part ([`StatusWithCommon`]).
+/// A kind the operator reconciles: what to converge and what to undo, nothing more. Its name
+/// and API come from kube's own traits, its status type from kube-derive's `HasStatus` (which
+/// embeds the common part, [`StatusWithCommon`]).
 #[async_trait]
 pub trait Reconciled:
-    Resource<DynamicType = ()>
+    Resource<DynamicType = (), Scope: ApiScope>
     + HasStatus<Status: StatusWithCommon + Serialize + Clone + PartialEq + Default + Send + Sync>
     + Clone
     + Serialize
@@ -58,25 +54,55 @@ pub trait Reconciled:
     + Sync
     + 'static
 {
-    /// The kind's name (logs, metrics).
-    const KIND: &'static str;
     /// The finalizer, for kinds that clean up in Azure DevOps.
     const FINALIZER: Option<&'static str>;
-    /// The API of this kind, in `namespace` for namespaced kinds.
-    fn api(kube: kube::Client, namespace: Option<&str>) -> Api<Self>;
 
-    /// Make Azure DevOps match the spec.
-    async fn apply(self: Arc<Self>, ctx: &Context) -> Outcome<Self::Status>;
+    /// Make Azure DevOps match the spec, recording what was found in `status` (which starts as
+    /// the object's current status; the common part is filled in afterwards).
+    async fn converge(&self, ctx: &Context, status: &mut Self::Status) -> Result<Ready, Error>;
 
     /// Undo in Azure DevOps what the object did (per its deletion policy).
-    async fn cleanup(self: Arc<Self>, ctx: &Context) -> Result<(), Error>;
+    async fn cleanup(&self, ctx: &Context) -> Result<(), Error>;
+}
+
+/// How to reach objects of a scope: one namespace for namespaced kinds, everywhere for
+/// cluster-scoped ones.
+pub trait ApiScope {
+    fn api<K: Resource<DynamicType = (), Scope = Self>>(
+        kube: kube::Client,
+        namespace: Option<&str>,
+    ) -> Api<K>;
+}
+
+impl ApiScope for k8s_openapi::NamespaceResourceScope {
+    fn api<K: Resource<DynamicType = (), Scope = Self>>(
+        kube: kube::Client,
+        namespace: Option<&str>,
+    ) -> Api<K> {
+        Api::namespaced(kube, namespace.unwrap_or("default"))
+    }
+}
+
+impl ApiScope for k8s_openapi::ClusterResourceScope {
+    fn api<K: Resource<DynamicType = (), Scope = Self>>(
+        kube: kube::Client,
+        _namespace: Option<&str>,
+    ) -> Api<K> {
+        Api::all(kube)
+    }
+}
+
+/// The API that reads and writes `obj`.
+pub fn api_of<K: Reconciled>(kube: kube::Client, obj: &K) -> Api<K> {
+    <K::Scope as ApiScope>::api(kube, obj.namespace().as_deref())
 }
 
 /// The reconcile function handed to kube-runtime's `Controller::run`.
 pub async fn reconcile<K: Reconciled>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let kind = K::kind(&());
     let span = tracing::info_span!(
         "reconcile",
-        kind = K::KIND,
+        kind = &*kind,
         namespace = obj.namespace().unwrap_or_default(),
         name = obj.name_any(),
         trace_id = %uuid::Uuid::new_v4().simple(),
@@ -84,12 +110,9 @@ pub async fn reconcile<K: Reconciled>(obj: Arc<K>, ctx: Arc<Context>) -> Result<
     run(obj, ctx).instrument(span).await
 }
 
-/// The reason of a finalizer patch refused because the cache was behind the apiserver.
-const STALE_CACHE: &str = "StaleCache";
-
 async fn run<K: Reconciled>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action, Error> {
     let started = Instant::now();
-    let api = K::api(ctx.kube.clone(), obj.namespace().as_deref());
+    let api = api_of(ctx.kube.clone(), &*obj);
     let Some(finalizer_name) = K::FINALIZER else {
         return apply(obj, &ctx, &api, started).await;
     };
@@ -110,9 +133,9 @@ async fn run<K: Reconciled>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action, Er
         | kube::runtime::finalizer::Error::RemoveFinalizer(kube::Error::Api(e))
             if e.code == 422 =>
         {
-            Error::new(STALE_CACHE, e.message, Retry::Backoff)
+            Error::new(Reason::StaleCache, e.message, Retry::Backoff)
         }
-        other => Error::new("FinalizerFailed", other.to_string(), Retry::Backoff),
+        other => Error::new(Reason::FinalizerFailed, other.to_string(), Retry::Backoff),
     })
 }
 
@@ -126,14 +149,16 @@ async fn apply<K: Reconciled>(
     api: &Api<K>,
     started: Instant,
 ) -> Result<Action, Error> {
+    let kind = K::kind(&());
     let key = format!(
         "{}/{}/{}",
-        K::KIND,
+        &*kind,
         obj.namespace().unwrap_or_default(),
         obj.name_any()
     );
     let previous = obj.ready_condition().cloned();
-    let Outcome { mut status, result } = obj.clone().apply(ctx).await;
+    let mut status = obj.status().cloned().unwrap_or_default();
+    let result = obj.converge(ctx, &mut status).await;
     let (ok, reason, message) = match &result {
         Ok(ready) => (true, ready.reason, ready.message.clone()),
         Err(err) => (false, err.reason, err.message.clone()),
@@ -142,7 +167,7 @@ async fn apply<K: Reconciled>(
         obj.common_status(),
         obj.meta().generation,
         ok,
-        reason,
+        reason.as_str(),
         &message,
     );
     if obj.status() != Some(&status) {
@@ -150,10 +175,10 @@ async fn apply<K: Reconciled>(
     }
     let was = previous.as_ref().map(|c| c.status == "True");
     ctx.metrics
-        .ready_changed(K::KIND, ready_label(was), ready_label(Some(ok)));
+        .ready_changed(&*kind, ready_label(was), ready_label(Some(ok)));
     let transition = previous
         .as_ref()
-        .is_none_or(|c| c.reason != reason || (c.status == "True") != ok);
+        .is_none_or(|c| Reason::parse(&c.reason) != Some(reason) || (c.status == "True") != ok);
     let seconds = started.elapsed().as_secs_f64();
     match result {
         Ok(_) => {
@@ -161,8 +186,8 @@ async fn apply<K: Reconciled>(
                 ctx.publish(&*obj, EventType::Normal, reason, message.clone())
                     .await;
             }
-            tracing::info!(reason, seconds, "reconciled");
-            ctx.metrics.reconciled(K::KIND, "ready", seconds);
+            tracing::info!(reason = reason.as_str(), seconds, "reconciled");
+            ctx.metrics.reconciled(&*kind, "ready", seconds);
             ctx.reset_backoff(&key);
             Ok(Action::requeue(ctx.resync_delay()))
         }
@@ -171,9 +196,9 @@ async fn apply<K: Reconciled>(
                 ctx.publish(&*obj, EventType::Warning, reason, message.clone())
                     .await;
             }
-            tracing::warn!(reason, message = %err.message, seconds, "not ready");
-            ctx.metrics.reconciled(K::KIND, "not_ready", seconds);
-            ctx.metrics.failed(K::KIND, reason);
+            tracing::warn!(reason = reason.as_str(), message = %err.message, seconds, "not ready");
+            ctx.metrics.reconciled(&*kind, "not_ready", seconds);
+            ctx.metrics.failed(&*kind, reason.as_str());
             Ok(match err.retry {
                 Retry::Backoff => Action::requeue(ctx.backoff_delay(&key)),
                 Retry::Resync => {
@@ -192,6 +217,7 @@ async fn cleanup<K: Reconciled>(
     api: &Api<K>,
     started: Instant,
 ) -> Result<Action, Error> {
+    let kind = K::kind(&());
     // Cleanup undoes what the status records. The cache can be behind our own last status write
     // (an apply that was running when the delete came finished after it), so read the object
     // live: what that apply added is then removed too, not leaked.
@@ -200,16 +226,17 @@ async fn cleanup<K: Reconciled>(
         Ok(None) => cached,
         Err(err) => {
             tracing::warn!(error = %err, "cannot read the object before cleanup");
-            ctx.metrics.failed(K::KIND, "KubernetesApiError");
+            ctx.metrics
+                .failed(&*kind, Reason::KubernetesApiError.as_str());
             return Err(err.into());
         }
     };
     let was = obj.ready_condition().map(|c| c.status == "True");
-    match obj.clone().cleanup(ctx).await {
+    match obj.cleanup(ctx).await {
         Ok(()) => {
-            ctx.metrics.ready_changed(K::KIND, ready_label(was), None);
+            ctx.metrics.ready_changed(&*kind, ready_label(was), None);
             ctx.metrics
-                .reconciled(K::KIND, "deleted", started.elapsed().as_secs_f64());
+                .reconciled(&*kind, "deleted", started.elapsed().as_secs_f64());
             tracing::info!("cleaned up");
             Ok(Action::await_change())
         }
@@ -221,8 +248,8 @@ async fn cleanup<K: Reconciled>(
                 format!("cleanup failed: {}", err.message),
             )
             .await;
-            ctx.metrics.failed(K::KIND, err.reason);
-            tracing::warn!(reason = err.reason, message = %err.message, "cleanup failed");
+            ctx.metrics.failed(&*kind, err.reason.as_str());
+            tracing::warn!(reason = err.reason.as_str(), message = %err.message, "cleanup failed");
             Err(err)
         }
     }
@@ -230,16 +257,17 @@ async fn cleanup<K: Reconciled>(
 
 /// kube-runtime's error policy: only status writes and finalizer patches end up here.
 pub fn error_policy<K: Reconciled>(obj: Arc<K>, err: &Error, ctx: Arc<Context>) -> Action {
+    let kind = K::kind(&());
     let key = format!(
         "{}/{}/{}",
-        K::KIND,
+        &*kind,
         obj.namespace().unwrap_or_default(),
         obj.name_any()
     );
-    if err.reason == STALE_CACHE {
-        tracing::debug!(kind = K::KIND, name = %obj.name_any(), error = %err.message, "cache behind the apiserver; retrying");
+    if err.reason == Reason::StaleCache {
+        tracing::debug!(kind = &*kind, name = %obj.name_any(), error = %err.message, "cache behind the apiserver; retrying");
         return Action::requeue(std::time::Duration::from_millis(500));
     }
-    tracing::warn!(kind = K::KIND, name = %obj.name_any(), reason = err.reason, error = %err.message, "reconcile failed");
+    tracing::warn!(kind = &*kind, name = %obj.name_any(), reason = err.reason.as_str(), error = %err.message, "reconcile failed");
     Action::requeue(ctx.backoff_delay(&key))
 }

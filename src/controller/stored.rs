@@ -28,9 +28,7 @@ use super::context::Context;
 use super::reconcile::Reconciled;
 use super::status::{now, FIELD_MANAGER};
 use crate::api::READY;
-
-/// The reason on the Ready condition of an object that cannot be read.
-pub const MALFORMED: &str = "MalformedObject";
+use crate::reason::Reason;
 
 /// An object of kind `K` as stored.
 #[derive(Debug, Clone)]
@@ -142,7 +140,7 @@ pub fn only_valid<K: Clone>(
     })
 }
 
-/// Report an object that cannot be read: Ready=False with reason [`MALFORMED`] on its status
+/// Report an object that cannot be read: Ready=False with reason `MalformedObject` on its status
 /// (written once), a Warning Event, a log line and a metric. Nothing is done in Azure DevOps,
 /// and nothing is retried until the object changes.
 pub async fn report_malformed<K: Reconciled>(obj: &Stored<K>, ctx: &Context) -> Action {
@@ -155,9 +153,10 @@ pub async fn report_malformed<K: Reconciled>(obj: &Stored<K>, ctx: &Context) -> 
         return Action::await_change();
     };
     let name = obj.name_any();
+    let kind = K::kind(&());
     let mut message = format!(
         "this {} cannot be read by the operator ({error}); it is left alone until it is fixed",
-        K::KIND
+        kind
     );
     if meta.deletion_timestamp.is_some() {
         message.push_str(
@@ -165,17 +164,22 @@ pub async fn report_malformed<K: Reconciled>(obj: &Stored<K>, ctx: &Context) -> 
              (which leaves Azure DevOps as it is)",
         );
     }
-    tracing::warn!(kind = K::KIND, namespace = meta.namespace.as_deref().unwrap_or(""), %name, %error, "malformed object");
-    ctx.metrics.failed(K::KIND, MALFORMED);
+    tracing::warn!(kind = &*kind, namespace = meta.namespace.as_deref().unwrap_or(""), %name, %error, "malformed object");
+    ctx.metrics.failed(&kind, Reason::MalformedObject.as_str());
     if already_reported(status, &message, meta.generation) {
         return Action::await_change();
     }
-    ctx.publish(obj, EventType::Warning, MALFORMED, message.clone())
-        .await;
+    ctx.publish(
+        obj,
+        EventType::Warning,
+        Reason::MalformedObject,
+        message.clone(),
+    )
+    .await;
     let ready = Condition {
         type_: READY.to_string(),
         status: "False".to_string(),
-        reason: MALFORMED.to_string(),
+        reason: Reason::MalformedObject.as_str().to_string(),
         message,
         observed_generation: meta.generation,
         last_transition_time: now(),
@@ -201,7 +205,7 @@ pub async fn report_malformed<K: Reconciled>(obj: &Stored<K>, ctx: &Context) -> 
         .patch_status(&name, &params, &Patch::Merge(&patch))
         .await
     {
-        tracing::warn!(kind = K::KIND, %name, error = %err, "cannot report the malformed object on its status");
+        tracing::warn!(kind = &*kind, %name, error = %err, "cannot report the malformed object on its status");
     }
     Action::await_change()
 }
@@ -211,7 +215,7 @@ fn already_reported(status: &Value, message: &str, generation: Option<i64>) -> b
     status["conditions"].as_array().is_some_and(|conditions| {
         conditions.iter().any(|c| {
             c["type"] == READY
-                && c["reason"] == MALFORMED
+                && c["reason"] == Reason::MalformedObject.as_str()
                 && c["message"] == message
                 && c["observedGeneration"].as_i64() == generation
         })

@@ -23,7 +23,7 @@ async fn not_found_carries_status_type_key_and_message() {
             .is_some_and(|k| k.ends_with("NotFoundException")),
         "{error:?}"
     );
-    assert_eq!(error.reason(), "NotFound");
+    assert_eq!(error.reason(), azdo_operator::reason::Reason::NotFound);
     assert!(!error.is_transient());
     assert!(!error.detail().unwrap().message.is_empty());
     assert_eq!(h.count("GET", GROUP), 1, "not retried");
@@ -49,7 +49,7 @@ async fn forbidden_for_an_identity_without_the_permission() {
         .unwrap_err();
     assert!(matches!(error, AdoError::Forbidden(_)), "{error:?}");
     assert_eq!(error.status(), Some(403));
-    assert_eq!(error.reason(), "Forbidden");
+    assert_eq!(error.reason(), azdo_operator::reason::Reason::Forbidden);
     assert!(error.type_key().is_some(), "{error:?}");
     // Read-only identity: reads work, writes are forbidden.
     let auditor = h.client(
@@ -81,7 +81,10 @@ async fn invalid_input_is_not_retried() {
         .unwrap_err();
     assert!(matches!(error, AdoError::InvalidInput(_)), "{error:?}");
     assert_eq!(error.status(), Some(400));
-    assert_eq!(error.reason(), "InvalidRequest");
+    assert_eq!(
+        error.reason(),
+        azdo_operator::reason::Reason::InvalidRequest
+    );
     assert!(error.to_string().contains("VS860024"), "{error}");
     assert_eq!(
         h.count(
@@ -99,7 +102,10 @@ async fn a_wrong_pat_is_unauthorized_after_exactly_one_retry() {
     let error = client.project("Storefront").await.unwrap_err();
     assert!(matches!(error, AdoError::Unauthorized(_)), "{error:?}");
     assert_eq!(error.status(), Some(401));
-    assert_eq!(error.reason(), "AuthenticationFailed");
+    assert_eq!(
+        error.reason(),
+        azdo_operator::reason::Reason::AuthenticationFailed
+    );
     assert_eq!(h.count("GET", "/{org}/_apis/projects/{project}"), 2);
     assert_eq!(
         h.metrics
@@ -133,7 +139,10 @@ async fn server_errors_are_retried_within_the_budget_then_reported_as_transient(
     let error = client.get_group("vssgp.x").await.unwrap_err();
     assert!(matches!(error, AdoError::Transient(_)), "{error:?}");
     assert_eq!(error.status(), Some(503));
-    assert_eq!(error.reason(), "AzureDevOpsUnavailable");
+    assert_eq!(
+        error.reason(),
+        azdo_operator::reason::Reason::AzureDevOpsUnavailable
+    );
     assert!(error.is_transient());
     assert_eq!(
         h.count("GET", GROUP),
@@ -226,7 +235,7 @@ async fn a_retry_after_longer_than_the_budget_returns_throttled_at_once() {
         "did not wait out a long Retry-After"
     );
     assert!(matches!(error, AdoError::Throttled { .. }), "{error:?}");
-    assert_eq!(error.reason(), "Throttled");
+    assert_eq!(error.reason(), azdo_operator::reason::Reason::Throttled);
     assert!(error.is_transient());
     let wait = error.retry_after().expect("the server's Retry-After");
     assert!(wait > Duration::from_secs(30), "{wait:?}");

@@ -41,7 +41,10 @@ async fn a_203_sign_in_page_is_unauthorized_after_one_refresh() {
     .await;
     let error = client_for(&server).get_group("vssgp.x").await.unwrap_err();
     assert!(matches!(error, AdoError::Unauthorized(_)), "{error:?}");
-    assert_eq!(error.reason(), "AuthenticationFailed");
+    assert_eq!(
+        error.reason(),
+        azdo_operator::reason::Reason::AuthenticationFailed
+    );
     assert_eq!(error.status(), Some(203));
     assert!(!error.to_string().contains("<html"), "{error}");
     let received = server.received();
@@ -235,7 +238,10 @@ async fn a_plain_text_503_while_materializing_is_a_permanent_entra_lookup_failur
         .unwrap_err();
     assert!(matches!(error, AdoError::EntraLookup(_)), "{error:?}");
     assert!(!error.is_transient());
-    assert_eq!(error.reason(), "EntraLookupFailed");
+    assert_eq!(
+        error.reason(),
+        azdo_operator::reason::Reason::EntraLookupFailed
+    );
     assert!(error.to_string().contains("VS860015"), "{error}");
     assert_eq!(server.received().len(), 1, "not retried");
     assert_eq!(server.remaining(), 0);
@@ -276,7 +282,7 @@ async fn a_409_for_a_group_that_cannot_be_found_is_reported_as_conflict() {
         .await
         .unwrap_err();
     assert!(matches!(error, AdoError::Conflict(_)), "{error:?}");
-    assert_eq!(error.reason(), "Conflict");
+    assert_eq!(error.reason(), azdo_operator::reason::Reason::Conflict);
     assert_eq!(error.type_key(), Some("GroupCreationException"));
     assert!(error.to_string().contains("TF50624"), "{error}");
     let methods: Vec<_> = server
@@ -296,7 +302,10 @@ async fn an_unexpected_json_shape_is_a_decode_error_and_not_retried() {
     let server = ScriptedServer::start(vec![Reply::json(200, json!({"unexpected": true}))]).await;
     let error = client_for(&server).get_group("vssgp.1").await.unwrap_err();
     assert!(matches!(error, AdoError::Decode(_)), "{error:?}");
-    assert_eq!(error.reason(), "UnexpectedResponse");
+    assert_eq!(
+        error.reason(),
+        azdo_operator::reason::Reason::UnexpectedResponse
+    );
     assert!(!error.is_transient());
     assert_eq!(server.received().len(), 1);
 }

@@ -1,0 +1,202 @@
+//! A membership's group and members, resolved to Graph descriptors.
+
+use kube::runtime::reflector::ObjectRef;
+use kube::{Api, ResourceExt};
+
+use crate::ado::{AdoClient, EntraGroupKey};
+use crate::api::{DevOpsGroup, DevOpsMembership, GroupTarget, HasCommonStatus, LocalRef, Member};
+use crate::controller::context::Context;
+use crate::controller::error::{Error, Retry};
+use crate::controller::organizations::OrgHandle;
+use crate::controller::set_sync::Problem;
+use crate::reason::Reason;
+
+/// The group whose members are managed: its descriptor and principal name.
+pub async fn container(
+    m: &DevOpsMembership,
+    org: &OrgHandle,
+    ctx: &Context,
+) -> Result<(String, Option<String>), Error> {
+    let ns = m.namespace().unwrap_or_default();
+    let GroupTarget {
+        group_ref,
+        principal_name,
+        descriptor,
+    } = &m.spec.group;
+    if let Some(reference) = group_ref {
+        return group_ref_descriptor(ctx, &ns, reference)
+            .await
+            .map_err(|p| {
+                let retry = if p.transient {
+                    Retry::Backoff
+                } else {
+                    Retry::Resync
+                };
+                Error::new(p.reason, p.message, retry)
+            });
+    }
+    let not_found = |what: &str| {
+        Error::not_found(
+            Reason::GroupNotFound,
+            format!("group {what} does not exist"),
+        )
+    };
+    if let Some(name) = principal_name {
+        let group = org
+            .client
+            .resolve_group_by_principal_name(name)
+            .await
+            .map_err(|e| match e.is_not_found() {
+                true => not_found(name),
+                false => Error::ado(&format!("resolving group {name}"), e),
+            })?;
+        return Ok((
+            group.descriptor,
+            group.principal_name.or_else(|| Some(name.clone())),
+        ));
+    }
+    if let Some(descriptor) = descriptor {
+        let known = m
+            .status
+            .as_ref()
+            .filter(|s| s.group_descriptor.as_deref() == Some(descriptor.as_str()));
+        if let Some(name) = known.and_then(|s| s.group_principal_name.clone()) {
+            return Ok((descriptor.clone(), Some(name)));
+        }
+        let group = org
+            .client
+            .get_group(descriptor)
+            .await
+            .map_err(|e| match e.is_not_found() {
+                true => not_found(descriptor),
+                false => Error::ado("reading the group", e),
+            })?;
+        return Ok((group.descriptor, group.principal_name));
+    }
+    Err(Error::invalid(
+        "group must set groupRef, principalName or descriptor",
+    ))
+}
+
+/// One listed member's descriptor, or why it has none.
+pub async fn member(
+    member: &Member,
+    namespace: &str,
+    client: &AdoClient,
+    ctx: &Context,
+) -> Result<String, Problem> {
+    let missing = |reason, what: String| {
+        move |e: crate::ado::AdoError| match e.is_not_found() {
+            true => Problem::failed(reason, format!("{what} does not exist")),
+            false => Problem::from_ado(&format!("resolving {what}"), reason, e),
+        }
+    };
+    if let Some(upn) = &member.user {
+        return client
+            .resolve_user(upn)
+            .await
+            .map(|s| s.descriptor)
+            .map_err(|e| match e.is_not_found() {
+                true => Problem::failed(
+                    Reason::UserNotFound,
+                    format!("user {upn} is not in the organization's directory"),
+                ),
+                false => {
+                    Problem::from_ado(&format!("resolving user {upn}"), Reason::UserNotFound, e)
+                }
+            });
+    }
+    if let Some(id) = &member.entra_user {
+        return client
+            .resolve_entra_user(id)
+            .await
+            .map(|s| s.descriptor)
+            .map_err(missing(Reason::UserNotFound, format!("Entra user {id}")));
+    }
+    if let Some(id) = &member.entra_group {
+        return client
+            .materialize_entra_group(EntraGroupKey::ObjectId(id.clone()))
+            .await
+            .map(|g| g.descriptor)
+            .map_err(missing(
+                Reason::EntraGroupNotFound,
+                format!("Entra group {id}"),
+            ));
+    }
+    if let Some(id) = &member.service_principal {
+        return client
+            .resolve_service_principal(id)
+            .await
+            .map(|s| s.descriptor)
+            .map_err(missing(
+                Reason::ServicePrincipalNotFound,
+                format!("service principal {id}"),
+            ));
+    }
+    if let Some(name) = &member.group {
+        return client
+            .resolve_group_by_principal_name(name)
+            .await
+            .map(|g| g.descriptor)
+            .map_err(missing(Reason::GroupNotFound, format!("group {name}")));
+    }
+    if let Some(reference) = &member.group_ref {
+        return group_ref_descriptor(ctx, namespace, reference)
+            .await
+            .map(|(d, _)| d);
+    }
+    if let Some(descriptor) = &member.descriptor {
+        return Ok(descriptor.clone());
+    }
+    Err(Problem::failed(
+        Reason::InvalidSpec,
+        "the member sets no field",
+    ))
+}
+
+/// The descriptor and principal name of a DevOpsGroup that is Ready for its generation.
+fn ready_group(group: &DevOpsGroup) -> Option<(String, Option<String>)> {
+    let status = group.status.as_ref()?;
+    let descriptor = status.descriptor.clone()?;
+    group
+        .is_ready(group.metadata.generation)
+        .then(|| (descriptor, status.principal_name.clone()))
+}
+
+/// A DevOpsGroup of the same namespace that is Ready, as a descriptor. The cache answers when
+/// it has the group Ready; otherwise the apiserver is asked, because the watch that woke this
+/// reconcile (a DevOpsGroup that became Ready) is a different stream from the cache's and may
+/// be ahead of it: answering from a stale cache would leave the membership waiting until its
+/// next resync.
+async fn group_ref_descriptor(
+    ctx: &Context,
+    namespace: &str,
+    reference: &LocalRef,
+) -> Result<(String, Option<String>), Problem> {
+    let cached = ctx
+        .stores
+        .groups
+        .get(&ObjectRef::<DevOpsGroup>::new(&reference.name).within(namespace));
+    if let Some(ready) = cached.as_deref().and_then(ready_group) {
+        return Ok(ready);
+    }
+    let name = format!("DevOpsGroup {namespace}/{}", reference.name);
+    let live = Api::<DevOpsGroup>::namespaced(ctx.kube.clone(), namespace)
+        .get_opt(&reference.name)
+        .await
+        .map_err(|e| {
+            Problem::retry_soon(Reason::KubernetesApiError, format!("reading {name}: {e}"))
+        })?;
+    let Some(group) = live else {
+        return Err(Problem::pending(
+            Reason::GroupNotFound,
+            format!("{name} does not exist"),
+        ));
+    };
+    ready_group(&group).ok_or_else(|| {
+        Problem::pending(
+            Reason::GroupNotReady,
+            format!("waiting for {name} to be Ready"),
+        )
+    })
+}
