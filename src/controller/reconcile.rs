@@ -175,7 +175,7 @@ async fn apply<K: Reconciled>(
     }
     let was = previous.as_ref().map(|c| c.status == "True");
     ctx.metrics
-        .ready_changed(&*kind, ready_label(was), ready_label(Some(ok)));
+        .ready_changed(&kind, ready_label(was), ready_label(Some(ok)));
     let transition = previous
         .as_ref()
         .is_none_or(|c| Reason::parse(&c.reason) != Some(reason) || (c.status == "True") != ok);
@@ -187,7 +187,7 @@ async fn apply<K: Reconciled>(
                     .await;
             }
             tracing::info!(reason = reason.as_str(), seconds, "reconciled");
-            ctx.metrics.reconciled(&*kind, "ready", seconds);
+            ctx.metrics.reconciled(&kind, "ready", seconds);
             ctx.reset_backoff(&key);
             Ok(Action::requeue(ctx.resync_delay()))
         }
@@ -197,8 +197,8 @@ async fn apply<K: Reconciled>(
                     .await;
             }
             tracing::warn!(reason = reason.as_str(), message = %err.message, seconds, "not ready");
-            ctx.metrics.reconciled(&*kind, "not_ready", seconds);
-            ctx.metrics.failed(&*kind, reason.as_str());
+            ctx.metrics.reconciled(&kind, "not_ready", seconds);
+            ctx.metrics.failed(&kind, reason.as_str());
             Ok(match err.retry {
                 Retry::Backoff => Action::requeue(ctx.backoff_delay(&key)),
                 Retry::Resync => {
@@ -227,16 +227,16 @@ async fn cleanup<K: Reconciled>(
         Err(err) => {
             tracing::warn!(error = %err, "cannot read the object before cleanup");
             ctx.metrics
-                .failed(&*kind, Reason::KubernetesApiError.as_str());
+                .failed(&kind, Reason::KubernetesApiError.as_str());
             return Err(err.into());
         }
     };
     let was = obj.ready_condition().map(|c| c.status == "True");
     match obj.cleanup(ctx).await {
         Ok(()) => {
-            ctx.metrics.ready_changed(&*kind, ready_label(was), None);
+            ctx.metrics.ready_changed(&kind, ready_label(was), None);
             ctx.metrics
-                .reconciled(&*kind, "deleted", started.elapsed().as_secs_f64());
+                .reconciled(&kind, "deleted", started.elapsed().as_secs_f64());
             tracing::info!("cleaned up");
             Ok(Action::await_change())
         }
@@ -248,7 +248,7 @@ async fn cleanup<K: Reconciled>(
                 format!("cleanup failed: {}", err.message),
             )
             .await;
-            ctx.metrics.failed(&*kind, err.reason.as_str());
+            ctx.metrics.failed(&kind, err.reason.as_str());
             tracing::warn!(reason = err.reason.as_str(), message = %err.message, "cleanup failed");
             Err(err)
         }

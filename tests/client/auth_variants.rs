@@ -180,7 +180,10 @@ async fn a_wrong_client_secret_is_an_authentication_failure_without_any_azure_de
         }
         other => panic!("unexpected {other:?}"),
     }
-    assert_eq!(error.reason(), "AuthenticationFailed");
+    assert_eq!(
+        error.reason(),
+        azdo_operator::reason::Reason::AuthenticationFailed
+    );
     assert_eq!(h.count("GET", "/{org}/_apis/projects"), 0);
     assert_eq!(h.metrics.token_failures("client-secret"), 1);
 }
