@@ -6,12 +6,14 @@
 mod authorization;
 mod common;
 mod group;
+mod lifecycle;
 mod membership;
 mod organization;
 
 pub use authorization::*;
 pub use common::*;
 pub use group::*;
+pub use lifecycle::Lifecycle;
 pub use membership::*;
 pub use organization::*;
 

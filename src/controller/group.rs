@@ -7,24 +7,18 @@ use kube::runtime::reflector::ObjectRef;
 use kube::ResourceExt;
 
 use crate::ado::{AdoClient, EntraGroupKey, GraphGroup};
-use crate::api::{DeletionPolicy, DevOpsGroup, DevOpsGroupStatus, OrganizationKind, READY};
+use crate::api::{DevOpsGroup, DevOpsGroupStatus, OrganizationKind, READY};
 use crate::reason::Reason;
 
 use super::context::Context;
 use super::error::{Error, Retry};
+use super::object_context::Cx;
 use super::reconcile::{Ready, Reconciled};
 
 #[async_trait]
 impl Reconciled for DevOpsGroup {
-    const FINALIZER: Option<&'static str> = Some("azdo.io/group");
-
-    async fn converge(
-        &self,
-        ctx: &Context,
-        status: &mut DevOpsGroupStatus,
-    ) -> Result<Ready, Error> {
-        let ns = self.namespace().unwrap_or_default();
-        let org = ctx.organization(&self.spec.organization_ref, &ns).await?;
+    async fn converge(&self, ctx: &Cx<'_>, status: &mut Self::Status) -> Result<Ready, Error> {
+        let org = ctx.org();
         if let Some(name) = &self.spec.display_name {
             if org.spec.is_protected(name) {
                 return Err(Error::new(
@@ -57,16 +51,13 @@ impl Reconciled for DevOpsGroup {
         }
     }
 
-    async fn cleanup(&self, ctx: &Context) -> Result<(), Error> {
+    async fn cleanup(&self, ctx: &Cx<'_>) -> Result<(), Error> {
         let Some(status) = &self.status else {
             return Ok(());
         };
         let Some(descriptor) = &status.descriptor else {
             return Ok(());
         };
-        if self.spec.deletion_policy == DeletionPolicy::Orphan {
-            return Ok(());
-        }
         // Never delete a group this object did not get to manage.
         let ready_reason = status
             .common
@@ -77,13 +68,6 @@ impl Reconciled for DevOpsGroup {
         if ready_reason.is_some_and(never_managed) {
             return Ok(());
         }
-        let ns = self.namespace().unwrap_or_default();
-        let Some(org) = ctx
-            .organization_for_cleanup(&self.spec.organization_ref, &ns, "the group")
-            .await?
-        else {
-            return Ok(());
-        };
         if self.spec.display_name.as_deref().is_some_and(is_built_in) {
             ctx.publish(
                 self,
@@ -94,7 +78,8 @@ impl Reconciled for DevOpsGroup {
             .await;
             return Ok(());
         }
-        org.client
+        ctx.org()
+            .client
             .delete_group(descriptor)
             .await
             .map_err(|e| Error::ado("deleting the group", e))?;

@@ -6,6 +6,7 @@ mod cycles;
 mod error;
 mod group;
 mod membership;
+mod object_context;
 mod organization;
 mod organizations;
 mod reconcile;

@@ -6,50 +6,38 @@ use async_trait::async_trait;
 use crate::api::{ClusterDevOpsOrganization, DevOpsOrganization, OrganizationStatus};
 use crate::reason::Reason;
 
-use super::context::Context;
 use super::error::Error;
+use super::object_context::Cx;
 use super::organizations::OrgSpec;
 use super::reconcile::{Ready, Reconciled};
 
 #[async_trait]
 impl Reconciled for ClusterDevOpsOrganization {
-    const FINALIZER: Option<&'static str> = None;
-
-    async fn converge(
-        &self,
-        ctx: &Context,
-        status: &mut OrganizationStatus,
-    ) -> Result<Ready, Error> {
-        check(OrgSpec::from_cluster(self), ctx, status).await
+    async fn converge(&self, cx: &Cx<'_>, status: &mut Self::Status) -> Result<Ready, Error> {
+        check(OrgSpec::from_cluster(self), cx, status).await
     }
 
-    async fn cleanup(&self, ctx: &Context) -> Result<(), Error> {
-        ctx.orgs.forget(&OrgSpec::from_cluster(self).key).await;
+    async fn cleanup(&self, cx: &Cx<'_>) -> Result<(), Error> {
+        cx.orgs.forget(&OrgSpec::from_cluster(self).key).await;
         Ok(())
     }
 }
 
 #[async_trait]
 impl Reconciled for DevOpsOrganization {
-    const FINALIZER: Option<&'static str> = None;
-
-    async fn converge(
-        &self,
-        ctx: &Context,
-        status: &mut OrganizationStatus,
-    ) -> Result<Ready, Error> {
-        check(OrgSpec::from_namespaced(self), ctx, status).await
+    async fn converge(&self, cx: &Cx<'_>, status: &mut Self::Status) -> Result<Ready, Error> {
+        check(OrgSpec::from_namespaced(self), cx, status).await
     }
 
-    async fn cleanup(&self, ctx: &Context) -> Result<(), Error> {
-        ctx.orgs.forget(&OrgSpec::from_namespaced(self).key).await;
+    async fn cleanup(&self, cx: &Cx<'_>) -> Result<(), Error> {
+        cx.orgs.forget(&OrgSpec::from_namespaced(self).key).await;
         Ok(())
     }
 }
 
 async fn check(
     spec: OrgSpec,
-    ctx: &Context,
+    ctx: &Cx<'_>,
     status: &mut OrganizationStatus,
 ) -> Result<Ready, Error> {
     status.auth_method = Some(spec.auth.method().to_string());

@@ -16,11 +16,12 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tracing::Instrument;
 
-use crate::api::{HasCommonStatus, StatusWithCommon};
+use crate::api::{HasCommonStatus, Lifecycle, StatusWithCommon};
 use crate::reason::Reason;
 
 use super::context::Context;
 use super::error::{Error, Retry};
+use super::object_context::Cx;
 use super::status::{apply_status, common_status};
 
 /// A successful reconcile's Ready reason and message.
@@ -40,11 +41,13 @@ impl Ready {
 }
 
 /// A kind the operator reconciles: what to converge and what to undo, nothing more. Its name
-/// and API come from kube's own traits, its status type from kube-derive's `HasStatus` (which
+/// and API come from kube's own traits, its finalizer, organization and deletion policy from
+/// [`Lifecycle`] (declared with the API types), its status type from kube-derive's `HasStatus` (which
 /// embeds the common part, [`StatusWithCommon`]).
 #[async_trait]
 pub trait Reconciled:
     Resource<DynamicType = (), Scope: ApiScope>
+    + Lifecycle
     + HasStatus<Status: StatusWithCommon + Serialize + Clone + PartialEq + Default + Send + Sync>
     + Clone
     + Serialize
@@ -54,15 +57,12 @@ pub trait Reconciled:
     + Sync
     + 'static
 {
-    /// The finalizer, for kinds that clean up in Azure DevOps.
-    const FINALIZER: Option<&'static str>;
-
     /// Make Azure DevOps match the spec, recording what was found in `status` (which starts as
     /// the object's current status; the common part is filled in afterwards).
-    async fn converge(&self, ctx: &Context, status: &mut Self::Status) -> Result<Ready, Error>;
+    async fn converge(&self, cx: &Cx<'_>, status: &mut Self::Status) -> Result<Ready, Error>;
 
-    /// Undo in Azure DevOps what the object did (per its deletion policy).
-    async fn cleanup(&self, ctx: &Context) -> Result<(), Error>;
+    /// Undo in Azure DevOps what the object did.
+    async fn cleanup(&self, cx: &Cx<'_>) -> Result<(), Error>;
 }
 
 /// How to reach objects of a scope: one namespace for namespaced kinds, everywhere for
@@ -158,7 +158,10 @@ async fn apply<K: Reconciled>(
     );
     let previous = obj.ready_condition().cloned();
     let mut status = obj.status().cloned().unwrap_or_default();
-    let result = obj.converge(ctx, &mut status).await;
+    let result = match Cx::for_apply(&*obj, ctx).await {
+        Ok(cx) => obj.converge(&cx, &mut status).await,
+        Err(err) => Err(err),
+    };
     let (ok, reason, message) = match &result {
         Ok(ready) => (true, ready.reason, ready.message.clone()),
         Err(err) => (false, err.reason, err.message.clone()),
@@ -232,7 +235,16 @@ async fn cleanup<K: Reconciled>(
         }
     };
     let was = obj.ready_condition().map(|c| c.status == "True");
-    match obj.cleanup(ctx).await {
+    let undone = if obj.orphans() {
+        Ok(())
+    } else {
+        match Cx::for_cleanup(&*obj, ctx).await {
+            Ok(Some(cx)) => obj.cleanup(&cx).await,
+            Ok(None) => Ok(()),
+            Err(err) => Err(err),
+        }
+    };
+    match undone {
         Ok(()) => {
             ctx.metrics.ready_changed(&kind, ready_label(was), None);
             ctx.metrics

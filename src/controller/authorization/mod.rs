@@ -5,44 +5,26 @@
 
 mod resolve;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use kube::runtime::events::EventType;
-use kube::ResourceExt;
 
 use crate::ado::{Permission, PermissionResource, PipelinePermission, ResourcePipelinePermissions};
-use crate::api::{
-    PipelineResourceAuthorization, PipelineResourceAuthorizationStatus, PipelineSelector,
-    PipelineState, PipelineStatus, RevocationPolicy,
-};
+use crate::api::{PipelineResourceAuthorization, PipelineSelector, PipelineState, PipelineStatus};
 use crate::reason::Reason;
 
-use super::context::Context;
 use super::error::Error;
+use super::object_context::Cx;
 use super::reconcile::{Ready, Reconciled};
-use super::set_sync::{self, Mode, Nouns, Plan, Previous, Settled, Written};
+use super::set_sync::{self, ItemStatus, Mode, Nouns, Plan, Problem, Written};
 use resolve::kind_of;
-
-const NOUNS: Nouns = Nouns {
-    in_place: "pipelines authorized",
-    field: "status.pipelines",
-    several_failed: Reason::PipelinesFailed,
-};
 
 #[async_trait]
 impl Reconciled for PipelineResourceAuthorization {
-    const FINALIZER: Option<&'static str> = Some("azdo.io/pipeline-authorization");
-
-    async fn converge(
-        &self,
-        ctx: &Context,
-        status: &mut PipelineResourceAuthorizationStatus,
-    ) -> Result<Ready, Error> {
-        let ns = self.namespace().unwrap_or_default();
-        let org = ctx.organization(&self.spec.organization_ref, &ns).await?;
-        let client = &org.client;
+    async fn converge(&self, cx: &Cx<'_>, status: &mut Self::Status) -> Result<Ready, Error> {
         let project = self.spec.project.as_str();
+        let client = &cx.org().client;
         // The resource is immutable in the spec, so once resolved its id is reused.
         let (resource_id, resource_name) =
             match self.status.as_ref().and_then(|s| s.resource_id.clone()) {
@@ -59,7 +41,13 @@ impl Reconciled for PipelineResourceAuthorization {
 
         let items = set_sync::resolve(
             set_sync::unique(&self.spec.pipelines, PipelineSelector::key),
-            &previous_pipelines(self),
+            &set_sync::previous(self.status.iter().flat_map(|s| &s.pipelines).map(|ps| {
+                (
+                    ps.pipeline.clone(),
+                    ps.id,
+                    ps.state == PipelineState::Authorized,
+                )
+            })),
             |_| true,
             |selector| resolve::pipeline(selector, project, client),
         )
@@ -100,22 +88,19 @@ impl Reconciled for PipelineResourceAuthorization {
                 .update_pipeline_permissions(project, &update)
                 .await
                 .map_err(|e| Error::ado("updating the resource's pipeline permissions", e))?;
-            self.announce(ctx, Reason::Updated, &plan, set_all).await;
+            self.announce(cx, Reason::Updated, &plan, set_all).await;
         }
         let written = Written::all_done(&plan);
         let settled = set_sync::settle(items, &plan, &written, authorized_now.as_ref(), ours);
-        record(status, &settled);
         status.all_pipelines = self.spec.all_pipelines;
+        status.pipelines = settled.statuses();
+        status.summary = Some(settled.summary());
+        status.authorized = settled.ours.iter().copied().collect();
         set_sync::ready(&settled, &NOUNS, plan.held_back)
     }
 
-    async fn cleanup(&self, ctx: &Context) -> Result<(), Error> {
-        if self.spec.deletion_policy == RevocationPolicy::Orphan {
-            return Ok(());
-        }
-        let Some(status) = &self.status else {
-            return Ok(());
-        };
+    async fn cleanup(&self, cx: &Cx<'_>) -> Result<(), Error> {
+        let status = self.status.clone().unwrap_or_default();
         let Some(resource_id) = &status.resource_id else {
             return Ok(());
         };
@@ -124,42 +109,15 @@ impl Reconciled for PipelineResourceAuthorization {
         if plan.remove.is_empty() && reset_all.is_none() {
             return Ok(());
         }
-        let ns = self.namespace().unwrap_or_default();
-        let Some(org) = ctx
-            .organization_for_cleanup(&self.spec.organization_ref, &ns, "the authorizations")
-            .await?
-        else {
-            return Ok(());
-        };
         let update = permissions_update(self, resource_id, &plan, reset_all);
-        org.client
+        cx.org()
+            .client
             .update_pipeline_permissions(&self.spec.project, &update)
             .await
             .map_err(|e| Error::ado("revoking the authorizations this object made", e))?;
-        self.announce(ctx, Reason::Revoked, &plan, reset_all).await;
+        self.announce(cx, Reason::Revoked, &plan, reset_all).await;
         Ok(())
     }
-}
-
-/// Each listed pipeline's id at the last reconcile; settled when it was Authorized.
-fn previous_pipelines(p: &PipelineResourceAuthorization) -> HashMap<String, Previous<i64>> {
-    let Some(status) = &p.status else {
-        return HashMap::new();
-    };
-    status
-        .pipelines
-        .iter()
-        .filter_map(|ps| {
-            let settled = ps.state == PipelineState::Authorized;
-            Some((
-                ps.pipeline.clone(),
-                Previous {
-                    id: ps.id?,
-                    settled,
-                },
-            ))
-        })
-        .collect()
 }
 
 /// The pipelines this object authorized.
@@ -193,29 +151,27 @@ fn permissions_update(
     }
 }
 
-/// The status of each listed pipeline, the summary and the ledger.
-fn record(status: &mut PipelineResourceAuthorizationStatus, settled: &Settled<i64>) {
-    status.authorized = settled.ours.iter().copied().collect();
-    status.pipelines = settled
-        .items
-        .iter()
-        .map(|(pipeline, id, problem)| PipelineStatus {
-            pipeline: pipeline.clone(),
-            id: *id,
-            state: match problem {
-                None => PipelineState::Authorized,
-                Some(_) => PipelineState::Failed,
-            },
-            reason: problem.as_ref().map(|p| p.reason.as_str().into()),
-            message: problem.as_ref().map(|p| p.message.clone()),
-        })
-        .collect();
-    status.summary = Some(format!("{}/{}", settled.in_place(), settled.items.len()));
+impl ItemStatus<i64> for PipelineStatus {
+    fn of(pipeline: String, id: Option<i64>, problem: Option<&Problem>) -> Self {
+        let (reason, message) = set_sync::why(problem);
+        let state = if problem.is_none() {
+            PipelineState::Authorized
+        } else {
+            PipelineState::Failed
+        };
+        PipelineStatus {
+            pipeline,
+            id,
+            state,
+            reason,
+            message,
+        }
+    }
 }
 
 impl PipelineResourceAuthorization {
     /// An Event naming what the PATCH changed.
-    async fn announce(&self, ctx: &Context, reason: Reason, plan: &Plan<i64>, all: Option<bool>) {
+    async fn announce(&self, cx: &Cx<'_>, reason: Reason, plan: &Plan<i64>, all: Option<bool>) {
         let mut changes = Vec::new();
         if !plan.add.is_empty() {
             changes.push(format!("authorized pipeline(s) {:?}", plan.add));
@@ -226,7 +182,14 @@ impl PipelineResourceAuthorization {
         if let Some(all) = all {
             changes.push(format!("set all-pipelines access to {all}"));
         }
-        ctx.publish(self, EventType::Normal, reason, changes.join("; "))
+        cx.publish(self, EventType::Normal, reason, changes.join("; "))
             .await;
     }
 }
+
+/// How authorizations name their items in Ready messages.
+const NOUNS: Nouns = Nouns {
+    in_place: "pipelines authorized",
+    field: "status.pipelines",
+    several_failed: Reason::PipelinesFailed,
+};

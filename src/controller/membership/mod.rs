@@ -7,7 +7,7 @@ mod triggers;
 
 pub use triggers::{referencing, refused_for_cycle};
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use futures::future::join_all;
@@ -15,50 +15,35 @@ use kube::runtime::events::EventType;
 use kube::ResourceExt;
 
 use crate::ado::AdoClient;
-use crate::api::{
-    DeletionPolicy, DevOpsMembership, DevOpsMembershipStatus, Member, MemberState, MemberStatus,
-    MembershipMode,
-};
+use crate::api::{DevOpsMembership, Member, MemberState, MemberStatus, MembershipMode};
 use crate::reason::Reason;
 
-use super::context::Context;
 use super::cycles;
 use super::error::{Error, Retry};
-use super::organizations::OrgHandle;
+use super::object_context::Cx;
 use super::reconcile::{Ready, Reconciled};
-use super::set_sync::{self, ItemState, Mode, Nouns, Plan, Previous, Problem, Settled, Written};
-
-const NOUNS: Nouns = Nouns {
-    in_place: "members present",
-    field: "status.members",
-    several_failed: Reason::MembersFailed,
-};
+use super::set_sync::{self, ItemState, ItemStatus, Mode, Nouns, Plan, Problem, Written};
 
 #[async_trait]
 impl Reconciled for DevOpsMembership {
-    const FINALIZER: Option<&'static str> = Some("azdo.io/membership");
-
-    async fn converge(
-        &self,
-        ctx: &Context,
-        status: &mut DevOpsMembershipStatus,
-    ) -> Result<Ready, Error> {
-        let ns = self.namespace().unwrap_or_default();
-        let org = ctx.organization(&self.spec.organization_ref, &ns).await?;
-        let client = &org.client;
-        let (container, container_name) = resolve::container(self, &org, ctx).await?;
+    async fn converge(&self, cx: &Cx<'_>, status: &mut Self::Status) -> Result<Ready, Error> {
+        let (container, container_name) = resolve::container(self, cx).await?;
         status.group_descriptor = Some(container.clone());
         status.group_principal_name = container_name.clone();
-        may_manage(self, ctx, &org, &container, container_name.as_deref())?;
+        may_manage(self, cx, &container, container_name.as_deref())?;
+        let client = &cx.org().client;
 
         let items = set_sync::resolve(
             set_sync::unique(&self.spec.members, Member::key),
-            &previous_members(self),
+            &set_sync::previous(self.status.iter().flat_map(|s| &s.members).map(|ms| {
+                let present = ms.state == MemberState::Present;
+                (ms.member.clone(), ms.descriptor.clone(), present)
+            })),
             // Descriptors of users, Entra groups and service principals never change; a
             // DevOpsGroup reference is always read again.
             |member| member.group_ref.is_none(),
             |member| async {
-                match resolve::member(member, &ns, client, ctx).await {
+                match resolve::member(member, cx).await {
                     Ok(d) if d == container => Err(Problem::failed(
                         Reason::SelfMembership,
                         "a group cannot be a member of itself",
@@ -81,47 +66,40 @@ impl Reconciled for DevOpsMembership {
             &ours,
             mode(self.spec.mode),
             |descriptor| {
-                let graph = graph.get_or_insert_with(|| cycles::declared(&ctx.stores, self));
+                let graph = graph.get_or_insert_with(|| cycles::declared(&cx.stores, self));
                 let chain = cycles::path(graph, descriptor, &container)?;
                 let member = items
                     .iter()
                     .find(|i| i.resolved.as_ref().ok() == Some(descriptor))
                     .map_or(descriptor.as_str(), |i| i.key.as_str());
                 let target = container_name.as_deref().unwrap_or(&container);
-                let message = cycles::refusal(&ctx.stores, member, target, &chain);
+                let message = cycles::refusal(&cx.stores, member, target, &chain);
                 Some(Problem::failed(Reason::MembershipCycle, message))
             },
         );
         let current = current?;
         let written = write(client, &container, &plan).await;
-        self.announce(ctx, &written).await;
+        self.announce(cx, &written).await;
         let settled = set_sync::settle(items, &plan, &written, Some(&current), ours);
-        record(status, &settled);
+        status.added = settled.ours.iter().cloned().collect();
+        status.members = settled.statuses();
+        status.summary = Some(settled.summary());
         if let Some(err) = written.remove_error {
             return Err(err);
         }
         set_sync::ready(&settled, &NOUNS, plan.held_back)
     }
 
-    async fn cleanup(&self, ctx: &Context) -> Result<(), Error> {
-        if self.spec.deletion_policy == DeletionPolicy::Orphan {
-            return Ok(());
-        }
-        let Some(status) = &self.status else {
-            return Ok(());
-        };
-        let (Some(container), false) = (&status.group_descriptor, status.added.is_empty()) else {
+    async fn cleanup(&self, cx: &Cx<'_>) -> Result<(), Error> {
+        let container = self
+            .status
+            .as_ref()
+            .and_then(|s| s.group_descriptor.as_ref());
+        let (Some(container), ours) = (container, added_before(self)) else {
             return Ok(());
         };
-        let ns = self.namespace().unwrap_or_default();
-        let Some(org) = ctx
-            .organization_for_cleanup(&self.spec.organization_ref, &ns, "the members")
-            .await?
-        else {
-            return Ok(());
-        };
-        let written = write(&org.client, container, &set_sync::undo(&added_before(self))).await;
-        self.announce(ctx, &written).await;
+        let written = write(&cx.org().client, container, &set_sync::undo(&ours)).await;
+        self.announce(cx, &written).await;
         match written.remove_error {
             Some(err) => Err(err),
             None => Ok(()),
@@ -133,23 +111,23 @@ impl Reconciled for DevOpsMembership {
 /// namespace manages.
 fn may_manage(
     m: &DevOpsMembership,
-    ctx: &Context,
-    org: &OrgHandle,
+    cx: &Cx<'_>,
     container: &str,
     container_name: Option<&str>,
 ) -> Result<(), Error> {
-    if let Some(name) = container_name.filter(|name| org.spec.is_protected(name)) {
+    let org = &cx.org().spec;
+    if let Some(name) = container_name.filter(|name| org.is_protected(name)) {
         return Err(Error::new(
             Reason::ProtectedGroup,
             format!(
                 "{name} is protected in {}: its members cannot be managed here",
-                org.spec.key
+                org.key
             ),
             Retry::AwaitChange,
         ));
     }
     let ns = m.namespace();
-    let owner = ctx
+    let owner = cx
         .stores
         .groups
         .state()
@@ -175,22 +153,6 @@ fn mode(mode: MembershipMode) -> Mode {
         MembershipMode::Additive => Mode::Additive,
         MembershipMode::Exclusive => Mode::Exclusive,
     }
-}
-
-/// Each listed member's descriptor at the last reconcile; settled when it was Present.
-fn previous_members(m: &DevOpsMembership) -> HashMap<String, Previous<String>> {
-    let Some(status) = &m.status else {
-        return HashMap::new();
-    };
-    status
-        .members
-        .iter()
-        .filter_map(|ms| {
-            let id = ms.descriptor.clone()?;
-            let settled = ms.state == MemberState::Present;
-            Some((ms.member.clone(), Previous { id, settled }))
-        })
-        .collect()
 }
 
 /// The descriptors this object added to the group.
@@ -229,39 +191,43 @@ async fn write(client: &AdoClient, container: &str, plan: &Plan<String>) -> Writ
     written
 }
 
-/// The status of each listed member, the summary and the ledger.
-fn record(status: &mut DevOpsMembershipStatus, settled: &Settled<String>) {
-    status.added = settled.ours.iter().cloned().collect();
-    status.members = settled
-        .items
-        .iter()
-        .map(|(member, descriptor, problem)| MemberStatus {
-            member: member.clone(),
-            descriptor: descriptor.clone(),
-            state: match problem.as_ref().map(|p| p.state) {
-                None => MemberState::Present,
-                Some(ItemState::Pending) => MemberState::Pending,
-                Some(ItemState::Failed) => MemberState::Failed,
-            },
-            reason: problem.as_ref().map(|p| p.reason.as_str().into()),
-            message: problem.as_ref().map(|p| p.message.clone()),
-        })
-        .collect();
-    status.summary = Some(format!("{}/{}", settled.in_place(), settled.items.len()));
+impl ItemStatus<String> for MemberStatus {
+    fn of(member: String, descriptor: Option<String>, problem: Option<&Problem>) -> Self {
+        let state = match problem.map(|p| p.state) {
+            None => MemberState::Present,
+            Some(ItemState::Pending) => MemberState::Pending,
+            Some(ItemState::Failed) => MemberState::Failed,
+        };
+        let (reason, message) = set_sync::why(problem);
+        MemberStatus {
+            member,
+            descriptor,
+            state,
+            reason,
+            message,
+        }
+    }
 }
 
 impl DevOpsMembership {
     /// Events for what the writes changed in the group.
-    async fn announce(&self, ctx: &Context, written: &Written<String>) {
+    async fn announce(&self, cx: &Cx<'_>, written: &Written<String>) {
         if !written.added.is_empty() {
             let note = format!("added {} member(s)", written.added.len());
-            ctx.publish(self, EventType::Normal, Reason::MembersAdded, note)
+            cx.publish(self, EventType::Normal, Reason::MembersAdded, note)
                 .await;
         }
         if !written.removed.is_empty() {
             let note = format!("removed {} member(s)", written.removed.len());
-            ctx.publish(self, EventType::Normal, Reason::MembersRemoved, note)
+            cx.publish(self, EventType::Normal, Reason::MembersRemoved, note)
                 .await;
         }
     }
 }
+
+/// How memberships name their items in Ready messages.
+const NOUNS: Nouns = Nouns {
+    in_place: "members present",
+    field: "status.members",
+    several_failed: Reason::MembersFailed,
+};

@@ -1,39 +1,35 @@
 //! A membership's group and members, resolved to Graph descriptors.
 
 use kube::runtime::reflector::ObjectRef;
-use kube::{Api, ResourceExt};
+use kube::Api;
 
-use crate::ado::{AdoClient, EntraGroupKey};
+use crate::ado::EntraGroupKey;
 use crate::api::{DevOpsGroup, DevOpsMembership, GroupTarget, HasCommonStatus, LocalRef, Member};
-use crate::controller::context::Context;
 use crate::controller::error::{Error, Retry};
-use crate::controller::organizations::OrgHandle;
+use crate::controller::object_context::Cx;
 use crate::controller::set_sync::Problem;
 use crate::reason::Reason;
 
 /// The group whose members are managed: its descriptor and principal name.
 pub async fn container(
     m: &DevOpsMembership,
-    org: &OrgHandle,
-    ctx: &Context,
+    cx: &Cx<'_>,
 ) -> Result<(String, Option<String>), Error> {
-    let ns = m.namespace().unwrap_or_default();
+    let org = cx.org();
     let GroupTarget {
         group_ref,
         principal_name,
         descriptor,
     } = &m.spec.group;
     if let Some(reference) = group_ref {
-        return group_ref_descriptor(ctx, &ns, reference)
-            .await
-            .map_err(|p| {
-                let retry = if p.transient {
-                    Retry::Backoff
-                } else {
-                    Retry::Resync
-                };
-                Error::new(p.reason, p.message, retry)
-            });
+        return group_ref_descriptor(cx, reference).await.map_err(|p| {
+            let retry = if p.transient {
+                Retry::Backoff
+            } else {
+                Retry::Resync
+            };
+            Error::new(p.reason, p.message, retry)
+        });
     }
     let not_found = |what: &str| {
         Error::not_found(
@@ -79,12 +75,8 @@ pub async fn container(
 }
 
 /// One listed member's descriptor, or why it has none.
-pub async fn member(
-    member: &Member,
-    namespace: &str,
-    client: &AdoClient,
-    ctx: &Context,
-) -> Result<String, Problem> {
+pub async fn member(member: &Member, cx: &Cx<'_>) -> Result<String, Problem> {
+    let client = &cx.org().client;
     let missing = |reason, what: String| {
         move |e: crate::ado::AdoError| match e.is_not_found() {
             true => Problem::failed(reason, format!("{what} does not exist")),
@@ -141,9 +133,7 @@ pub async fn member(
             .map_err(missing(Reason::GroupNotFound, format!("group {name}")));
     }
     if let Some(reference) = &member.group_ref {
-        return group_ref_descriptor(ctx, namespace, reference)
-            .await
-            .map(|(d, _)| d);
+        return group_ref_descriptor(cx, reference).await.map(|(d, _)| d);
     }
     if let Some(descriptor) = &member.descriptor {
         return Ok(descriptor.clone());
@@ -169,11 +159,11 @@ fn ready_group(group: &DevOpsGroup) -> Option<(String, Option<String>)> {
 /// be ahead of it: answering from a stale cache would leave the membership waiting until its
 /// next resync.
 async fn group_ref_descriptor(
-    ctx: &Context,
-    namespace: &str,
+    cx: &Cx<'_>,
     reference: &LocalRef,
 ) -> Result<(String, Option<String>), Problem> {
-    let cached = ctx
+    let namespace = cx.namespace.as_str();
+    let cached = cx
         .stores
         .groups
         .get(&ObjectRef::<DevOpsGroup>::new(&reference.name).within(namespace));
@@ -181,7 +171,7 @@ async fn group_ref_descriptor(
         return Ok(ready);
     }
     let name = format!("DevOpsGroup {namespace}/{}", reference.name);
-    let live = Api::<DevOpsGroup>::namespaced(ctx.kube.clone(), namespace)
+    let live = Api::<DevOpsGroup>::namespaced(cx.kube.clone(), namespace)
         .get_opt(&reference.name)
         .await
         .map_err(|e| {

@@ -78,6 +78,17 @@ pub struct Previous<Id> {
     pub settled: bool,
 }
 
+/// What the last reconcile recorded, from a kind's status entries: (key, identity, whether it
+/// was in place).
+pub fn previous<Id>(
+    entries: impl IntoIterator<Item = (String, Option<Id>, bool)>,
+) -> HashMap<String, Previous<Id>> {
+    entries
+        .into_iter()
+        .filter_map(|(key, id, settled)| Some((key, Previous { id: id?, settled })))
+        .collect()
+}
+
 /// A listed item after resolution.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Item<Id> {

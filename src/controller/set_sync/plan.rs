@@ -148,6 +148,36 @@ pub struct Settled<Id> {
     pub items: Vec<(String, Option<Id>, Option<Problem>)>,
 }
 
+/// A kind's per-item status entry, built from a settled item.
+pub trait ItemStatus<Id>: Sized {
+    /// The entry of the item listed as `key`, with its identity (or the last known one) and,
+    /// when it is not in place, why.
+    fn of(key: String, id: Option<Id>, problem: Option<&Problem>) -> Self;
+}
+
+/// The reason and message of a status entry, when the item is not in place.
+pub fn why(problem: Option<&Problem>) -> (Option<String>, Option<String>) {
+    (
+        problem.map(|p| p.reason.as_str().to_string()),
+        problem.map(|p| p.message.clone()),
+    )
+}
+
+impl<Id: Clone> Settled<Id> {
+    /// Every listed item's status entry, in spec order.
+    pub fn statuses<T: ItemStatus<Id>>(&self) -> Vec<T> {
+        self.items
+            .iter()
+            .map(|(key, id, problem)| T::of(key.clone(), id.clone(), problem.as_ref()))
+            .collect()
+    }
+
+    /// `in place/listed`, e.g. `25/25`.
+    pub fn summary(&self) -> String {
+        format!("{}/{}", self.in_place(), self.items.len())
+    }
+}
+
 impl<Id> Settled<Id> {
     /// How many listed items are in place.
     pub fn in_place(&self) -> usize {

@@ -1,0 +1,69 @@
+//! What each kind declares about its objects' lifecycle, in one table: the finalizer it puts on
+//! its objects (kinds that undo something in Azure DevOps on deletion), the organization an
+//! object works in, and whether its deletion leaves Azure DevOps as it is.
+
+use super::{
+    ClusterDevOpsOrganization, DeletionPolicy, DevOpsGroup, DevOpsMembership, DevOpsOrganization,
+    OrganizationRef, PipelineResourceAuthorization, RevocationPolicy,
+};
+
+pub trait Lifecycle {
+    /// The finalizer, for kinds that clean up in Azure DevOps.
+    const FINALIZER: Option<&'static str>;
+
+    /// The organization the object works in; `None` for the organization kinds themselves.
+    fn organization_ref(&self) -> Option<&OrganizationRef>;
+
+    /// Whether deleting the object leaves Azure DevOps as it is (`deletionPolicy: Orphan`).
+    fn orphans(&self) -> bool;
+}
+
+impl Lifecycle for ClusterDevOpsOrganization {
+    const FINALIZER: Option<&'static str> = None;
+    fn organization_ref(&self) -> Option<&OrganizationRef> {
+        None
+    }
+    fn orphans(&self) -> bool {
+        false
+    }
+}
+
+impl Lifecycle for DevOpsOrganization {
+    const FINALIZER: Option<&'static str> = None;
+    fn organization_ref(&self) -> Option<&OrganizationRef> {
+        None
+    }
+    fn orphans(&self) -> bool {
+        false
+    }
+}
+
+impl Lifecycle for DevOpsGroup {
+    const FINALIZER: Option<&'static str> = Some("azdo.io/group");
+    fn organization_ref(&self) -> Option<&OrganizationRef> {
+        Some(&self.spec.organization_ref)
+    }
+    fn orphans(&self) -> bool {
+        self.spec.deletion_policy == DeletionPolicy::Orphan
+    }
+}
+
+impl Lifecycle for DevOpsMembership {
+    const FINALIZER: Option<&'static str> = Some("azdo.io/membership");
+    fn organization_ref(&self) -> Option<&OrganizationRef> {
+        Some(&self.spec.organization_ref)
+    }
+    fn orphans(&self) -> bool {
+        self.spec.deletion_policy == DeletionPolicy::Orphan
+    }
+}
+
+impl Lifecycle for PipelineResourceAuthorization {
+    const FINALIZER: Option<&'static str> = Some("azdo.io/pipeline-authorization");
+    fn organization_ref(&self) -> Option<&OrganizationRef> {
+        Some(&self.spec.organization_ref)
+    }
+    fn orphans(&self) -> bool {
+        self.spec.deletion_policy == RevocationPolicy::Orphan
+    }
+}

@@ -1,0 +1,79 @@
+//! What one reconcile of one object works with: the shared [`Context`] (reached through
+//! `Deref`), the object's namespace, and, for the kinds that work in an organization, that
+//! organization, resolved and checked before the kind's own code runs.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use kube::ResourceExt;
+
+use super::context::Context;
+use super::error::Error;
+use super::organizations::OrgHandle;
+use super::reconcile::Reconciled;
+
+/// The context of one reconcile of one object.
+pub struct Cx<'a> {
+    ctx: &'a Context,
+    /// The object's namespace (empty for cluster-scoped objects).
+    pub namespace: String,
+    org: Option<Arc<OrgHandle>>,
+}
+
+impl<'a> Cx<'a> {
+    /// For converging `obj`: its organization must exist, allow the namespace and be Ready.
+    pub async fn for_apply<K: Reconciled>(obj: &K, ctx: &'a Context) -> Result<Self, Error> {
+        let namespace = obj.namespace().unwrap_or_default();
+        let org = match obj.organization_ref() {
+            Some(reference) => Some(ctx.organization(reference, &namespace).await?),
+            None => None,
+        };
+        Ok(Self {
+            ctx,
+            namespace,
+            org,
+        })
+    }
+
+    /// For undoing what `obj` did: `None` when cleanup must leave Azure DevOps alone (see
+    /// [`Context::organization_for_cleanup`]).
+    pub async fn for_cleanup<K: Reconciled>(
+        obj: &K,
+        ctx: &'a Context,
+    ) -> Result<Option<Self>, Error> {
+        let namespace = obj.namespace().unwrap_or_default();
+        let org = match obj.organization_ref() {
+            Some(reference) => {
+                let what = format!("what this {} did", K::kind(&()));
+                match ctx
+                    .organization_for_cleanup(reference, &namespace, &what)
+                    .await?
+                {
+                    Some(org) => Some(org),
+                    None => return Ok(None),
+                }
+            }
+            None => None,
+        };
+        Ok(Some(Self {
+            ctx,
+            namespace,
+            org,
+        }))
+    }
+
+    /// The object's organization. Only kinds that name one (`organization_ref`) call this.
+    pub fn org(&self) -> &OrgHandle {
+        self.org
+            .as_deref()
+            .expect("only kinds with an organizationRef ask for their organization")
+    }
+}
+
+impl Deref for Cx<'_> {
+    type Target = Context;
+
+    fn deref(&self) -> &Context {
+        self.ctx
+    }
+}
