@@ -26,3 +26,6 @@ pub use wait::{eventually, until, until_every, wait_for_reason, wait_ready, Chec
 
 /// The error type of every kit helper and e2e test.
 pub type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+#[cfg(test)]
+mod tests;
