@@ -20,4 +20,4 @@ mod resilience;
 mod sim_api;
 mod workload_identity;
 
-type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+use support::kit::TestResult;

@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::tools::{
-    self, chart_dir, documents, find, granted, helm_template, repo, run, run_capture,
-    run_expecting_failure, TOOL_TIMEOUT,
+    self, chart_dir, documents, find, granted, helm_template, repo, run, run_expecting_failure,
+    server_side_dry_run, TOOL_TIMEOUT,
 };
 use crate::operator_env::TestResult;
 use crate::support;
+use crate::support::kit::crd_count;
 
 pub const CLIENT_ID: &str = "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e";
 pub const TENANT_ID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -95,7 +96,7 @@ async fn chart_crds_are_the_repository_crds() -> TestResult {
         .iter()
         .filter(|d| d["kind"] == "CustomResourceDefinition")
         .collect();
-    assert_eq!(crds.len(), 5);
+    assert_eq!(crds.len(), crd_count());
     for crd in crds {
         let name = crd["metadata"]["name"].as_str().ok_or("name")?;
         let source: Value = serde_yaml::from_str(&std::fs::read_to_string(
@@ -402,20 +403,7 @@ async fn rendered_chart_passes_a_server_side_dry_run() -> TestResult {
     for values in [vec![], everything_on(&namespace, &[&team_a, &team_b])] {
         let manifest = helm_template(cp, &release, &namespace, &as_strs(&values)).await?;
         let objects = documents(&manifest)?.len();
-        let mut kubectl = cp.kubectl();
-        kubectl.args([
-            "apply",
-            "--dry-run=server",
-            "--server-side",
-            // A dry run changes nothing; do not fail on fields other tests' objects own.
-            "--force-conflicts",
-            "-o",
-            "name",
-            "-f",
-            "-",
-        ]);
-        let (stdout, stderr) =
-            run_capture(kubectl, Some(manifest.as_bytes()), TOOL_TIMEOUT).await?;
+        let (stdout, stderr) = server_side_dry_run(cp, &manifest).await?;
         assert_eq!(stdout.lines().count(), objects, "{stdout}\n{stderr}");
         assert!(!stderr.contains("PodSecurity"), "{stderr}");
     }
