@@ -2,6 +2,7 @@
 //! they would disturb the tests sharing one: kube-apiserver killed and restarted under a
 //! running operator, and a stored object the operator cannot read.
 
+use azdo_operator::reason::Reason;
 use std::time::{Duration, Instant};
 
 use azdo_operator::api::DevOpsGroup;
@@ -188,7 +189,7 @@ async fn unreadable_object(cp: &'static ControlPlane) -> TestResult {
                 Ok(
                     match events
                         .iter()
-                        .find(|(reason, _)| reason == "MalformedObject")
+                        .find(|(reason, _)| Reason::parse(reason) == Some(Reason::MalformedObject))
                     {
                         Some((_, message)) => Check::Done(message.clone()),
                         None => Check::NotYet(format!("{events:?}")),
@@ -208,7 +209,7 @@ async fn unreadable_object(cp: &'static ControlPlane) -> TestResult {
         ready.is_none()
             || ready
                 .as_ref()
-                .is_some_and(|r| r.reason == "MalformedObject"),
+                .is_some_and(|r| r.has(Reason::MalformedObject)),
         "{ready:?}"
     );
     let calls_for_it = env

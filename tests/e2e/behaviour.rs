@@ -2,6 +2,7 @@
 //! deletion, deletion policies, conflicts, the namespace policy, protected groups, Exclusive
 //! membership failing closed, waiting on a referenced group, and throttling.
 
+use azdo_operator::reason::Reason;
 use std::time::{Duration, Instant};
 
 use azdo_operator::api::{
@@ -134,7 +135,7 @@ async fn orphan_policy_keeps_the_group_and_a_second_owner_is_a_conflict() -> Tes
     tokio::time::sleep(Duration::from_millis(1100)).await; // a strictly later creationTimestamp
     env.apply(std::slice::from_ref(&intruder)).await?;
     let message = env
-        .wait_for_reason(&intruder, "Conflict", REASON)
+        .wait_for_reason(&intruder, Reason::Conflict, REASON)
         .await?
         .message;
     assert!(message.contains("already manages this group"), "{message}");
@@ -152,7 +153,7 @@ async fn orphan_policy_keeps_the_group_and_a_second_owner_is_a_conflict() -> Tes
     let meddler = meddler.object();
     env.apply(std::slice::from_ref(&meddler)).await?;
     let message = env
-        .wait_for_reason(&meddler, "Conflict", REASON)
+        .wait_for_reason(&meddler, Reason::Conflict, REASON)
         .await?
         .message;
     assert!(message.contains("another namespace"), "{message}");
@@ -194,7 +195,10 @@ async fn a_namespace_the_organization_does_not_allow_gets_not_allowed_and_nothin
     env.apply(&[org.clone(), g.clone()]).await?;
     env.wait_ready(std::slice::from_ref(&org), "True", Duration::from_secs(30))
         .await?;
-    let message = env.wait_for_reason(&g, "NotAllowed", REASON).await?.message;
+    let message = env
+        .wait_for_reason(&g, Reason::NotAllowed, REASON)
+        .await?
+        .message;
     assert!(message.contains("does not allow namespace"), "{message}");
     let requests = env.sim.control().requests();
     let graph_writes = requests
@@ -232,9 +236,9 @@ async fn protected_groups_cannot_be_targeted() -> TestResult {
     let members = members.object();
     env.apply(&[org.clone(), admins.clone(), members.clone()])
         .await?;
-    env.wait_for_reason(&admins, "ProtectedGroup", REASON)
+    env.wait_for_reason(&admins, Reason::ProtectedGroup, REASON)
         .await?;
-    env.wait_for_reason(&members, "ProtectedGroup", REASON)
+    env.wait_for_reason(&members, Reason::ProtectedGroup, REASON)
         .await?;
     let pca =
         descriptor_of(&env, "[contoso]\\Project Collection Administrators").ok_or("no PCA")?;
@@ -306,7 +310,7 @@ async fn memberships_repair_drift_and_exclusive_mode_fails_closed() -> TestResul
     .object();
     env.apply(std::slice::from_ref(&broken)).await?;
     let message = env
-        .wait_for_reason(&broken, "UserNotFound", REASON)
+        .wait_for_reason(&broken, Reason::UserNotFound, REASON)
         .await?
         .message;
     assert!(
@@ -363,7 +367,7 @@ async fn a_membership_proceeds_as_soon_as_its_group_is_ready() -> TestResult {
     .object();
     env.apply(&[org.clone(), m.clone()]).await?;
     let message = env
-        .wait_for_reason(&m, "GroupNotFound", REASON)
+        .wait_for_reason(&m, Reason::GroupNotFound, REASON)
         .await?
         .message;
     assert!(message.contains("late-group"), "{message}");

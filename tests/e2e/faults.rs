@@ -3,6 +3,7 @@
 //! precise Ready=False and touch nothing; and secrets that must never show up in logs, Events
 //! or status.
 
+use azdo_operator::reason::Reason;
 use std::time::{Duration, Instant};
 
 use azdo_operator::api::ResourceType;
@@ -85,7 +86,7 @@ async fn an_entra_outage_is_reported_and_recovered_from() -> TestResult {
     let org = env.fixtures().cluster_organization().object();
     env.apply(std::slice::from_ref(&org)).await?;
     let message = env
-        .wait_for_reason(&org, "AuthenticationFailed", Duration::from_secs(60))
+        .wait_for_reason(&org, Reason::AuthenticationFailed, Duration::from_secs(60))
         .await?
         .message;
     assert!(
@@ -158,12 +159,16 @@ async fn semantic_errors_end_with_a_precise_reason_and_touch_nothing() -> TestRe
     ];
     env.apply(&docs).await?;
     let cases = [
-        (&no_project, "ProjectNotFound", "Atlantis"),
-        (&self_member, "SelfMembership", "member of itself"),
-        (&unknown_pipeline, "PipelineNotFound", "does-not-exist"),
-        (&unknown_resource, "ResourceNotFound", "nope"),
-        (&unknown_group, "GroupNotFound", "Nobody Here"),
-        (&cycle_a, "GroupNotFound", "ring-a"),
+        (&no_project, Reason::ProjectNotFound, "Atlantis"),
+        (&self_member, Reason::SelfMembership, "member of itself"),
+        (
+            &unknown_pipeline,
+            Reason::PipelineNotFound,
+            "does-not-exist",
+        ),
+        (&unknown_resource, Reason::ResourceNotFound, "nope"),
+        (&unknown_group, Reason::GroupNotFound, "Nobody Here"),
+        (&cycle_a, Reason::GroupNotFound, "ring-a"),
     ];
     for (doc, reason, fragment) in cases {
         let message = env.wait_for_reason(doc, reason, REASON).await?.message;
@@ -235,7 +240,7 @@ async fn secrets_and_tokens_never_appear_in_logs_events_or_status() -> TestResul
     )
     .await?;
     let message = env
-        .wait_for_reason(&bad_pat, "SecretNotFound", REASON)
+        .wait_for_reason(&bad_pat, Reason::SecretNotFound, REASON)
         .await?
         .message;
     assert!(message.contains("nothing-here"), "{message}");
@@ -311,7 +316,7 @@ async fn an_ambiguous_pipeline_name_is_refused_and_a_path_settles_it() -> TestRe
     let before = crate::operator_env::sim_snapshot(&env.sim);
     env.apply(&[org.clone(), by_name.clone()]).await?;
     let message = env
-        .wait_for_reason(&by_name, "AmbiguousName", REASON)
+        .wait_for_reason(&by_name, Reason::AmbiguousName, REASON)
         .await?
         .message;
     assert!(
@@ -413,12 +418,12 @@ async fn a_cycle_of_group_refs_is_refused_and_touches_nothing_else() -> TestResu
                 let refused: Vec<String> = states
                     .iter()
                     .flatten()
-                    .filter(|r| r.reason == "MembershipCycle")
+                    .filter(|r| r.has(Reason::MembershipCycle))
                     .map(|r| r.message.clone())
                     .collect();
                 let settled = states.iter().all(|s| {
                     s.as_ref()
-                        .is_some_and(|r| r.status == "True" || r.reason == "MembershipCycle")
+                        .is_some_and(|r| r.status == "True" || r.has(Reason::MembershipCycle))
                 });
                 Ok(if settled && !refused.is_empty() {
                     Check::Done((states, refused))

@@ -395,7 +395,7 @@ impl OperatorEnv {
     pub async fn wait_for_reason(
         &self,
         obj: &DynamicObject,
-        reason: &str,
+        reason: azdo_operator::reason::Reason,
         timeout: Duration,
     ) -> TestResult<Ready> {
         let client = self.client().await?;

@@ -1,6 +1,7 @@
 //! The Ready condition every azdo.io kind reports, as a type.
 
 use azdo_operator::api::{CommonStatus, READY};
+use azdo_operator::reason::Reason;
 use kube::api::DynamicObject;
 
 /// An object's Ready condition, parsed from `status.conditions` with the operator's own
@@ -33,6 +34,11 @@ impl Ready {
     /// `status` (`"True"`, `"False"`) for the object's current generation.
     pub fn is(&self, status: &str) -> bool {
         self.status == status && self.current
+    }
+
+    /// The condition carries `reason` (compared as the operator's [`Reason`], never as text).
+    pub fn has(&self, reason: Reason) -> bool {
+        Reason::parse(&self.reason) == Some(reason)
     }
 
     /// Ready=True for the object's current generation.

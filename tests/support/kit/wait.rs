@@ -1,5 +1,6 @@
 //! Polling: `eventually` a check holds, every object Ready, an object's Ready reason.
 
+use azdo_operator::reason::Reason;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
@@ -105,7 +106,7 @@ pub async fn wait_ready(
 pub async fn wait_for_reason(
     client: &kube::Client,
     obj: &DynamicObject,
-    reason: &str,
+    reason: Reason,
     timeout: Duration,
 ) -> TestResult<Ready> {
     until(
@@ -113,7 +114,7 @@ pub async fn wait_for_reason(
         timeout,
         || async {
             Ok(match Ready::of(&get(client, obj).await?) {
-                Some(ready) if ready.reason == reason => Check::Done(ready),
+                Some(ready) if ready.has(reason) => Check::Done(ready),
                 other => Check::NotYet(format!("{other:?}")),
             })
         },
