@@ -4,6 +4,7 @@ mod authorization;
 mod context;
 mod cycles;
 mod error;
+mod grants;
 mod group;
 mod membership;
 mod object_context;
