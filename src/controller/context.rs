@@ -19,7 +19,7 @@ use crate::api::{
 use crate::telemetry::ControllerMetrics;
 
 use super::error::{Error, Retry};
-use super::organizations::{OrgHandle, OrgKey, OrgSpec, OrganizationRegistry};
+use super::organization_registry::{OrgHandle, OrgKey, OrgSpec, OrganizationRegistry};
 
 /// Timing of periodic drift detection.
 #[derive(Debug, Clone, Copy)]

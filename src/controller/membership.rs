@@ -21,7 +21,7 @@ use crate::api::{
 use super::context::Context;
 use super::cycles;
 use super::error::{Error, Retry};
-use super::organizations::OrgHandle;
+use super::organization_registry::OrgHandle;
 use super::reconcile::{Outcome, Ready, Reconciled};
 
 /// Why a member has no descriptor.

@@ -7,14 +7,14 @@ mod error;
 mod group;
 mod membership;
 mod organization;
-mod organizations;
+mod organization_registry;
 mod reconcile;
 mod status;
 mod stored;
 
 pub use context::{Context, Settings, Stores};
 pub use error::{Error, Retry};
-pub use organizations::{OrgHandle, OrgKey, OrgSpec, OrganizationRegistry};
+pub use organization_registry::{OrgHandle, OrgKey, OrgSpec, OrganizationRegistry};
 pub use reconcile::{error_policy, reconcile, Reconciled};
 pub use status::FIELD_MANAGER;
 pub use stored::{Stored, MALFORMED};

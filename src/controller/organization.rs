@@ -1,5 +1,6 @@
 //! Reconciler of `ClusterDevOpsOrganization` and `DevOpsOrganization`: build the authenticated
-//! client, check access with one cheap read, and report it.
+//! client (through the [`super::organization_registry`], which caches it for every other kind),
+//! check access with one cheap read, and report it.
 
 use std::sync::Arc;
 
@@ -9,7 +10,7 @@ use crate::api::{ClusterDevOpsOrganization, CommonStatus, DevOpsOrganization, Or
 
 use super::context::Context;
 use super::error::Error;
-use super::organizations::OrgSpec;
+use super::organization_registry::OrgSpec;
 use super::reconcile::{Outcome, Ready, Reconciled};
 
 async fn check(spec: OrgSpec, ctx: &Context) -> Outcome<OrganizationStatus> {
