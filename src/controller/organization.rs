@@ -22,7 +22,7 @@ async fn check(spec: OrgSpec, ctx: &Context) -> Outcome<OrganizationStatus> {
         let handle = ctx.orgs.handle(&spec, true).await?;
         if let Err(err) = handle.client.check_access().await {
             if matches!(err.reason(), "AuthenticationFailed") {
-                ctx.orgs.forget(&spec.key).await;
+                ctx.orgs.forget(&spec.key);
             }
             return Err(Error::ado(&format!("checking access to {}", spec.url), err));
         }
@@ -49,7 +49,7 @@ impl Reconciled for ClusterDevOpsOrganization {
     }
 
     async fn cleanup(self: Arc<Self>, ctx: &Context) -> Result<(), Error> {
-        ctx.orgs.forget(&OrgSpec::from_cluster(&self).key).await;
+        ctx.orgs.forget(&OrgSpec::from_cluster(&self).key);
         Ok(())
     }
 }
@@ -68,7 +68,7 @@ impl Reconciled for DevOpsOrganization {
     }
 
     async fn cleanup(self: Arc<Self>, ctx: &Context) -> Result<(), Error> {
-        ctx.orgs.forget(&OrgSpec::from_namespaced(&self).key).await;
+        ctx.orgs.forget(&OrgSpec::from_namespaced(&self).key);
         Ok(())
     }
 }
