@@ -18,7 +18,7 @@ use tracing::Instrument;
 
 use crate::api::{HasCommonStatus, StatusWithCommon};
 
-use super::context::Context;
+use super::context::{backoff_key, Context};
 use super::error::{Error, Retry};
 use super::status::{apply_status, common_status};
 
@@ -116,22 +116,13 @@ async fn run<K: Reconciled>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action, Er
     })
 }
 
-fn ready_label(ok: Option<bool>) -> Option<&'static str> {
-    ok.map(|ok| if ok { "true" } else { "false" })
-}
-
 async fn apply<K: Reconciled>(
     obj: Arc<K>,
     ctx: &Context,
     api: &Api<K>,
     started: Instant,
 ) -> Result<Action, Error> {
-    let key = format!(
-        "{}/{}/{}",
-        K::KIND,
-        obj.namespace().unwrap_or_default(),
-        obj.name_any()
-    );
+    let key = backoff_key(K::KIND, obj.namespace().as_deref(), &obj.name_any());
     let previous = obj.ready_condition().cloned();
     let Outcome { mut status, result } = obj.clone().apply(ctx).await;
     let (ok, reason, message) = match &result {
@@ -148,9 +139,6 @@ async fn apply<K: Reconciled>(
     if obj.status() != Some(&status) {
         apply_status(api, &obj.name_any(), &status).await?;
     }
-    let was = previous.as_ref().map(|c| c.status == "True");
-    ctx.metrics
-        .ready_changed(K::KIND, ready_label(was), ready_label(Some(ok)));
     let transition = previous
         .as_ref()
         .is_none_or(|c| c.reason != reason || (c.status == "True") != ok);
@@ -204,12 +192,15 @@ async fn cleanup<K: Reconciled>(
             return Err(err.into());
         }
     };
-    let was = obj.ready_condition().map(|c| c.status == "True");
     match obj.clone().cleanup(ctx).await {
         Ok(()) => {
-            ctx.metrics.ready_changed(K::KIND, ready_label(was), None);
             ctx.metrics
                 .reconciled(K::KIND, "deleted", started.elapsed().as_secs_f64());
+            ctx.reset_backoff(&backoff_key(
+                K::KIND,
+                obj.namespace().as_deref(),
+                &obj.name_any(),
+            ));
             tracing::info!("cleaned up");
             Ok(Action::await_change())
         }
@@ -230,16 +221,11 @@ async fn cleanup<K: Reconciled>(
 
 /// kube-runtime's error policy: only status writes and finalizer patches end up here.
 pub fn error_policy<K: Reconciled>(obj: Arc<K>, err: &Error, ctx: Arc<Context>) -> Action {
-    let key = format!(
-        "{}/{}/{}",
-        K::KIND,
-        obj.namespace().unwrap_or_default(),
-        obj.name_any()
-    );
+    let key = backoff_key(K::KIND, obj.namespace().as_deref(), &obj.name_any());
     if err.reason == STALE_CACHE {
         tracing::debug!(kind = K::KIND, name = %obj.name_any(), error = %err.message, "cache behind the apiserver; retrying");
         return Action::requeue(std::time::Duration::from_millis(500));
     }
-    tracing::warn!(kind = K::KIND, name = %obj.name_any(), reason = err.reason, error = %err.message, "reconcile failed");
+    tracing::warn!(kind = K::KIND, namespace = obj.namespace().unwrap_or_default(), name = %obj.name_any(), reason = err.reason, error = %err.message, "reconcile failed");
     Action::requeue(ctx.backoff_delay(&key))
 }

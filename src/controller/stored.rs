@@ -27,7 +27,7 @@ use serde_json::Value;
 use super::context::Context;
 use super::reconcile::Reconciled;
 use super::status::{now, FIELD_MANAGER};
-use crate::api::READY;
+use crate::api::{HasCommonStatus, READY};
 
 /// The reason on the Ready condition of an object that cannot be read.
 pub const MALFORMED: &str = "MalformedObject";
@@ -102,6 +102,18 @@ impl<K: Resource<DynamicType = ()> + Clone> Resource for Stored<K> {
             Self::Valid(k) => Arc::make_mut(k).meta_mut(),
             Self::Malformed { meta, .. } => meta,
         }
+    }
+}
+
+/// The status of an object's Ready condition (`None`: it has none), whether or not it is valid.
+pub fn ready_status<K: Reconciled>(obj: &Stored<K>) -> Option<&str> {
+    match obj {
+        Stored::Valid(k) => k.ready_condition().map(|c| c.status.as_str()),
+        Stored::Malformed { status, .. } => status["conditions"]
+            .as_array()?
+            .iter()
+            .find(|c| c["type"] == READY)?["status"]
+            .as_str(),
     }
 }
 
