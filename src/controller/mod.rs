@@ -471,3 +471,67 @@ fn stored_error_policy<K: Reconciled>(
         None => kube::runtime::controller::Action::await_change(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube::core::Status;
+
+    /// Log lines written while `f` runs, at debug and above.
+    fn logged(f: impl FnOnce()) -> String {
+        #[derive(Clone, Default)]
+        struct Lines(Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Lines {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let lines = Lines::default();
+        let out = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || out.clone())
+            .with_max_level(tracing::Level::DEBUG)
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, f);
+        let text = lines.0.lock().unwrap().clone();
+        String::from_utf8(text).unwrap()
+    }
+
+    #[test]
+    fn a_failed_watch_is_a_warning_naming_the_kind_but_an_expired_one_is_not() {
+        let forbidden = watcher::Error::InitialListFailed(kube::Error::Api(
+            Status::failure("devopsgroups is forbidden", "Forbidden")
+                .with_code(403)
+                .boxed(),
+        ));
+        let log = logged(|| watch_failed("DevOpsGroup", &forbidden));
+        assert!(log.contains(" WARN "), "{log}");
+        assert!(log.contains("kind=\"DevOpsGroup\""), "{log}");
+        assert!(log.contains("devopsgroups is forbidden"), "{log}");
+
+        let expired = watcher::Error::WatchError(
+            Status::failure("too old resource version", "Expired")
+                .with_code(410)
+                .boxed(),
+        );
+        let log = logged(|| watch_failed("DevOpsGroup", &expired));
+        assert!(log.contains(" DEBUG "), "{log}");
+        assert!(!log.contains(" WARN "), "{log}");
+    }
+
+    #[test]
+    fn a_cache_watch_logs_its_errors_and_keeps_going() {
+        let mut step = log_watch_errors::<()>("Namespace".to_string());
+        let log = logged(|| {
+            step(Ok(())).into_inner();
+            step(Err(watcher::Error::NoResourceVersion)).into_inner();
+        });
+        assert_eq!(log.matches(" WARN ").count(), 1, "{log}");
+        assert!(log.contains("kind=\"Namespace\""), "{log}");
+    }
+}

@@ -247,6 +247,19 @@ mod tests {
             good.valid().map(|g| g.spec.display_name.clone()),
             Some(Some("Ok".into()))
         );
+        assert_eq!(ready_status(&good), None, "not reconciled yet");
+        let reported: Stored<DevOpsGroup> = serde_json::from_value(serde_json::json!({
+            "apiVersion": "azdo.io/v1alpha1", "kind": "DevOpsGroup",
+            "metadata": {"name": "broken"}, "spec": 42,
+            "status": {"conditions": [{"type": "Ready", "status": "False", "reason": "MalformedObject"}]}
+        }))
+        .unwrap();
+        assert!(reported.valid().is_none());
+        assert_eq!(
+            ready_status(&reported),
+            Some("False"),
+            "a malformed object counts too"
+        );
 
         let bad: Stored<DevOpsGroup> = serde_json::from_value(serde_json::json!({
             "apiVersion": "azdo.io/v1alpha1", "kind": "DevOpsGroup",
@@ -266,6 +279,7 @@ mod tests {
             "{error}"
         );
         assert!(already_reported(status, "m", Some(3)));
+        assert_eq!(ready_status(&bad), None, "a condition without a status");
         assert!(!already_reported(status, "m", Some(4)));
         assert!(!already_reported(status, "other", Some(3)));
     }
