@@ -9,7 +9,7 @@ use kube::ResourceExt;
 
 use super::context::Context;
 use super::error::Error;
-use super::organizations::OrgHandle;
+use super::organization_registry::OrgHandle;
 use super::reconcile::Reconciled;
 
 /// The context of one reconcile of one object.

@@ -12,6 +12,7 @@ mod behaviour;
 mod controlplane_smoke;
 mod faults;
 mod lifecycle;
+mod metrics;
 #[allow(dead_code)] // shared with the demo runner (hack/demo)
 mod operator_env;
 mod packaging;
