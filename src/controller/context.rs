@@ -20,6 +20,7 @@ use crate::reason::Reason;
 use crate::telemetry::ControllerMetrics;
 
 use super::error::{Error, Retry};
+use super::grants::Granted;
 use super::organization_registry::{OrgHandle, OrgKey, OrgSpec, OrganizationRegistry};
 
 /// Timing of periodic drift detection.
@@ -75,13 +76,14 @@ impl Context {
         }
     }
 
-    /// The organization an object uses, if it exists, allows the object's namespace and is not
-    /// known to be broken. Nothing is sent to Azure DevOps when this fails.
+    /// The organization an object uses and what its namespace was granted there, if the
+    /// organization exists, grants the namespace something and is not known to be broken.
+    /// Nothing is sent to Azure DevOps when this fails.
     pub async fn organization(
         &self,
         reference: &OrganizationRef,
         namespace: &str,
-    ) -> Result<Arc<OrgHandle>, Error> {
+    ) -> Result<(Arc<OrgHandle>, Granted), Error> {
         let key = OrgKey::for_ref(reference, namespace);
         let (spec, ready) = match key.kind {
             OrganizationKind::ClusterDevOpsOrganization => self
@@ -107,13 +109,8 @@ impl Context {
             .namespaces
             .get(&ObjectRef::new(namespace))
             .map(|n| n.labels().clone());
-        if !spec.allows(namespace, labels.as_ref()) {
-            return Err(Error::new(
-                Reason::NotAllowed,
-                format!("{key} does not allow namespace {namespace} (see its allowedNamespaces)"),
-                Retry::Resync,
-            ));
-        }
+        let granted = spec.granted(namespace, labels.as_ref());
+        granted.any()?;
         if let Some(problem) = ready {
             return Err(Error::new(
                 Reason::OrganizationNotReady,
@@ -121,18 +118,19 @@ impl Context {
                 Retry::Backoff,
             ));
         }
-        self.orgs.handle(&spec, false).await
+        Ok((self.orgs.handle(&spec, false).await?, granted))
     }
 
     /// The organization to clean up through, or `None` when cleanup must leave Azure DevOps
-    /// alone: the organization is gone (nothing can authenticate any more) or does not allow the
-    /// object's namespace (nothing is ever sent for such an object). `what` names what is left.
+    /// alone: the organization is gone (nothing can authenticate any more) or grants the
+    /// object's namespace nothing (nothing is ever sent for such an object). `what` names what
+    /// is left.
     pub async fn organization_for_cleanup(
         &self,
         reference: &OrganizationRef,
         namespace: &str,
         what: &str,
-    ) -> Result<Option<Arc<OrgHandle>>, Error> {
+    ) -> Result<Option<(Arc<OrgHandle>, Granted)>, Error> {
         match self.organization(reference, namespace).await {
             Ok(org) => Ok(Some(org)),
             Err(e) if matches!(e.reason, Reason::OrganizationNotFound | Reason::NotAllowed) => {

@@ -401,7 +401,7 @@ mod tests {
             projects: vec!["Storefront".into()],
             ..Default::default()
         };
-        assert!(own(&[limited.clone()], "team-a")
+        assert!(own(std::slice::from_ref(&limited), "team-a")
             .project(&storefront())
             .is_ok());
         assert!(own(&[limited], "team-a").project(&other()).is_err());

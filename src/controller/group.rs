@@ -12,6 +12,7 @@ use crate::reason::Reason;
 
 use super::context::Context;
 use super::error::{Error, Retry};
+use super::grants::Project;
 use super::object_context::Cx;
 use super::reconcile::{Ready, Reconciled};
 
@@ -232,7 +233,7 @@ async fn apply_azure_devops_group(
     display_name: &str,
     client: &AdoClient,
     status: &mut DevOpsGroupStatus,
-    ctx: &Context,
+    ctx: &Cx<'_>,
 ) -> Result<Ready, Error> {
     let scope = match &group.spec.project {
         Some(project) => {
@@ -246,6 +247,10 @@ async fn apply_azure_devops_group(
                     ),
                     false => Error::ado(&format!("looking up project {project:?}"), e),
                 })?;
+            ctx.granted().project(&Project {
+                id: found.id.clone(),
+                name: found.name.clone(),
+            })?;
             status.project_id = Some(found.id.clone());
             Some(
                 client
@@ -256,12 +261,19 @@ async fn apply_azure_devops_group(
                     })?,
             )
         }
-        None => None,
+        None => {
+            ctx.granted().organization_scope()?;
+            None
+        }
     };
     let description = group.spec.description.as_deref();
     if let Some(descriptor) = status.descriptor.clone() {
         match client.get_group(&descriptor).await {
             Ok(existing) if !existing.is_deleted => {
+                if status.adopted {
+                    ctx.granted()
+                        .existing_group(principal_name(&existing, display_name))?;
+                }
                 let rename = (existing.display_name != display_name).then_some(display_name);
                 let redescribe =
                     description.filter(|d| existing.description.as_deref().unwrap_or("") != *d);
@@ -302,6 +314,8 @@ async fn apply_azure_devops_group(
         .map_err(|e| Error::ado("looking for an existing group of that name", e))?
     {
         Some(existing) => {
+            ctx.granted()
+                .existing_group(principal_name(&existing, display_name))?;
             record(status, &existing);
             status.adopted = true;
             let note = format!(
@@ -345,8 +359,9 @@ async fn apply_entra_group(
     key: EntraGroupKey,
     client: &AdoClient,
     status: &mut DevOpsGroupStatus,
-    ctx: &Context,
+    ctx: &Cx<'_>,
 ) -> Result<Ready, Error> {
+    ctx.granted().organization_scope()?;
     if let Some(descriptor) = status.descriptor.clone() {
         match client.get_group(&descriptor).await {
             Ok(existing) if !existing.is_deleted => {
@@ -374,4 +389,9 @@ async fn apply_entra_group(
     ctx.publish(group, EventType::Normal, Reason::Materialized, note)
         .await;
     Ok(materialized(&found))
+}
+
+/// A group's principal name (`[Scope]\Name`), or its display name when Azure DevOps gave none.
+fn principal_name<'a>(group: &'a GraphGroup, display_name: &'a str) -> &'a str {
+    group.principal_name.as_deref().unwrap_or(display_name)
 }

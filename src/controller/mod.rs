@@ -363,9 +363,10 @@ impl<S: Future<Output = ()> + Clone + Send + Sync + 'static> Controllers<S> {
         controller: Controller<Stored<K>>,
         scope: Scope,
     ) -> future::BoxFuture<'static, ()> {
-        self.ctx
-            .metrics
-            .count_objects(K::kind(&()), readiness_of(controller.store(), scope.clone()));
+        self.ctx.metrics.count_objects(
+            K::kind(&()),
+            readiness_of(controller.store(), scope.clone()),
+        );
         let ctx = self.ctx.clone();
         controller
             .with_config(self.config.clone())
@@ -432,7 +433,11 @@ fn log<K: Reconciled>(
                 name = %obj.name,
                 "object gone before its requeue"
             );
-            ctx.reset_backoff(&backoff_key(&K::kind(&()), obj.namespace.as_deref(), &obj.name));
+            ctx.reset_backoff(&backoff_key(
+                &K::kind(&()),
+                obj.namespace.as_deref(),
+                &obj.name,
+            ));
         }
         Err(err @ E::RunnerError(_)) => {
             tracing::warn!(kind = &*K::kind(&()), error = %err, "controller stopped running")

@@ -14,13 +14,14 @@ use tokio::sync::Mutex;
 
 use crate::ado::{AdoClient, AdoMetrics, ClientLimits, HttpClients, OrganizationEndpoint};
 use crate::api::{
-    AllowedNamespaces, ClusterDevOpsOrganization, DevOpsOrganization, OrganizationAuth,
-    OrganizationKind, OrganizationRef, DEFAULT_PROTECTED_GROUPS,
+    ClusterDevOpsOrganization, DevOpsOrganization, Grant, OrganizationAuth, OrganizationKind,
+    OrganizationRef, DEFAULT_PROTECTED_GROUPS,
 };
 use crate::auth::{self, AuthConfig, AuthEnvironment, OperatorIdentity, SecretString};
 use crate::reason::Reason;
 
 use super::error::{Error, Retry};
+use super::grants::Granted;
 
 /// Identifies one organization object.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -68,7 +69,8 @@ pub struct OrgSpec {
     pub auth: OrganizationAuth,
     pub ca_bundle: Option<String>,
     pub protected_groups: Option<Vec<String>>,
-    pub allowed_namespaces: Option<AllowedNamespaces>,
+    /// The grants, with the deprecated `allowedNamespaces` read as one more grant of everything.
+    pub grants: Vec<Grant>,
 }
 
 impl OrgSpec {
@@ -85,7 +87,16 @@ impl OrgSpec {
             auth: org.spec.auth.clone(),
             ca_bundle: org.spec.ca_bundle.clone(),
             protected_groups: org.spec.protected_groups.clone(),
-            allowed_namespaces: org.spec.allowed_namespaces.clone(),
+            grants: org
+                .spec
+                .grants
+                .iter()
+                .cloned()
+                .chain(org.spec.allowed_namespaces.clone().map(|namespaces| Grant {
+                    namespaces: Some(namespaces),
+                    ..Granted::everything()
+                }))
+                .collect(),
         }
     }
 
@@ -102,7 +113,7 @@ impl OrgSpec {
             auth: org.spec.auth.clone(),
             ca_bundle: org.spec.ca_bundle.clone(),
             protected_groups: org.spec.protected_groups.clone(),
-            allowed_namespaces: None,
+            grants: org.spec.grants.clone(),
         }
     }
 
@@ -133,21 +144,15 @@ impl OrgSpec {
         }
     }
 
-    /// Whether an object in `namespace` (with these labels) may use this organization.
-    pub fn allows(&self, namespace: &str, labels: Option<&BTreeMap<String, String>>) -> bool {
-        if let Some(own) = &self.key.namespace {
-            return own == namespace;
-        }
-        let Some(allowed) = &self.allowed_namespaces else {
-            return true;
-        };
-        if allowed.names.iter().any(|n| n == namespace) {
-            return true;
-        }
-        match (&allowed.selector, labels) {
-            (Some(selector), Some(labels)) => selector_matches(selector, labels),
-            _ => false,
-        }
+    /// What an object in `namespace` (with these labels) may do in this organization.
+    pub fn granted(&self, namespace: &str, labels: Option<&BTreeMap<String, String>>) -> Granted {
+        Granted::for_namespace(
+            self.key.to_string(),
+            &self.grants,
+            self.key.namespace.as_deref(),
+            namespace,
+            labels,
+        )
     }
 
     /// Whether a group name is protected in this organization (case-insensitive; a
@@ -167,32 +172,6 @@ impl OrgSpec {
                 .any(|p| p.eq_ignore_ascii_case(bare)),
         }
     }
-}
-
-fn selector_matches(
-    selector: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector,
-    labels: &BTreeMap<String, String>,
-) -> bool {
-    if let Some(match_labels) = &selector.match_labels {
-        if match_labels.iter().any(|(k, v)| labels.get(k) != Some(v)) {
-            return false;
-        }
-    }
-    for expr in selector.match_expressions.iter().flatten() {
-        let value = labels.get(&expr.key);
-        let values = expr.values.clone().unwrap_or_default();
-        let ok = match expr.operator.as_str() {
-            "In" => value.is_some_and(|v| values.contains(v)),
-            "NotIn" => value.is_none_or(|v| !values.contains(v)),
-            "Exists" => value.is_some(),
-            "DoesNotExist" => value.is_none(),
-            _ => false,
-        };
-        if !ok {
-            return false;
-        }
-    }
-    true
 }
 
 /// An organization ready for use: its spec and an authenticated client.
@@ -505,6 +484,7 @@ fn fingerprint(spec: &OrgSpec, secret_versions: &[String]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::AllowedNamespaces;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 
     fn spec(allowed: Option<AllowedNamespaces>, namespace: Option<&str>) -> OrgSpec {
@@ -524,7 +504,19 @@ mod tests {
             auth: OrganizationAuth::default(),
             ca_bundle: None,
             protected_groups: None,
-            allowed_namespaces: allowed,
+            grants: allowed
+                .map(|namespaces| Grant {
+                    namespaces: Some(namespaces),
+                    ..Granted::everything()
+                })
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    impl OrgSpec {
+        fn allows(&self, namespace: &str, labels: Option<&BTreeMap<String, String>>) -> bool {
+            self.granted(namespace, labels).any().is_ok()
         }
     }
 
@@ -533,8 +525,8 @@ mod tests {
         let labels: BTreeMap<String, String> =
             [("azdo.io/tenant".to_string(), "true".to_string())].into();
         assert!(
-            spec(None, None).allows("anything", None),
-            "no policy: every namespace"
+            !spec(None, None).allows("anything", None),
+            "no grants: no namespace"
         );
         let by_name = spec(
             Some(AllowedNamespaces {

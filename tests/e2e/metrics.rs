@@ -4,32 +4,33 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use azdo_operator::api::{OrganizationKind, OrganizationRef};
 use kube::api::{Api, DynamicObject, ListParams};
-use kube::discovery::ApiResource;
 use kube::ResourceExt;
-use serde_yaml::Value;
 
-use crate::operator_env::{dynamic_api, ready_of, OperatorEnv, TestResult};
+use crate::operator_env::{OperatorEnv, TestResult};
+use crate::support::kit::objects::{describe, resource_of};
+use crate::support::kit::{Ready, ToObject};
 
 /// `(kind, ready)` to the number of objects.
 type Counts = BTreeMap<(String, String), i64>;
 
-const KINDS: [&str; 5] = [
-    "ClusterDevOpsOrganization",
-    "DevOpsOrganization",
-    "DevOpsGroup",
-    "DevOpsMembership",
-    "PipelineResourceAuthorization",
-];
+/// Every kind the operator serves, from its CRDs.
+fn kinds() -> Vec<String> {
+    azdo_operator::api::all_crds()
+        .into_iter()
+        .map(|crd| crd.spec.names.kind)
+        .collect()
+}
 
 /// A group whose organization does not exist: Ready=False for good.
-fn orphan_group(env: &OperatorEnv) -> Value {
-    let mut g: Value = serde_yaml::from_str(
-        "apiVersion: azdo.io/v1alpha1\nkind: DevOpsGroup\nmetadata: {name: orphan}\nspec:\n  organizationRef: {name: nowhere, kind: DevOpsOrganization}\n  project: Storefront\n  displayName: Orphan",
-    )
-    .expect("manifest");
-    env.localize(&mut g);
-    g
+fn orphan_group(env: &OperatorEnv) -> DynamicObject {
+    let mut group = env.fixtures().group("orphan", "Orphan");
+    group.spec.organization_ref = OrganizationRef {
+        kind: OrganizationKind::DevOpsOrganization,
+        name: "nowhere".into(),
+    };
+    group.object()
 }
 
 /// The address of the operator that logged `serving /healthz` last (a restarted operator
@@ -67,24 +68,18 @@ fn parse_objects(metrics: &str) -> Counts {
 async fn expected(env: &OperatorEnv) -> TestResult<Counts> {
     let client = env.client().await?;
     let mut counts = Counts::new();
-    for kind in KINDS {
+    for kind in kinds() {
         for ready in ["true", "false", "unknown"] {
             counts.insert((kind.to_string(), ready.to_string()), 0);
         }
-        let resource = ApiResource {
-            group: "azdo.io".into(),
-            version: "v1alpha1".into(),
-            api_version: "azdo.io/v1alpha1".into(),
-            kind: kind.into(),
-            plural: format!("{}s", kind.to_lowercase()),
-        };
+        let resource = resource_of(&kind).ok_or("a CRD of every kind")?;
         let api: Api<DynamicObject> = if kind == "ClusterDevOpsOrganization" {
             Api::all_with(client.clone(), &resource)
         } else {
             Api::namespaced_with(client.clone(), &env.namespace, &resource)
         };
         for obj in api.list(&ListParams::default()).await? {
-            let ready = match ready_of(&obj).map(|r| r.0) {
+            let ready = match Ready::of(&obj).map(|r| r.status) {
                 Some(s) if s == "True" => "true",
                 Some(s) if s == "False" => "false",
                 _ => "unknown",
@@ -128,16 +123,11 @@ async fn wait_for_gauge(env: &OperatorEnv, want: &Counts, timeout: Duration) -> 
 }
 
 /// resourceVersion of each object, to show that none changed.
-async fn versions(env: &OperatorEnv, docs: &[Value]) -> TestResult<Vec<(String, String)>> {
-    let client = env.client().await?;
+async fn versions(env: &OperatorEnv, objs: &[DynamicObject]) -> TestResult<Vec<(String, String)>> {
     let mut out = Vec::new();
-    for doc in docs {
-        let obj: DynamicObject = serde_yaml::from_value(doc.clone())?;
-        let live = dynamic_api(&client, &obj)?.get(&obj.name_any()).await?;
-        out.push((
-            format!("{} {}", doc["kind"].as_str().unwrap_or(""), live.name_any()),
-            live.resource_version().unwrap_or_default(),
-        ));
+    for obj in objs {
+        let live = env.get(obj).await?;
+        out.push((describe(obj), live.resource_version().unwrap_or_default()));
     }
     Ok(out)
 }
@@ -199,14 +189,7 @@ async fn the_objects_gauge_is_right_after_a_restart() -> TestResult {
     );
     assert_eq!(expected(&env).await?, want, "the cluster is as before");
 
-    let (orgs, others): (Vec<_>, Vec<_>) = all.iter().cloned().partition(|d| {
-        d["kind"]
-            .as_str()
-            .is_some_and(|k| k.ends_with("DevOpsOrganization"))
-    });
-    env.delete_and_wait(&others, Duration::from_secs(60))
-        .await?;
-    env.delete_and_wait(&orgs, Duration::from_secs(30)).await?;
+    env.delete_in_order(&all, Duration::from_secs(90)).await?;
     env.kill_operator().await;
     Ok(())
 }

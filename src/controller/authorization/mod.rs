@@ -15,6 +15,7 @@ use crate::api::{PipelineResourceAuthorization, PipelineSelector, PipelineState,
 use crate::reason::Reason;
 
 use super::error::Error;
+use super::grants::Project;
 use super::object_context::Cx;
 use super::reconcile::{Ready, Reconciled};
 use super::set_sync::{self, ItemStatus, Mode, Nouns, Plan, Problem, Written};
@@ -34,6 +35,29 @@ impl Reconciled for PipelineResourceAuthorization {
                 ),
                 None => resolve::resource(self, client).await?,
             };
+        let in_project = client
+            .project(project)
+            .await
+            .map_err(|e| match e.is_not_found() {
+                true => Error::not_found(
+                    Reason::ProjectNotFound,
+                    format!("project {project:?} does not exist"),
+                ),
+                false => Error::ado(&format!("looking up project {project:?}"), e),
+            })?;
+        let in_project = Project {
+            id: in_project.id,
+            name: in_project.name,
+        };
+        let type_ = self.spec.resource.type_;
+        let name = resource_name
+            .as_deref()
+            .or(self.spec.resource.name.as_deref());
+        cx.granted()
+            .pipeline_resource(type_, &in_project, &resource_id, name)?;
+        if self.spec.all_pipelines.is_some() {
+            cx.granted().all_pipelines()?;
+        }
         status.resource_id = Some(resource_id.clone());
         status.resource_name = resource_name
             .or_else(|| self.spec.resource.name.clone())

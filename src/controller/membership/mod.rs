@@ -15,7 +15,9 @@ use kube::runtime::events::EventType;
 use kube::ResourceExt;
 
 use crate::ado::AdoClient;
-use crate::api::{DevOpsMembership, Member, MemberState, MemberStatus, MembershipMode};
+use crate::api::{
+    DevOpsGroup, DevOpsMembership, Member, MemberState, MemberStatus, MembershipMode,
+};
 use crate::reason::Reason;
 
 use super::cycles;
@@ -107,8 +109,9 @@ impl Reconciled for DevOpsMembership {
     }
 }
 
-/// Refuse a group this object may not manage: a protected one, or one a DevOpsGroup in another
-/// namespace manages.
+/// Refuse a group this object may not manage: a protected one, one a DevOpsGroup in another
+/// namespace manages, or (unless a DevOpsGroup of this namespace created it) one the grants do
+/// not name, or name without Exclusive mode.
 fn may_manage(
     m: &DevOpsMembership,
     cx: &Cx<'_>,
@@ -116,7 +119,8 @@ fn may_manage(
     container_name: Option<&str>,
 ) -> Result<(), Error> {
     let org = &cx.org().spec;
-    if let Some(name) = container_name.filter(|name| org.is_protected(name)) {
+    let name = container_name.unwrap_or(container);
+    if org.is_protected(name) {
         return Err(Error::new(
             Reason::ProtectedGroup,
             format!(
@@ -127,15 +131,12 @@ fn may_manage(
         ));
     }
     let ns = m.namespace();
-    let owner = cx
-        .stores
-        .groups
-        .state()
-        .into_iter()
-        .filter(|g| g.namespace() != ns)
-        .find(|g| g.status.as_ref().and_then(|s| s.descriptor.as_deref()) == Some(container));
-    match owner {
-        Some(g) => Err(Error::new(
+    let managing = |g: &DevOpsGroup| {
+        g.status.as_ref().and_then(|s| s.descriptor.as_deref()) == Some(container)
+    };
+    let groups = cx.stores.groups.state();
+    if let Some(g) = groups.iter().find(|g| g.namespace() != ns && managing(g)) {
+        return Err(Error::new(
             Reason::Conflict,
             format!(
                 "the group is managed by DevOpsGroup {}/{} in another namespace",
@@ -143,9 +144,18 @@ fn may_manage(
                 g.name_any()
             ),
             Retry::Resync,
-        )),
-        None => Ok(()),
+        ));
     }
+    let created_here = groups.iter().any(|g| {
+        g.namespace() == ns && managing(g) && g.status.as_ref().is_some_and(|s| !s.adopted)
+    });
+    if !created_here {
+        cx.granted().existing_group(name)?;
+        if m.spec.mode == MembershipMode::Exclusive {
+            cx.granted().exclusive_membership(name)?;
+        }
+    }
+    Ok(())
 }
 
 fn mode(mode: MembershipMode) -> Mode {

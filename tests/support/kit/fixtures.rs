@@ -51,17 +51,24 @@ impl Fixtures {
         self.cluster_organization_named(ORGANIZATION, workload_identity(), namespaces)
     }
 
-    /// A ClusterDevOpsOrganization `name` with `auth`, allowing `namespaces` (none: every
-    /// namespace).
+    /// A ClusterDevOpsOrganization `name` with `auth`, granting everything (through the
+    /// deprecated `allowedNamespaces`) to `namespaces` (none: every namespace, by an empty label
+    /// selector).
     pub fn cluster_organization_named(
         &self,
         name: &str,
         auth: OrganizationAuth,
         namespaces: &[&str],
     ) -> ClusterDevOpsOrganization {
-        let allowed = (!namespaces.is_empty()).then(|| AllowedNamespaces {
-            names: namespaces.iter().map(|n| n.to_string()).collect(),
-            ..AllowedNamespaces::default()
+        let allowed = Some(match namespaces {
+            [] => AllowedNamespaces {
+                names: Vec::new(),
+                selector: Some(Default::default()),
+            },
+            names => AllowedNamespaces {
+                names: names.iter().map(|n| n.to_string()).collect(),
+                selector: None,
+            },
         });
         ClusterDevOpsOrganization::new(
             name,
@@ -71,6 +78,7 @@ impl Fixtures {
                 auth,
                 ca_bundle: None,
                 protected_groups: None,
+                grants: Vec::new(),
                 allowed_namespaces: allowed,
             },
         )
@@ -86,6 +94,7 @@ impl Fixtures {
                 auth,
                 ca_bundle: None,
                 protected_groups: None,
+                grants: Vec::new(),
             },
         );
         org.metadata.namespace = Some(self.namespace.clone());
@@ -187,7 +196,12 @@ impl Fixtures {
             obj.data["spec"]["graphUrl"] = self.graph_url.clone().into();
         }
         if cluster {
-            obj.data["spec"]["allowedNamespaces"] = serde_json::json!({"names": [self.namespace]});
+            // The samples grant namespace team-a: grant the same to this test's namespace.
+            if let Some(grants) = obj.data["spec"]["grants"].as_array_mut() {
+                for grant in grants {
+                    grant["namespaces"] = serde_json::json!({"names": [self.namespace]});
+                }
+            }
         }
     }
 }

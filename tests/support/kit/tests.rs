@@ -128,10 +128,17 @@ fn samples_are_localized_to_the_test() {
         match kind_of(sample) {
             "ClusterDevOpsOrganization" => {
                 assert_eq!(sample.namespace(), None);
-                assert_eq!(
-                    sample.data["spec"]["allowedNamespaces"]["names"],
-                    serde_json::json!(["team-x"])
+                let grants = sample.data["spec"]["grants"].as_array().expect("grants");
+                assert!(
+                    !grants.is_empty(),
+                    "the sample organization grants something"
                 );
+                for grant in grants {
+                    assert_eq!(
+                        grant["namespaces"],
+                        serde_json::json!({"names": ["team-x"]})
+                    );
+                }
             }
             kind => assert_eq!(sample.namespace().as_deref(), Some("team-x"), "{kind}"),
         }
