@@ -345,7 +345,7 @@ impl OperatorEnv {
 
     /// Where this test's fixtures go: its namespace and its simulator.
     pub fn fixtures(&self) -> Fixtures {
-        Fixtures::new(&self.namespace, &self.org_url(), &self.graph_url())
+        Fixtures::new(&self.namespace, &self.org_url(), &self.graph_url()).isolated()
     }
 
     /// The samples under config/samples, pointed at this test's namespace and simulator.

@@ -28,6 +28,9 @@ pub struct Fixtures {
     pub org_url: String,
     pub graph_url: String,
     pub project: String,
+    /// The name of the ClusterDevOpsOrganization object the fixtures use (`contoso` unless
+    /// [`Fixtures::isolated`]).
+    pub cluster_organization: String,
 }
 
 impl Fixtures {
@@ -37,7 +40,15 @@ impl Fixtures {
             org_url: org_url.to_string(),
             graph_url: graph_url.to_string(),
             project: PROJECT.to_string(),
+            cluster_organization: ORGANIZATION.to_string(),
         }
+    }
+
+    /// The same, with a ClusterDevOpsOrganization object of this test's own (`contoso-<ns>`):
+    /// tests sharing a control plane then never overwrite each other's cluster organization.
+    pub fn isolated(mut self) -> Self {
+        self.cluster_organization = format!("{ORGANIZATION}-{}", self.namespace);
+        self
     }
 
     /// ClusterDevOpsOrganization `contoso`: the simulator, the operator's workload identity,
@@ -48,7 +59,7 @@ impl Fixtures {
 
     /// The same, allowing exactly `namespaces`.
     pub fn cluster_organization_allowing(&self, namespaces: &[&str]) -> ClusterDevOpsOrganization {
-        self.cluster_organization_named(ORGANIZATION, workload_identity(), namespaces)
+        self.cluster_organization_named(&self.cluster_organization, workload_identity(), namespaces)
     }
 
     /// A ClusterDevOpsOrganization `name` with `auth`, granting everything (through the
@@ -107,7 +118,7 @@ impl Fixtures {
         let mut group = DevOpsGroup::new(
             name,
             DevOpsGroupSpec {
-                organization_ref: cluster_ref(ORGANIZATION),
+                organization_ref: cluster_ref(&self.cluster_organization),
                 project: Some(self.project.clone()),
                 display_name: Some(display.to_string()),
                 description: None,
@@ -129,7 +140,7 @@ impl Fixtures {
         let mut membership = DevOpsMembership::new(
             name,
             DevOpsMembershipSpec {
-                organization_ref: cluster_ref(ORGANIZATION),
+                organization_ref: cluster_ref(&self.cluster_organization),
                 group,
                 members,
                 mode: MembershipMode::Additive,
@@ -150,7 +161,7 @@ impl Fixtures {
         let mut authorization = PipelineResourceAuthorization::new(
             name,
             PipelineResourceAuthorizationSpec {
-                organization_ref: cluster_ref(ORGANIZATION),
+                organization_ref: cluster_ref(&self.cluster_organization),
                 project: self.project.clone(),
                 resource,
                 pipelines,
@@ -194,6 +205,16 @@ impl Fixtures {
         if kind.ends_with("DevOpsOrganization") {
             obj.data["spec"]["url"] = self.org_url.clone().into();
             obj.data["spec"]["graphUrl"] = self.graph_url.clone().into();
+        }
+        if cluster {
+            obj.metadata.name = Some(self.cluster_organization.clone());
+        } else if obj.data["spec"]["organizationRef"]["kind"]
+            .as_str()
+            .unwrap_or("ClusterDevOpsOrganization")
+            == "ClusterDevOpsOrganization"
+            && obj.data["spec"]["organizationRef"].is_object()
+        {
+            obj.data["spec"]["organizationRef"]["name"] = self.cluster_organization.clone().into();
         }
         if cluster {
             // The samples grant namespace team-a: grant the same to this test's namespace.
