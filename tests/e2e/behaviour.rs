@@ -199,7 +199,7 @@ async fn a_namespace_the_organization_does_not_allow_gets_not_allowed_and_nothin
         .wait_for_reason(&g, Reason::NotAllowed, REASON)
         .await?
         .message;
-    assert!(message.contains("does not allow namespace"), "{message}");
+    assert!(message.contains("grants nothing to namespace"), "{message}");
     let requests = env.sim.control().requests();
     let graph_writes = requests
         .requests
