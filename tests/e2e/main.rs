@@ -18,6 +18,7 @@ mod packaging;
 mod rbac;
 mod resilience;
 mod sim_api;
+mod tenant_rbac;
 mod workload_identity;
 
 type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
