@@ -19,6 +19,7 @@ mod packaging;
 mod rbac;
 mod resilience;
 mod sim_api;
+mod tenant_rbac;
 mod workload_identity;
 
 use support::kit::TestResult;

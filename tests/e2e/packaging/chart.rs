@@ -295,11 +295,21 @@ async fn chart_rbac_follows_the_values() -> TestResult {
         TestResult::Ok(docs)
     };
     let defaults = render(vec![]).await?;
-    let grants = granted(&defaults);
+    // The operator's own roles: not the tenant roles (aggregated) nor the ledger's Role.
+    let operator_roles: Vec<Value> = defaults
+        .iter()
+        .filter(|d| {
+            d["metadata"]["labels"].as_object().is_none_or(|l| {
+                !l.keys()
+                    .any(|k| k.starts_with("rbac.authorization.k8s.io/aggregate-to-"))
+            }) && d["metadata"]["name"] != "azdo-operator-ledger"
+        })
+        .cloned()
+        .collect();
+    let grants = granted(&operator_roles);
     for expected in [
         "azdo.io/devopsgroups:patch",
         "azdo.io/devopsgroups/status:patch",
-        "azdo.io/devopsgroups/finalizers:update",
         "azdo.io/clusterdevopsorganizations:watch",
         "/namespaces:list",
         "/namespaces:watch",
@@ -318,17 +328,46 @@ async fn chart_rbac_follows_the_values() -> TestResult {
         "/secrets:list",
         "/secrets:watch",
         "/serviceaccounts/token:create",
+        "/finalizers:",
+        "azdo.io/clusterdevopsorganizations:patch",
+        "azdo.io/devopsorganizations:patch",
+        ":update",
+        ":create",
         ":delete",
         ":*",
         "/*:",
     ] {
         assert!(
-            grants.iter().all(|g| !g.contains(forbidden)),
+            grants
+                .iter()
+                .filter(
+                    |g| !g.starts_with("events.k8s.io/") && !g.starts_with("coordination.k8s.io/")
+                )
+                .all(|g| !g.contains(forbidden)),
             "{forbidden} granted: {grants:#?}"
         );
     }
     let leader_role = find(&defaults, "Role", "azdo-operator-leader-election")?;
     assert_eq!(leader_role["metadata"]["namespace"], "azdo-operator");
+    // ConfigMaps (the ownership ledger) in the release namespace only, through a Role.
+    let ledger = find(&defaults, "Role", "azdo-operator-ledger")?;
+    assert_eq!(ledger["metadata"]["namespace"], "azdo-operator");
+    assert!(granted(&defaults)
+        .iter()
+        .filter(|g| g.starts_with("/configmaps"))
+        .all(|g| granted(std::slice::from_ref(ledger)).contains(g)));
+    // The tenant roles, and the switch that leaves them out.
+    for role in ["azdo-operator-edit", "azdo-operator-view"] {
+        find(&defaults, "ClusterRole", role)?;
+    }
+    let no_tenant_roles = render(vec!["--set", "rbac.tenantRoles.enabled=false"]).await?;
+    assert!(
+        no_tenant_roles
+            .iter()
+            .all(|d| d["metadata"]["name"] != "azdo-operator-edit"
+                && d["metadata"]["name"] != "azdo-operator-view"),
+        "rbac.tenantRoles.enabled=false still renders the tenant roles"
+    );
 
     let no_secrets = render(vec!["--set", "rbac.secrets.scope=none"]).await?;
     assert!(granted(&no_secrets)
