@@ -21,15 +21,18 @@ use crate::telemetry::ControllerMetrics;
 
 use super::error::{Error, Retry};
 use super::grants::Granted;
+use super::ledger::Ledger;
 use super::organization_registry::{OrgHandle, OrgKey, OrgSpec, OrganizationRegistry};
 
 /// Timing of periodic drift detection.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// Every object is compared with Azure DevOps at least this often.
     pub resync: Duration,
     /// Up to this fraction of `resync` is added at random, to spread load.
     pub jitter: f64,
+    /// The operator's own namespace, where it keeps its ledger.
+    pub ledger_namespace: String,
 }
 
 /// Caches (reflector stores) of objects reconcilers look up.
@@ -45,6 +48,8 @@ pub struct Stores {
 /// Shared by every reconcile.
 pub struct Context {
     pub kube: kube::Client,
+    /// What each object did in Azure DevOps, as only the operator records it.
+    pub ledger: Ledger,
     pub settings: Settings,
     pub orgs: OrganizationRegistry,
     pub metrics: Arc<ControllerMetrics>,
@@ -66,6 +71,7 @@ impl Context {
         stores: Stores,
     ) -> Self {
         Self {
+            ledger: Ledger::new(kube.clone(), &settings.ledger_namespace),
             kube,
             settings,
             orgs,
@@ -84,6 +90,56 @@ impl Context {
         reference: &OrganizationRef,
         namespace: &str,
     ) -> Result<(Arc<OrgHandle>, Granted), Error> {
+        let (spec, granted, ready) = self.organization_spec(reference, namespace)?;
+        granted.any()?;
+        if let Some(problem) = ready {
+            return Err(Error::new(
+                Reason::OrganizationNotReady,
+                format!("{} is not ready: {problem}", spec.key),
+                Retry::Backoff,
+            ));
+        }
+        Ok((self.orgs.handle(&spec, false).await?, granted))
+    }
+
+    /// The organization to undo an object's work through, or `None` when the organization is
+    /// gone (nothing can authenticate any more; `what` is left in Azure DevOps). Undoing is
+    /// allowed even when the grants no longer allow doing: what is undone is only what the
+    /// ledger says this object did.
+    pub async fn organization_for_cleanup(
+        &self,
+        reference: &OrganizationRef,
+        namespace: &str,
+        what: &str,
+    ) -> Result<Option<(Arc<OrgHandle>, Granted)>, Error> {
+        let (spec, granted, ready) = match self.organization_spec(reference, namespace) {
+            Ok(found) => found,
+            Err(e) if e.reason == Reason::OrganizationNotFound => {
+                tracing::warn!(
+                    reason = e.reason.as_str(),
+                    "leaving {what} in Azure DevOps: {}",
+                    e.message
+                );
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some(problem) = ready {
+            return Err(Error::new(
+                Reason::OrganizationNotReady,
+                format!("{} is not ready: {problem}", spec.key),
+                Retry::Backoff,
+            ));
+        }
+        Ok(Some((self.orgs.handle(&spec, false).await?, granted)))
+    }
+
+    /// The organization's spec, what `namespace` was granted there, and its Ready problem.
+    fn organization_spec(
+        &self,
+        reference: &OrganizationRef,
+        namespace: &str,
+    ) -> Result<(OrgSpec, Granted, Option<String>), Error> {
         let key = OrgKey::for_ref(reference, namespace);
         let (spec, ready) = match key.kind {
             OrganizationKind::ClusterDevOpsOrganization => self
@@ -110,39 +166,7 @@ impl Context {
             .get(&ObjectRef::new(namespace))
             .map(|n| n.labels().clone());
         let granted = spec.granted(namespace, labels.as_ref());
-        granted.any()?;
-        if let Some(problem) = ready {
-            return Err(Error::new(
-                Reason::OrganizationNotReady,
-                format!("{key} is not ready: {problem}"),
-                Retry::Backoff,
-            ));
-        }
-        Ok((self.orgs.handle(&spec, false).await?, granted))
-    }
-
-    /// The organization to clean up through, or `None` when cleanup must leave Azure DevOps
-    /// alone: the organization is gone (nothing can authenticate any more) or grants the
-    /// object's namespace nothing (nothing is ever sent for such an object). `what` names what
-    /// is left.
-    pub async fn organization_for_cleanup(
-        &self,
-        reference: &OrganizationRef,
-        namespace: &str,
-        what: &str,
-    ) -> Result<Option<(Arc<OrgHandle>, Granted)>, Error> {
-        match self.organization(reference, namespace).await {
-            Ok(org) => Ok(Some(org)),
-            Err(e) if matches!(e.reason, Reason::OrganizationNotFound | Reason::NotAllowed) => {
-                tracing::warn!(
-                    reason = e.reason.as_str(),
-                    "leaving {what} in Azure DevOps: {}",
-                    e.message
-                );
-                Ok(None)
-            }
-            Err(e) => Err(e),
-        }
+        Ok((spec, granted, ready))
     }
 
     /// The requeue delay after a success: the resync interval plus jitter.

@@ -13,6 +13,7 @@ use crate::reason::Reason;
 use super::context::Context;
 use super::error::{Error, Retry};
 use super::grants::Project;
+use super::ledger::{Entry, Origin};
 use super::object_context::Cx;
 use super::reconcile::{Ready, Reconciled};
 
@@ -36,8 +37,13 @@ impl Reconciled for DevOpsGroup {
                 Retry::Resync,
             ));
         }
-        match (&self.spec.display_name, &self.spec.entra_group) {
-            (Some(name), _) => apply_azure_devops_group(self, name, &org.client, status, ctx).await,
+        // What this object manages comes from the operator's ledger, never from its status.
+        let before = ctx.ledger.read(self).await?;
+        let mut entry = before.clone();
+        let result = match (&self.spec.display_name, &self.spec.entra_group) {
+            (Some(name), _) => {
+                apply_azure_devops_group(self, name, &org.client, status, &mut entry, ctx).await
+            }
             (None, Some(entra)) => {
                 let key = match (&entra.object_id, &entra.mail_address) {
                     (Some(id), _) => EntraGroupKey::ObjectId(id.clone()),
@@ -46,37 +52,31 @@ impl Reconciled for DevOpsGroup {
                         return Err(Error::invalid("entraGroup needs objectId or mailAddress"))
                     }
                 };
-                apply_entra_group(self, key, &org.client, status, ctx).await
+                apply_entra_group(self, key, &org.client, status, &mut entry, ctx).await
             }
             (None, None) => Err(Error::invalid("set displayName or entraGroup")),
-        }
+        };
+        ctx.ledger.write(self, &before, &entry).await?;
+        result
     }
 
     async fn cleanup(&self, ctx: &Cx<'_>) -> Result<(), Error> {
-        let Some(status) = &self.status else {
-            return Ok(());
+        let done = ctx.ledger.read(self).await?;
+        let Some((descriptor, origin)) = &done.group else {
+            return Ok(()); // it never got to manage a group
         };
-        let Some(descriptor) = &status.descriptor else {
-            return Ok(());
+        let built_in = self.spec.display_name.as_deref().is_some_and(is_built_in);
+        let left = match origin {
+            _ if built_in => Some("a built-in group; it is never deleted"),
+            Origin::Adopted if !ctx.granted().delete_adopted_groups() => Some(
+                "adopted, not created, by this object; it is left in place (a grant may allow deleteAdoptedGroups)",
+            ),
+            _ => None,
         };
-        // Never delete a group this object did not get to manage.
-        let ready_reason = status
-            .common
-            .conditions
-            .iter()
-            .find(|c| c.type_ == READY)
-            .map(|c| c.reason.as_str());
-        if ready_reason.is_some_and(never_managed) {
-            return Ok(());
-        }
-        if self.spec.display_name.as_deref().is_some_and(is_built_in) {
-            ctx.publish(
-                self,
-                EventType::Normal,
-                Reason::Orphaned,
-                format!("{descriptor} is a built-in group; it is never deleted"),
-            )
-            .await;
+        if let Some(why) = left {
+            let note = format!("{descriptor} is {why}");
+            ctx.publish(self, EventType::Normal, Reason::Orphaned, note)
+                .await;
             return Ok(());
         }
         ctx.org()
@@ -84,16 +84,9 @@ impl Reconciled for DevOpsGroup {
             .delete_group(descriptor)
             .await
             .map_err(|e| Error::ado("deleting the group", e))?;
-        ctx.publish(
-            self,
-            EventType::Normal,
-            Reason::Deleted,
-            format!(
-                "deleted group {}",
-                status.principal_name.as_deref().unwrap_or(descriptor)
-            ),
-        )
-        .await;
+        let note = format!("deleted group {descriptor}");
+        ctx.publish(self, EventType::Normal, Reason::Deleted, note)
+            .await;
         Ok(())
     }
 }
@@ -233,6 +226,7 @@ async fn apply_azure_devops_group(
     display_name: &str,
     client: &AdoClient,
     status: &mut DevOpsGroupStatus,
+    entry: &mut Entry,
     ctx: &Cx<'_>,
 ) -> Result<Ready, Error> {
     let scope = match &group.spec.project {
@@ -341,6 +335,7 @@ async fn apply_azure_devops_group(
                 .create_group(scope.as_deref(), display_name, description)
                 .await
                 .map_err(|e| Error::ado("creating the group", e))?;
+            entry.group = Some((created.descriptor.clone(), Origin::Created));
             record(status, &created);
             status.adopted = false;
             let note = format!(
@@ -359,10 +354,11 @@ async fn apply_entra_group(
     key: EntraGroupKey,
     client: &AdoClient,
     status: &mut DevOpsGroupStatus,
+    entry: &mut Entry,
     ctx: &Cx<'_>,
 ) -> Result<Ready, Error> {
     ctx.granted().organization_scope()?;
-    if let Some(descriptor) = status.descriptor.clone() {
+    if let Some((descriptor, _)) = entry.group.clone() {
         match client.get_group(&descriptor).await {
             Ok(existing) if !existing.is_deleted => {
                 record(status, &existing);
@@ -373,6 +369,7 @@ async fn apply_entra_group(
             Err(e) => return Err(Error::ado("reading the Entra group", e)),
         }
         status.descriptor = None;
+        entry.group = None;
     }
     let found = client
         .materialize_entra_group(key.clone())
@@ -384,6 +381,7 @@ async fn apply_entra_group(
             ),
             false => Error::ado("materializing the Entra group", e),
         })?;
+    entry.group = Some((found.descriptor.clone(), Origin::Materialized));
     record(status, &found);
     let note = format!("materialized Entra group {}", found.display_name);
     ctx.publish(group, EventType::Normal, Reason::Materialized, note)

@@ -6,6 +6,7 @@ mod cycles;
 mod error;
 mod grants;
 mod group;
+mod ledger;
 mod membership;
 mod object_context;
 mod organization;

@@ -231,6 +231,11 @@ async fn cleanup<K: Reconciled>(
             Err(err) => Err(err),
         }
     };
+    // What the object did is undone (or deliberately left): its ledger goes with it.
+    let undone = match undone {
+        Ok(()) => ctx.ledger.forget(&*obj).await,
+        Err(err) => Err(err),
+    };
     match undone {
         Ok(()) => {
             ctx.metrics

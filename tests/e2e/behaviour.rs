@@ -22,7 +22,7 @@ const REASON: Duration = Duration::from_secs(30);
 fn group(env: &OperatorEnv, name: &str, display: &str, policy: DeletionPolicy) -> DevOpsGroup {
     let mut g = env.fixtures().group(name, display);
     g.spec.description = Some("Managed by azdo-operator".into());
-    g.spec.deletion_policy = policy;
+    g.spec.deletion_policy = Some(policy);
     g
 }
 

@@ -22,6 +22,7 @@ use crate::reason::Reason;
 
 use super::cycles;
 use super::error::{Error, Retry};
+use super::ledger::Entry;
 use super::object_context::Cx;
 use super::reconcile::{Ready, Reconciled};
 use super::set_sync::{self, ItemState, ItemStatus, Mode, Nouns, Plan, Problem, Written};
@@ -60,7 +61,11 @@ impl Reconciled for DevOpsMembership {
             .await
             .map(BTreeSet::from_iter)
             .map_err(|e| Error::ado("reading the group's members", e));
-        let ours = added_before(self);
+        let before = cx.ledger.read(self).await?;
+        let ours = match before.target.as_deref() {
+            Some(target) if target != container => BTreeSet::new(),
+            _ => before.added.clone(),
+        };
         let mut graph = None;
         let plan = set_sync::plan(
             &items,
@@ -83,6 +88,12 @@ impl Reconciled for DevOpsMembership {
         let written = write(client, &container, &plan).await;
         self.announce(cx, &written).await;
         let settled = set_sync::settle(items, &plan, &written, Some(&current), ours);
+        let now = Entry {
+            target: Some(container.clone()),
+            added: settled.ours.clone(),
+            ..before.clone()
+        };
+        cx.ledger.write(self, &before, &now).await?;
         status.added = settled.ours.iter().cloned().collect();
         status.members = settled.statuses();
         status.summary = Some(settled.summary());
@@ -93,19 +104,15 @@ impl Reconciled for DevOpsMembership {
     }
 
     async fn cleanup(&self, cx: &Cx<'_>) -> Result<(), Error> {
-        let container = self
-            .status
-            .as_ref()
-            .and_then(|s| s.group_descriptor.as_ref());
-        let (Some(container), ours) = (container, added_before(self)) else {
-            return Ok(());
-        };
-        let written = write(&cx.org().client, container, &set_sync::undo(&ours)).await;
-        self.announce(cx, &written).await;
-        match written.remove_error {
-            Some(err) => Err(err),
-            None => Ok(()),
+        let done = cx.ledger.read(self).await?;
+        if let Some(container) = &done.target {
+            let written = write(&cx.org().client, container, &set_sync::undo(&done.added)).await;
+            self.announce(cx, &written).await;
+            if let Some(err) = written.remove_error {
+                return Err(err);
+            }
         }
+        Ok(())
     }
 }
 
@@ -163,14 +170,6 @@ fn mode(mode: MembershipMode) -> Mode {
         MembershipMode::Additive => Mode::Additive,
         MembershipMode::Exclusive => Mode::Exclusive,
     }
-}
-
-/// The descriptors this object added to the group.
-fn added_before(m: &DevOpsMembership) -> BTreeSet<String> {
-    m.status
-        .iter()
-        .flat_map(|s| s.added.iter().cloned())
-        .collect()
 }
 
 /// Add, then remove, one call per member (the client bounds the concurrency).

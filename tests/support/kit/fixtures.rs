@@ -123,7 +123,7 @@ impl Fixtures {
                 display_name: Some(display.to_string()),
                 description: None,
                 entra_group: None,
-                deletion_policy: DeletionPolicy::Delete,
+                deletion_policy: Some(DeletionPolicy::Delete),
             },
         );
         group.metadata.namespace = Some(self.namespace.clone());
