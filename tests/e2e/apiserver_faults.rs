@@ -140,7 +140,7 @@ async fn store_unreadable_group(env: &OperatorEnv, name: &str) -> TestResult {
         "kind": "DevOpsGroup",
         "metadata": {"name": name, "namespace": env.namespace},
         "spec": {
-            "organizationRef": {"name": "contoso"},
+            "organizationRef": {"name": env.fixtures().cluster_organization},
             "project": "Storefront",
             "displayName": {"written": "by an older tool"}
         }
