@@ -13,6 +13,7 @@ use crate::reason::Reason;
 use super::context::Context;
 use super::error::{Error, Retry};
 use super::object_context::Cx;
+use super::protection;
 use super::reconcile::{Ready, Reconciled};
 
 #[async_trait]
@@ -76,6 +77,10 @@ impl Reconciled for DevOpsGroup {
                 format!("{descriptor} is a built-in group; it is never deleted"),
             )
             .await;
+            return Ok(());
+        }
+        let name = status.principal_name.as_deref();
+        if protection::leave_protected(ctx, self, descriptor, name, "it is not deleted").await? {
             return Ok(());
         }
         ctx.org()
@@ -232,7 +237,7 @@ async fn apply_azure_devops_group(
     display_name: &str,
     client: &AdoClient,
     status: &mut DevOpsGroupStatus,
-    ctx: &Context,
+    ctx: &Cx<'_>,
 ) -> Result<Ready, Error> {
     let scope = match &group.spec.project {
         Some(project) => {
@@ -262,6 +267,7 @@ async fn apply_azure_devops_group(
     if let Some(descriptor) = status.descriptor.clone() {
         match client.get_group(&descriptor).await {
             Ok(existing) if !existing.is_deleted => {
+                protection::refuse_group(ctx, &existing).await?;
                 let rename = (existing.display_name != display_name).then_some(display_name);
                 let redescribe =
                     description.filter(|d| existing.description.as_deref().unwrap_or("") != *d);
@@ -302,6 +308,7 @@ async fn apply_azure_devops_group(
         .map_err(|e| Error::ado("looking for an existing group of that name", e))?
     {
         Some(existing) => {
+            protection::refuse_group(ctx, &existing).await?;
             record(status, &existing);
             status.adopted = true;
             let note = format!(
@@ -327,6 +334,8 @@ async fn apply_azure_devops_group(
                 .create_group(scope.as_deref(), display_name, description)
                 .await
                 .map_err(|e| Error::ado("creating the group", e))?;
+            // The service may answer a create with an existing group.
+            protection::refuse_group(ctx, &created).await?;
             record(status, &created);
             status.adopted = false;
             let note = format!(
@@ -345,11 +354,12 @@ async fn apply_entra_group(
     key: EntraGroupKey,
     client: &AdoClient,
     status: &mut DevOpsGroupStatus,
-    ctx: &Context,
+    ctx: &Cx<'_>,
 ) -> Result<Ready, Error> {
     if let Some(descriptor) = status.descriptor.clone() {
         match client.get_group(&descriptor).await {
             Ok(existing) if !existing.is_deleted => {
+                protection::refuse_group(ctx, &existing).await?;
                 record(status, &existing);
                 return Ok(materialized(&existing));
             }
@@ -369,6 +379,7 @@ async fn apply_entra_group(
             ),
             false => Error::ado("materializing the Entra group", e),
         })?;
+    protection::refuse_group(ctx, &found).await?;
     record(status, &found);
     let note = format!("materialized Entra group {}", found.display_name);
     ctx.publish(group, EventType::Normal, Reason::Materialized, note)

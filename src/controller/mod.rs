@@ -9,6 +9,7 @@ mod membership;
 mod object_context;
 mod organization;
 mod organizations;
+mod protection;
 mod reconcile;
 mod set_sync;
 mod status;

@@ -21,6 +21,7 @@ use crate::reason::Reason;
 use super::cycles;
 use super::error::{Error, Retry};
 use super::object_context::Cx;
+use super::protection;
 use super::reconcile::{Ready, Reconciled};
 use super::set_sync::{self, ItemState, ItemStatus, Mode, Nouns, Plan, Problem, Written};
 
@@ -32,6 +33,10 @@ impl Reconciled for DevOpsMembership {
         status.group_principal_name = container_name.clone();
         may_manage(self, cx, &container, container_name.as_deref())?;
         let client = &cx.org().client;
+        // Protected by name, or nested in a protected group (read from Azure DevOps).
+        let (org, name) = (&cx.org().spec, container_name.as_deref());
+        let refused = "its members cannot be managed here";
+        protection::refuse_protected(org, client, &container, name, refused).await?;
 
         let items = set_sync::resolve(
             set_sync::unique(&self.spec.members, Member::key),
@@ -98,6 +103,21 @@ impl Reconciled for DevOpsMembership {
         let (Some(container), ours) = (container, added_before(self)) else {
             return Ok(());
         };
+        let name = self
+            .status
+            .as_ref()
+            .and_then(|s| s.group_principal_name.as_deref());
+        if protection::leave_protected(
+            cx,
+            self,
+            container,
+            name,
+            "its members are left as they are",
+        )
+        .await?
+        {
+            return Ok(());
+        }
         let written = write(&cx.org().client, container, &set_sync::undo(&ours)).await;
         self.announce(cx, &written).await;
         match written.remove_error {
