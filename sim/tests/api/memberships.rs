@@ -289,7 +289,10 @@ async fn up_lists_direct_containers_only_and_is_the_default_direction() {
 
     // A group's containers: the seeded organization group sits in a project's administrators.
     let group_up = list(platform_admins.clone(), vec![("direction", "up")]).await;
-    assert!(containers(&group_up).contains(&project_admins), "{group_up:?}");
+    assert!(
+        containers(&group_up).contains(&project_admins),
+        "{group_up:?}"
+    );
 
     let deeper = h
         .graph_request(Method::GET, &format!("memberships/{adele}"), OPERATOR)
