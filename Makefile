@@ -19,8 +19,13 @@ test: controlplane ## Run every test: unit, simulator, client, end-to-end (build
 	$(CARGO) test --workspace --all-targets
 	hack/sdk-test.sh
 
-unit-test: ## Only the fast tests (no control plane)
-	$(CARGO) test --workspace --lib --bins
+# Every Rust test target that needs no control plane: the unit tests of the operator, the
+# simulator and the examples (hack/), the client tests (tests/client, against an in-process
+# azdo-sim) and the simulator's API tests (sim/tests/api). Only the e2e binary is left out.
+UNIT_TEST_TARGETS := --lib --bins --examples --test client --test api
+
+unit-test: ## Every test that needs no control plane (all but tests/e2e and the Python SDK tests)
+	$(CARGO) test --workspace $(UNIT_TEST_TARGETS)
 
 crds: ## Regenerate crds/ (and the chart's and kustomize's copies) from the Rust types
 	$(CARGO) run --quiet --bin azdo-operator -- crds --out-dir crds

@@ -171,6 +171,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         Settings {
             resync: args.resync_interval,
             jitter: args.resync_jitter,
+            ledger_namespace: args.lease_namespace(),
         },
         orgs,
         controller_metrics,

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 use futures::{stream, StreamExt, TryStreamExt};
 use kube::api::{Api, DynamicObject, ListParams, PostParams};
 use kube::discovery::ApiResource;
-use serde_json::Value;
 
-use crate::operator_env::{dynamic_api, ready_of, TestResult};
+use crate::support::kit::objects::resource_of;
+use crate::support::kit::{api_for, until_every, Check, Ready, TestResult};
 
 /// The namespaced kinds of the workload.
 pub const KINDS: [&str; 3] = [
@@ -19,23 +19,20 @@ pub const KINDS: [&str; 3] = [
 ];
 
 fn resource(kind: &str) -> ApiResource {
-    ApiResource {
-        group: "azdo.io".into(),
-        version: "v1alpha1".into(),
-        api_version: "azdo.io/v1alpha1".into(),
-        kind: kind.into(),
-        plural: format!("{}s", kind.to_lowercase()),
-    }
+    resource_of(kind).unwrap_or_else(|| panic!("{kind} is not one of the operator's kinds"))
 }
 
 /// Create every manifest, `concurrency` at a time.
-pub async fn create_all(client: &kube::Client, docs: &[Value], concurrency: usize) -> TestResult {
-    stream::iter(docs.iter().cloned())
-        .map(|doc| {
+pub async fn create_all(
+    client: &kube::Client,
+    objs: &[DynamicObject],
+    concurrency: usize,
+) -> TestResult {
+    stream::iter(objs.iter().cloned())
+        .map(|obj| {
             let client = client.clone();
             async move {
-                let obj: DynamicObject = serde_json::from_value(doc)?;
-                dynamic_api(&client, &obj)?
+                api_for(&client, &obj)?
                     .create(&PostParams::default(), &obj)
                     .await?;
                 TestResult::Ok(())
@@ -73,15 +70,15 @@ pub async fn readiness(
             ..Readiness::default()
         };
         for o in &list.items {
-            let observed = o.data["status"]["observedGeneration"].as_i64();
-            let ready = ready_of(o);
-            if ready.as_ref().is_some_and(|r| r.0 == "True") && observed == o.metadata.generation {
+            let ready = Ready::of(o);
+            if ready.as_ref().is_some_and(Ready::is_true) {
                 state.ready += 1;
             } else if state.pending.len() < PENDING_SHOWN {
                 state.pending.push(format!(
-                    "{}: {ready:?} (generation {:?}, observed {observed:?})",
+                    "{}: {ready:?} (generation {:?}, observed {:?})",
                     o.metadata.name.as_deref().unwrap_or(""),
-                    o.metadata.generation
+                    o.metadata.generation,
+                    o.data["status"]["observedGeneration"].as_i64()
                 ));
             }
         }
@@ -100,20 +97,18 @@ pub async fn wait_all_ready(
     interval: Duration,
     timeout: Duration,
 ) -> TestResult<Duration> {
-    loop {
+    let what = format!("{expected} objects Ready");
+    let left = timeout.saturating_sub(since.elapsed());
+    until_every(&what, left, interval, || async {
         let state = readiness(client, namespace).await?;
         let ready: usize = state.values().map(|r| r.ready).sum();
-        if ready >= expected {
-            return Ok(since.elapsed());
-        }
-        if since.elapsed() > timeout {
-            return Err(format!(
-                "only {ready}/{expected} objects Ready after {timeout:?}: {state:#?}"
-            )
-            .into());
-        }
-        tokio::time::sleep(interval).await;
-    }
+        Ok(if ready >= expected {
+            Check::Done(since.elapsed())
+        } else {
+            Check::NotYet(format!("only {ready}/{expected}: {state:#?}"))
+        })
+    })
+    .await
 }
 
 /// Descriptors of the bench's groups, from the DevOpsGroups' status.

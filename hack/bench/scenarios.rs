@@ -7,16 +7,18 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use azdo_operator::api::ClusterDevOpsOrganization;
 use azdo_sim::{Faults, Latency, Throttling};
-use kube::api::{Api, DynamicObject, PostParams};
-use kube::discovery::ApiResource;
+use kube::api::PostParams;
 
 use crate::bounds::{self, Pace, RateLimit};
 use crate::cluster::{self, KINDS};
-use crate::operator_env::{ready_of, OperatorEnv, TestResult};
+use crate::operator_env::{OperatorEnv, TestResult};
 use crate::probe::{Footprint, Operator};
 use crate::report::{Check, ScenarioResult};
 use crate::requests::Traffic;
+use crate::support::kit::objects::reference;
+use crate::support::kit::{self, api_for};
 use crate::support::ports::free_loopback_ports;
 use crate::workload::{organization_manifest, Workload, ORGANIZATION};
 
@@ -61,9 +63,8 @@ impl Bench {
     pub async fn new(env: OperatorEnv, settings: Settings) -> TestResult<Self> {
         let client = env.client().await?;
         env.sim.control().set_faults(latency_faults(&settings.pace));
-        let org: DynamicObject =
-            serde_json::from_value(organization_manifest(&env.org_url(), &env.graph_url()))?;
-        crate::operator_env::dynamic_api(&client, &org)?
+        let org = organization_manifest(&env.org_url(), &env.graph_url());
+        api_for(&client, &org)?
             .create(&PostParams::default(), &org)
             .await?;
         Ok(Self {
@@ -176,32 +177,11 @@ impl Bench {
     }
 
     async fn wait_organization_ready(&self, timeout: Duration) -> TestResult<()> {
-        let api: Api<DynamicObject> = Api::all_with(
-            self.client.clone(),
-            &ApiResource {
-                group: "azdo.io".into(),
-                version: "v1alpha1".into(),
-                api_version: "azdo.io/v1alpha1".into(),
-                kind: "ClusterDevOpsOrganization".into(),
-                plural: "clusterdevopsorganizations".into(),
-            },
-        );
-        let deadline = Instant::now() + timeout;
-        loop {
-            let org = api.get(ORGANIZATION).await?;
-            if ready_of(&org).is_some_and(|r| r.0 == "True") {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                return Err(format!(
-                    "organization not Ready: {:?}\n{}",
-                    ready_of(&org),
-                    self.log_tail()
-                )
-                .into());
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        let org = reference::<ClusterDevOpsOrganization>(None, ORGANIZATION);
+        kit::wait_ready(&self.client, &[org], "True", timeout)
+            .await
+            .map_err(|e| format!("{e}\n{}", self.log_tail()))?;
+        Ok(())
     }
 
     /// Wait until every kind has been reconciled `per_kind` more times than in `before`.
@@ -212,24 +192,20 @@ impl Bench {
     ) -> TestResult<BTreeMap<String, u64>> {
         let w = &self.settings.workload;
         let expected = [w.groups, w.memberships, w.authorizations];
-        let deadline = Instant::now() + timeout;
-        loop {
+        let what = format!("every object reconciled again (before: {before:?})");
+        kit::until_every(&what, timeout, Duration::from_millis(250), || async {
             let now = self.operator()?.reconciles().await?;
             let done = KINDS.iter().zip(expected).all(|(kind, n)| {
                 let was = before.get(*kind).copied().unwrap_or(0);
                 now.get(*kind).copied().unwrap_or(0) >= was + n as u64
             });
-            if done {
-                return Ok(now);
-            }
-            if Instant::now() > deadline {
-                return Err(format!(
-                    "not every object was reconciled in {timeout:?}: before {before:?}, now {now:?}"
-                )
-                .into());
-            }
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
+            Ok(if done {
+                kit::Check::Done(now)
+            } else {
+                kit::Check::NotYet(format!("{now:?}"))
+            })
+        })
+        .await
     }
 
     fn extra_reconciles(

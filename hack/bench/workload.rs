@@ -3,13 +3,18 @@
 
 use std::collections::BTreeSet;
 
+use azdo_operator::api::{MembershipMode, ResourceType};
+use kube::api::DynamicObject;
 use serde::Serialize;
-use serde_json::{json, Value};
+
+use crate::support::kit::fixtures::{
+    pipeline_named, resource_named, target_ref, users, workload_identity,
+};
+pub use crate::support::kit::ORGANIZATION;
+use crate::support::kit::{Fixtures, ToObject};
 
 /// The project that holds the bench's groups, pipelines and environments.
 pub const PROJECT: &str = "Bench";
-/// The organization object every bench object uses.
-pub const ORGANIZATION: &str = "contoso";
 /// Folder of the generated pipelines.
 pub const PIPELINE_FOLDER: &str = "\\Bench";
 const FIRST_PIPELINE_ID: usize = 10_001;
@@ -88,53 +93,53 @@ impl Workload {
     }
 
     /// Every object, in creation order: groups, memberships, authorizations.
-    pub fn manifests(&self, namespace: &str) -> Vec<Value> {
-        let groups = (0..self.groups).map(|i| group_manifest(namespace, i));
-        let memberships = (0..self.memberships).map(|i| self.membership_manifest(namespace, i));
-        let authorizations =
-            (0..self.authorizations).map(|i| self.authorization_manifest(namespace, i));
+    pub fn manifests(&self, namespace: &str) -> Vec<DynamicObject> {
+        let fx = fixtures(namespace);
+        let groups = (0..self.groups).map(|i| group_manifest(&fx, i));
+        let memberships = (0..self.memberships).map(|i| self.membership_manifest(&fx, i));
+        let authorizations = (0..self.authorizations).map(|i| self.authorization_manifest(&fx, i));
         groups.chain(memberships).chain(authorizations).collect()
     }
 
-    fn membership_manifest(&self, namespace: &str, index: usize) -> Value {
-        let members: Vec<Value> = self
-            .members_of(index)
-            .into_iter()
-            .map(|upn| json!({"user": upn}))
-            .collect();
-        json!({
-            "apiVersion": "azdo.io/v1alpha1",
-            "kind": "DevOpsMembership",
-            "metadata": {"name": format!("bench-membership-{index:04}"), "namespace": namespace},
-            "spec": {
-                "organizationRef": {"name": ORGANIZATION},
-                "group": {"groupRef": {"name": group_name(index % self.groups)}},
-                "mode": if index % 2 == 1 { "Exclusive" } else { "Additive" },
-                "members": members,
-            }
-        })
+    fn membership_manifest(&self, fx: &Fixtures, index: usize) -> DynamicObject {
+        let upns = self.members_of(index);
+        let upns: Vec<&str> = upns.iter().map(String::as_str).collect();
+        let mut membership = fx.membership(
+            &format!("bench-membership-{index:04}"),
+            target_ref(&group_name(index % self.groups)),
+            users(&upns),
+        );
+        membership.spec.mode = if index % 2 == 1 {
+            MembershipMode::Exclusive
+        } else {
+            MembershipMode::Additive
+        };
+        membership.object()
     }
 
-    fn authorization_manifest(&self, namespace: &str, index: usize) -> Value {
-        let pipelines: Vec<Value> = (0..self.pipelines_per_authorization)
+    fn authorization_manifest(&self, fx: &Fixtures, index: usize) -> DynamicObject {
+        let pipelines = (0..self.pipelines_per_authorization)
             .map(|k| {
-                json!({
-                    "name": pipeline_name(index * self.pipelines_per_authorization + k),
-                    "path": PIPELINE_FOLDER,
-                })
+                pipeline_named(
+                    &pipeline_name(index * self.pipelines_per_authorization + k),
+                    Some(PIPELINE_FOLDER),
+                )
             })
             .collect();
-        json!({
-            "apiVersion": "azdo.io/v1alpha1",
-            "kind": "PipelineResourceAuthorization",
-            "metadata": {"name": format!("bench-authorization-{index:04}"), "namespace": namespace},
-            "spec": {
-                "organizationRef": {"name": ORGANIZATION},
-                "project": PROJECT,
-                "resource": {"type": "environment", "name": environment_name(index)},
-                "pipelines": pipelines,
-            }
-        })
+        fx.authorization(
+            &format!("bench-authorization-{index:04}"),
+            resource_named(ResourceType::Environment, &environment_name(index)),
+            pipelines,
+        )
+        .object()
+    }
+}
+
+/// The bench's objects go into `namespace` and the project [`PROJECT`].
+fn fixtures(namespace: &str) -> Fixtures {
+    Fixtures {
+        project: PROJECT.to_string(),
+        ..Fixtures::new(namespace, "", "")
     }
 }
 
@@ -142,20 +147,15 @@ fn group_name(index: usize) -> String {
     format!("bench-group-{index:04}")
 }
 
-fn group_manifest(namespace: &str, index: usize) -> Value {
-    json!({
-        "apiVersion": "azdo.io/v1alpha1",
-        "kind": "DevOpsGroup",
-        "metadata": {"name": group_name(index), "namespace": namespace},
-        "spec": {
-            "organizationRef": {"name": ORGANIZATION},
-            "project": PROJECT,
-            // Names are unique per namespace: a second namespace's objects must not target
-            // (and conflict over) the first one's groups.
-            "displayName": format!("{namespace} group {index:04}"),
-            "description": format!("Benchmark group {index}"),
-        }
-    })
+fn group_manifest(fx: &Fixtures, index: usize) -> DynamicObject {
+    // Names are unique per namespace: a second namespace's objects must not target (and
+    // conflict over) the first one's groups.
+    let mut group = fx.group(
+        &group_name(index),
+        &format!("{} group {index:04}", fx.namespace),
+    );
+    group.spec.description = Some(format!("Benchmark group {index}"));
+    group.object()
 }
 
 pub fn user_upn(index: usize) -> String {
@@ -180,13 +180,10 @@ pub fn environment_id(index: usize) -> usize {
 
 /// The ClusterDevOpsOrganization the objects use: the simulator, the operator's own workload
 /// identity, every namespace allowed.
-pub fn organization_manifest(url: &str, graph_url: &str) -> Value {
-    json!({
-        "apiVersion": "azdo.io/v1alpha1",
-        "kind": "ClusterDevOpsOrganization",
-        "metadata": {"name": ORGANIZATION},
-        "spec": {"url": url, "graphUrl": graph_url, "auth": {"workloadIdentity": {}}}
-    })
+pub fn organization_manifest(url: &str, graph_url: &str) -> DynamicObject {
+    Fixtures::new("", url, graph_url)
+        .cluster_organization_named(ORGANIZATION, workload_identity(), &[])
+        .object()
 }
 
 #[cfg(test)]

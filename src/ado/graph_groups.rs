@@ -51,14 +51,14 @@ impl AdoClient {
         }
         if saturated {
             return self
-                .find_group_by_listing(scope_descriptor, display_name)
+                .find_group_exhaustive(scope_descriptor, display_name)
                 .await;
         }
         Ok(None)
     }
 
     /// Exhaustive lookup (every page of the scope); used where a stale search would be wrong.
-    async fn find_group_by_listing(
+    pub async fn find_group_exhaustive(
         &self,
         scope_descriptor: Option<&str>,
         display_name: &str,
@@ -124,7 +124,7 @@ impl AdoClient {
                 return Err(error);
             }
             if let Some(existing) = self
-                .find_group_by_listing(scope_descriptor, display_name)
+                .find_group_exhaustive(scope_descriptor, display_name)
                 .await?
             {
                 tracing::info!(

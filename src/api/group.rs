@@ -71,10 +71,13 @@ pub struct DevOpsGroupSpec {
     /// An Entra group to materialize into the organization instead of an Azure DevOps group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entra_group: Option<EntraGroupRef>,
-    /// `Delete` (default) deletes the group when the object is deleted; `Orphan` keeps it.
-    /// Deleting a materialized Entra group only removes it from the organization.
-    #[serde(default)]
-    pub deletion_policy: DeletionPolicy,
+    /// `Delete` deletes the group when the object is deleted (only a group the operator created
+    /// for this object, or materialized for it: an adopted group is left unless a grant allows
+    /// deleting adopted groups); `Orphan` keeps it. Default: `Delete` for Azure DevOps groups,
+    /// `Orphan` for Entra groups (deleting one removes it, and every permission it holds, from
+    /// the whole organization).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_policy: Option<DeletionPolicy>,
 }
 
 /// An Entra group, by object id or mail address.

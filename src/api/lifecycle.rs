@@ -44,7 +44,11 @@ impl Lifecycle for DevOpsGroup {
         Some(&self.spec.organization_ref)
     }
     fn orphans(&self) -> bool {
-        self.spec.deletion_policy == DeletionPolicy::Orphan
+        let default = match self.spec.entra_group {
+            Some(_) => DeletionPolicy::Orphan,
+            None => DeletionPolicy::Delete,
+        };
+        self.spec.deletion_policy.unwrap_or(default) == DeletionPolicy::Orphan
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod authorization;
 mod common;
+mod grants;
 mod group;
 mod lifecycle;
 mod membership;
@@ -12,6 +13,7 @@ mod organization;
 
 pub use authorization::*;
 pub use common::*;
+pub use grants::{Grant, ResourceGrant};
 pub use group::*;
 pub use lifecycle::Lifecycle;
 pub use membership::*;

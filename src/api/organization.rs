@@ -6,6 +6,7 @@ use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
 use super::common::CommonStatus;
+use super::grants::Grant;
 
 /// Groups that objects may not target unless an organization lists its own `protectedGroups`:
 /// every built-in group of Azure DevOps that holds privileges, runs services or is maintained
@@ -110,7 +111,16 @@ pub struct ClusterDevOpsOrganizationSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 64))]
     pub protected_groups: Option<Vec<String>>,
-    /// Which namespaces may use this organization. Unset: every namespace.
+    /// What namespaces may do here: which projects, which existing groups, which protected
+    /// resources. A namespace no grant names can do nothing (`NotAllowed`); several grants
+    /// matching a namespace add up. See docs/security.md.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 256))]
+    #[x_kube(validation = Rule::new("self.all(g, has(g.namespaces))").message("every grant of a ClusterDevOpsOrganization names its namespaces (names and/or selector)"))]
+    pub grants: Vec<Grant>,
+    /// Deprecated: use `grants`. Read as one grant of everything (every project, organization
+    /// scope, every existing group, Exclusive mode, every protected resource, `allPipelines`)
+    /// to these namespaces.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_namespaces: Option<AllowedNamespaces>,
 }
@@ -176,6 +186,12 @@ pub struct DevOpsOrganizationSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 64))]
     pub protected_groups: Option<Vec<String>>,
+    /// Limits on what the objects of this namespace may do with this organization (unset:
+    /// everything its credentials allow). Grants here name no namespaces.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 256))]
+    #[x_kube(validation = Rule::new("self.all(g, !has(g.namespaces))").message("a DevOpsOrganization only serves its own namespace: its grants cannot name namespaces"))]
+    pub grants: Vec<Grant>,
 }
 
 fn url_rule() -> Rule {

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::Namespace;
 use kube::core::PartialObjectMeta;
@@ -20,15 +20,19 @@ use crate::reason::Reason;
 use crate::telemetry::ControllerMetrics;
 
 use super::error::{Error, Retry};
-use super::organizations::{OrgHandle, OrgKey, OrgSpec, OrganizationRegistry};
+use super::grants::Granted;
+use super::ledger::Ledger;
+use super::organization_registry::{OrgHandle, OrgKey, OrgSpec, OrganizationRegistry};
 
 /// Timing of periodic drift detection.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// Every object is compared with Azure DevOps at least this often.
     pub resync: Duration,
     /// Up to this fraction of `resync` is added at random, to spread load.
     pub jitter: f64,
+    /// The operator's own namespace, where it keeps its ledger.
+    pub ledger_namespace: String,
 }
 
 /// Caches (reflector stores) of objects reconcilers look up.
@@ -44,12 +48,14 @@ pub struct Stores {
 /// Shared by every reconcile.
 pub struct Context {
     pub kube: kube::Client,
+    /// What each object did in Azure DevOps, as only the operator records it.
+    pub ledger: Ledger,
     pub settings: Settings,
     pub orgs: OrganizationRegistry,
     pub metrics: Arc<ControllerMetrics>,
     pub recorder: Recorder,
     pub stores: Stores,
-    failures: Mutex<HashMap<String, u32>>,
+    failures: Mutex<Backoffs>,
 }
 
 const BACKOFF_BASE: Duration = Duration::from_secs(1);
@@ -65,23 +71,75 @@ impl Context {
         stores: Stores,
     ) -> Self {
         Self {
+            ledger: Ledger::new(kube.clone(), &settings.ledger_namespace),
             kube,
             settings,
             orgs,
             metrics,
             recorder,
             stores,
-            failures: Mutex::new(HashMap::new()),
+            failures: Mutex::new(Backoffs::default()),
         }
     }
 
-    /// The organization an object uses, if it exists, allows the object's namespace and is not
-    /// known to be broken. Nothing is sent to Azure DevOps when this fails.
+    /// The organization an object uses and what its namespace was granted there, if the
+    /// organization exists, grants the namespace something and is not known to be broken.
+    /// Nothing is sent to Azure DevOps when this fails.
     pub async fn organization(
         &self,
         reference: &OrganizationRef,
         namespace: &str,
-    ) -> Result<Arc<OrgHandle>, Error> {
+    ) -> Result<(Arc<OrgHandle>, Granted), Error> {
+        let (spec, granted, ready) = self.organization_spec(reference, namespace)?;
+        granted.any()?;
+        if let Some(problem) = ready {
+            return Err(Error::new(
+                Reason::OrganizationNotReady,
+                format!("{} is not ready: {problem}", spec.key),
+                Retry::Backoff,
+            ));
+        }
+        Ok((self.orgs.handle(&spec, false).await?, granted))
+    }
+
+    /// The organization to undo an object's work through, or `None` when the organization is
+    /// gone (nothing can authenticate any more; `what` is left in Azure DevOps). Undoing is
+    /// allowed even when the grants no longer allow doing: what is undone is only what the
+    /// ledger says this object did.
+    pub async fn organization_for_cleanup(
+        &self,
+        reference: &OrganizationRef,
+        namespace: &str,
+        what: &str,
+    ) -> Result<Option<(Arc<OrgHandle>, Granted)>, Error> {
+        let (spec, granted, ready) = match self.organization_spec(reference, namespace) {
+            Ok(found) => found,
+            Err(e) if e.reason == Reason::OrganizationNotFound => {
+                tracing::warn!(
+                    reason = e.reason.as_str(),
+                    "leaving {what} in Azure DevOps: {}",
+                    e.message
+                );
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some(problem) = ready {
+            return Err(Error::new(
+                Reason::OrganizationNotReady,
+                format!("{} is not ready: {problem}", spec.key),
+                Retry::Backoff,
+            ));
+        }
+        Ok(Some((self.orgs.handle(&spec, false).await?, granted)))
+    }
+
+    /// The organization's spec, what `namespace` was granted there, and its Ready problem.
+    fn organization_spec(
+        &self,
+        reference: &OrganizationRef,
+        namespace: &str,
+    ) -> Result<(OrgSpec, Granted, Option<String>), Error> {
         let key = OrgKey::for_ref(reference, namespace);
         let (spec, ready) = match key.kind {
             OrganizationKind::ClusterDevOpsOrganization => self
@@ -107,44 +165,8 @@ impl Context {
             .namespaces
             .get(&ObjectRef::new(namespace))
             .map(|n| n.labels().clone());
-        if !spec.allows(namespace, labels.as_ref()) {
-            return Err(Error::new(
-                Reason::NotAllowed,
-                format!("{key} does not allow namespace {namespace} (see its allowedNamespaces)"),
-                Retry::Resync,
-            ));
-        }
-        if let Some(problem) = ready {
-            return Err(Error::new(
-                Reason::OrganizationNotReady,
-                format!("{key} is not ready: {problem}"),
-                Retry::Backoff,
-            ));
-        }
-        self.orgs.handle(&spec, false).await
-    }
-
-    /// The organization to clean up through, or `None` when cleanup must leave Azure DevOps
-    /// alone: the organization is gone (nothing can authenticate any more) or does not allow the
-    /// object's namespace (nothing is ever sent for such an object). `what` names what is left.
-    pub async fn organization_for_cleanup(
-        &self,
-        reference: &OrganizationRef,
-        namespace: &str,
-        what: &str,
-    ) -> Result<Option<Arc<OrgHandle>>, Error> {
-        match self.organization(reference, namespace).await {
-            Ok(org) => Ok(Some(org)),
-            Err(e) if matches!(e.reason, Reason::OrganizationNotFound | Reason::NotAllowed) => {
-                tracing::warn!(
-                    reason = e.reason.as_str(),
-                    "leaving {what} in Azure DevOps: {}",
-                    e.message
-                );
-                Ok(None)
-            }
-            Err(e) => Err(e),
-        }
+        let granted = spec.granted(namespace, labels.as_ref());
+        Ok((spec, granted, ready))
     }
 
     /// The requeue delay after a success: the resync interval plus jitter.
@@ -154,22 +176,22 @@ impl Context {
         self.settings.resync.mul_f64(factor)
     }
 
-    /// The requeue delay after a transient failure of `key`: exponential, capped, jittered.
+    /// The requeue delay after a transient failure of `key` (see [`backoff_key`]):
+    /// exponential, capped, jittered.
     pub fn backoff_delay(&self, key: &str) -> Duration {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let n = failures.entry(key.to_string()).or_insert(0);
-        *n = n.saturating_add(1);
-        let exp = BACKOFF_BASE.saturating_mul(1u32 << (*n - 1).min(16));
+        let n = self.backoffs().failed(key, Instant::now());
+        let exp = BACKOFF_BASE.saturating_mul(1u32 << (n - 1).min(16));
         let capped = exp.min(BACKOFF_MAX);
         capped.mul_f64(rand::rng().random_range(0.8..=1.2))
     }
 
-    /// Forget the failures of `key` after a success.
+    /// Forget the failures of `key` after a success, or when its object is gone.
     pub fn reset_backoff(&self, key: &str) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(key);
+        self.backoffs().by_object.remove(key);
+    }
+
+    fn backoffs(&self) -> std::sync::MutexGuard<'_, Backoffs> {
+        self.failures.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Publish an Event about `obj` (failures to publish are logged, never fatal).
@@ -190,10 +212,100 @@ impl Context {
     }
 }
 
+/// The key of an object's entry in the per-object backoff.
+pub fn backoff_key(kind: &str, namespace: Option<&str>, name: &str) -> String {
+    format!("{kind}/{}/{name}", namespace.unwrap_or_default())
+}
+
+/// An entry not touched for this long is dropped: a failing object retries within
+/// `BACKOFF_MAX` plus jitter, so such an entry belongs to an object that is gone or waits for a
+/// change (and then starts again from the shortest delay).
+const FORGET_AFTER: Duration = BACKOFF_MAX.saturating_mul(2);
+/// How often entries are checked against [`FORGET_AFTER`].
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
+
+/// Failures per object since its last success: the entry is removed on success, when the
+/// object is deleted (cleanup done, or gone from the controller's cache), and after
+/// [`FORGET_AFTER`] without a failure, so the map stays as small as the set of failing objects.
+#[derive(Default)]
+struct Backoffs {
+    by_object: HashMap<String, Failures>,
+    pruned: Option<Instant>,
+}
+
+struct Failures {
+    count: u32,
+    last: Instant,
+}
+
+impl Backoffs {
+    /// Count a failure of `key` at `now`; returns the failures in a row, from 1.
+    fn failed(&mut self, key: &str, now: Instant) -> u32 {
+        if self
+            .pruned
+            .is_none_or(|at| now.saturating_duration_since(at) >= PRUNE_EVERY)
+        {
+            self.by_object
+                .retain(|_, f| now.saturating_duration_since(f.last) < FORGET_AFTER);
+            self.pruned = Some(now);
+        }
+        let failures = self.by_object.entry(key.to_string()).or_insert(Failures {
+            count: 0,
+            last: now,
+        });
+        failures.count = failures.count.saturating_add(1);
+        failures.last = now;
+        failures.count
+    }
+}
+
 /// `Some(reason: message)` when an organization reports Ready=False for its current generation.
 fn ready_problem<K: HasCommonStatus + Resource>(org: &K) -> Option<String> {
     let status = org.common_status()?;
     let ready = org.ready_condition()?;
     (ready.status == "False" && status.observed_generation == org.meta().generation)
         .then(|| format!("{}: {}", ready.reason, ready.message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_entries_count_failures_and_go_away_when_stale() {
+        let start = Instant::now();
+        let mut b = Backoffs::default();
+        assert_eq!(b.failed("DevOpsGroup/a/one", start), 1);
+        assert_eq!(b.failed("DevOpsGroup/a/one", start), 2);
+        assert_eq!(b.failed("DevOpsGroup/a/two", start), 1);
+        assert_eq!(b.by_object.len(), 2);
+
+        // "one" keeps failing; "two" is never heard of again (deleted, or waiting for a change).
+        let later = start + FORGET_AFTER - Duration::from_secs(1);
+        assert_eq!(b.failed("DevOpsGroup/a/one", later), 3);
+        let much_later = later + FORGET_AFTER - Duration::from_secs(1);
+        assert_eq!(b.failed("DevOpsGroup/a/one", much_later), 4);
+        assert!(b.by_object.contains_key("DevOpsGroup/a/one"));
+        assert!(
+            !b.by_object.contains_key("DevOpsGroup/a/two"),
+            "a stale entry is dropped"
+        );
+
+        // Nothing is pruned more often than PRUNE_EVERY.
+        let pruned = b.pruned;
+        b.failed("DevOpsGroup/a/three", much_later + Duration::from_secs(1));
+        assert_eq!(b.pruned, pruned);
+    }
+
+    #[test]
+    fn backoff_keys_name_the_kind_and_the_object() {
+        assert_eq!(
+            backoff_key("DevOpsGroup", Some("team-a"), "ops"),
+            "DevOpsGroup/team-a/ops"
+        );
+        assert_eq!(
+            backoff_key("ClusterDevOpsOrganization", None, "contoso"),
+            "ClusterDevOpsOrganization//contoso"
+        );
+    }
 }

@@ -12,6 +12,8 @@ use crate::reason::Reason;
 
 use super::context::Context;
 use super::error::{Error, Retry};
+use super::grants::Project;
+use super::ledger::{Entry, Origin};
 use super::object_context::Cx;
 use super::protection;
 use super::reconcile::{Ready, Reconciled};
@@ -36,8 +38,13 @@ impl Reconciled for DevOpsGroup {
                 Retry::Resync,
             ));
         }
-        match (&self.spec.display_name, &self.spec.entra_group) {
-            (Some(name), _) => apply_azure_devops_group(self, name, &org.client, status, ctx).await,
+        // What this object manages comes from the operator's ledger, never from its status.
+        let before = ctx.ledger.read(self).await?;
+        let mut entry = before.clone();
+        let result = match (&self.spec.display_name, &self.spec.entra_group) {
+            (Some(name), _) => {
+                apply_azure_devops_group(self, name, &org.client, status, &mut entry, ctx).await
+            }
             (None, Some(entra)) => {
                 let key = match (&entra.object_id, &entra.mail_address) {
                     (Some(id), _) => EntraGroupKey::ObjectId(id.clone()),
@@ -46,41 +53,34 @@ impl Reconciled for DevOpsGroup {
                         return Err(Error::invalid("entraGroup needs objectId or mailAddress"))
                     }
                 };
-                apply_entra_group(self, key, &org.client, status, ctx).await
+                apply_entra_group(self, key, &org.client, status, &mut entry, ctx).await
             }
             (None, None) => Err(Error::invalid("set displayName or entraGroup")),
-        }
+        };
+        ctx.ledger.write(self, &before, &entry).await?;
+        result
     }
 
     async fn cleanup(&self, ctx: &Cx<'_>) -> Result<(), Error> {
-        let Some(status) = &self.status else {
-            return Ok(());
+        let done = ctx.ledger.read(self).await?;
+        let Some((descriptor, origin)) = &done.group else {
+            return Ok(()); // it never got to manage a group
         };
-        let Some(descriptor) = &status.descriptor else {
-            return Ok(());
+        let built_in = self.spec.display_name.as_deref().is_some_and(is_built_in);
+        let left = match origin {
+            _ if built_in => Some("a built-in group; it is never deleted"),
+            Origin::Adopted if !ctx.granted().delete_adopted_groups() => Some(
+                "adopted, not created, by this object; it is left in place (a grant may allow deleteAdoptedGroups)",
+            ),
+            _ => None,
         };
-        // Never delete a group this object did not get to manage.
-        let ready_reason = status
-            .common
-            .conditions
-            .iter()
-            .find(|c| c.type_ == READY)
-            .map(|c| c.reason.as_str());
-        if ready_reason.is_some_and(never_managed) {
+        if let Some(why) = left {
+            let note = format!("{descriptor} is {why}");
+            ctx.publish(self, EventType::Normal, Reason::Orphaned, note)
+                .await;
             return Ok(());
         }
-        if self.spec.display_name.as_deref().is_some_and(is_built_in) {
-            ctx.publish(
-                self,
-                EventType::Normal,
-                Reason::Orphaned,
-                format!("{descriptor} is a built-in group; it is never deleted"),
-            )
-            .await;
-            return Ok(());
-        }
-        let name = status.principal_name.as_deref();
-        if protection::leave_protected(ctx, self, descriptor, name, "it is not deleted").await? {
+        if protection::leave_protected(ctx, self, descriptor, None, "it is not deleted").await? {
             return Ok(());
         }
         ctx.org()
@@ -88,16 +88,9 @@ impl Reconciled for DevOpsGroup {
             .delete_group(descriptor)
             .await
             .map_err(|e| Error::ado("deleting the group", e))?;
-        ctx.publish(
-            self,
-            EventType::Normal,
-            Reason::Deleted,
-            format!(
-                "deleted group {}",
-                status.principal_name.as_deref().unwrap_or(descriptor)
-            ),
-        )
-        .await;
+        let note = format!("deleted group {descriptor}");
+        ctx.publish(self, EventType::Normal, Reason::Deleted, note)
+            .await;
         Ok(())
     }
 }
@@ -237,6 +230,7 @@ async fn apply_azure_devops_group(
     display_name: &str,
     client: &AdoClient,
     status: &mut DevOpsGroupStatus,
+    entry: &mut Entry,
     ctx: &Cx<'_>,
 ) -> Result<Ready, Error> {
     let scope = match &group.spec.project {
@@ -251,6 +245,10 @@ async fn apply_azure_devops_group(
                     ),
                     false => Error::ado(&format!("looking up project {project:?}"), e),
                 })?;
+            ctx.granted().project(&Project {
+                id: found.id.clone(),
+                name: found.name.clone(),
+            })?;
             status.project_id = Some(found.id.clone());
             Some(
                 client
@@ -261,14 +259,23 @@ async fn apply_azure_devops_group(
                     })?,
             )
         }
-        None => None,
+        None => {
+            ctx.granted().organization_scope()?;
+            None
+        }
     };
     let description = group.spec.description.as_deref();
-    if let Some(descriptor) = status.descriptor.clone() {
+    if let Some((descriptor, origin)) = entry.group.clone() {
         match client.get_group(&descriptor).await {
             Ok(existing) if !existing.is_deleted => {
                 protection::refuse_group(ctx, &existing).await?;
-                let rename = (existing.display_name != display_name).then_some(display_name);
+                if origin != Origin::Created {
+                    ctx.granted()
+                        .existing_group(principal_name(&existing, display_name))?;
+                }
+                // Only a group the operator created for this object is ever renamed.
+                let rename = (origin == Origin::Created && existing.display_name != display_name)
+                    .then_some(display_name);
                 let redescribe =
                     description.filter(|d| existing.description.as_deref().unwrap_or("") != *d);
                 if rename.is_none() && redescribe.is_none() {
@@ -301,14 +308,24 @@ async fn apply_azure_devops_group(
         .await;
         status.descriptor = None;
         status.adopted = false;
+        entry.group = None;
     }
-    match client
-        .find_group(scope.as_deref(), display_name)
-        .await
-        .map_err(|e| Error::ado("looking for an existing group of that name", e))?
-    {
+    // A group that exists is adopted, never recorded as created: the search can lag behind a
+    // recent create, so when it finds nothing the scope is listed before creating.
+    let lookup = |e| Error::ado("looking for an existing group of that name", e);
+    let existing = match client.find_group(scope.as_deref(), display_name).await.map_err(lookup)? {
+        Some(found) => Some(found),
+        None => client
+            .find_group_exhaustive(scope.as_deref(), display_name)
+            .await
+            .map_err(lookup)?,
+    };
+    match existing {
         Some(existing) => {
             protection::refuse_group(ctx, &existing).await?;
+            ctx.granted()
+                .existing_group(principal_name(&existing, display_name))?;
+            entry.group = Some((existing.descriptor.clone(), Origin::Adopted));
             record(status, &existing);
             status.adopted = true;
             let note = format!(
@@ -334,6 +351,7 @@ async fn apply_azure_devops_group(
                 .create_group(scope.as_deref(), display_name, description)
                 .await
                 .map_err(|e| Error::ado("creating the group", e))?;
+            entry.group = Some((created.descriptor.clone(), Origin::Created));
             // The service may answer a create with an existing group.
             protection::refuse_group(ctx, &created).await?;
             record(status, &created);
@@ -354,9 +372,11 @@ async fn apply_entra_group(
     key: EntraGroupKey,
     client: &AdoClient,
     status: &mut DevOpsGroupStatus,
+    entry: &mut Entry,
     ctx: &Cx<'_>,
 ) -> Result<Ready, Error> {
-    if let Some(descriptor) = status.descriptor.clone() {
+    ctx.granted().organization_scope()?;
+    if let Some((descriptor, _)) = entry.group.clone() {
         match client.get_group(&descriptor).await {
             Ok(existing) if !existing.is_deleted => {
                 protection::refuse_group(ctx, &existing).await?;
@@ -368,6 +388,7 @@ async fn apply_entra_group(
             Err(e) => return Err(Error::ado("reading the Entra group", e)),
         }
         status.descriptor = None;
+        entry.group = None;
     }
     let found = client
         .materialize_entra_group(key.clone())
@@ -380,9 +401,15 @@ async fn apply_entra_group(
             false => Error::ado("materializing the Entra group", e),
         })?;
     protection::refuse_group(ctx, &found).await?;
+    entry.group = Some((found.descriptor.clone(), Origin::Materialized));
     record(status, &found);
     let note = format!("materialized Entra group {}", found.display_name);
     ctx.publish(group, EventType::Normal, Reason::Materialized, note)
         .await;
     Ok(materialized(&found))
+}
+
+/// A group's principal name (`[Scope]\Name`), or its display name when Azure DevOps gave none.
+fn principal_name<'a>(group: &'a GraphGroup, display_name: &'a str) -> &'a str {
+    group.principal_name.as_deref().unwrap_or(display_name)
 }

@@ -4,20 +4,23 @@ mod authorization;
 mod context;
 mod cycles;
 mod error;
+mod grants;
 mod group;
+mod ledger;
 mod membership;
 mod object_context;
 mod organization;
-mod organizations;
+mod organization_registry;
 mod protection;
 mod reconcile;
 mod set_sync;
 mod status;
 mod stored;
 
+use context::backoff_key;
 pub use context::{Context, Settings, Stores};
 pub use error::{Error, Retry};
-pub use organizations::{OrgHandle, OrgKey, OrgSpec, OrganizationRegistry};
+pub use organization_registry::{OrgHandle, OrgKey, OrgSpec, OrganizationRegistry};
 pub use reconcile::{error_policy, reconcile, Reconciled};
 pub use status::FIELD_MANAGER;
 pub use stored::Stored;
@@ -37,6 +40,7 @@ use crate::api::{
     ClusterDevOpsOrganization, DevOpsGroup, DevOpsMembership, DevOpsOrganization, OrganizationKind,
     OrganizationRef, PipelineResourceAuthorization,
 };
+use crate::telemetry::ReadyCounts;
 
 /// Longest wait between two attempts of a failing watch.
 const WATCH_BACKOFF_MAX: std::time::Duration = std::time::Duration::from_secs(2);
@@ -81,9 +85,38 @@ where
         .backoff(watch_backoff()),
     )
     .reflect(writer)
-    .for_each(|_| future::ready(()))
+    .for_each(log_watch_errors(K::kind(&()).into_owned()))
     .boxed();
     (store, fill)
+}
+
+/// A `for_each` step for a cache's watch stream that logs its errors (see [`watch_failed`]).
+fn log_watch_errors<T>(kind: String) -> impl FnMut(Result<T, watcher::Error>) -> future::Ready<()> {
+    move |event| {
+        if let Err(err) = event {
+            watch_failed(&kind, &err);
+        }
+        future::ready(())
+    }
+}
+
+/// Log a failed watch of `kind`. Each failure is one line: the watch retries with
+/// [`watch_backoff`], so a watch that keeps failing logs at most one line per attempt (every
+/// 2 s at the most). 410 Gone is expected (the watch's resource version expired, as after every
+/// apiserver restart; the watcher lists again at once) and logged at debug only.
+fn watch_failed(kind: &str, err: &watcher::Error) {
+    let expired = match err {
+        watcher::Error::WatchError(status) => status.code == 410,
+        watcher::Error::WatchFailed(kube::Error::Api(status))
+        | watcher::Error::InitialListFailed(kube::Error::Api(status))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(status)) => status.code == 410,
+        _ => false,
+    };
+    if expired {
+        tracing::debug!(kind, error = %err, "watch expired; listing again");
+    } else {
+        tracing::warn!(kind, error = %err, "watch failed; retrying");
+    }
 }
 
 /// Start reflectors for the objects reconcilers look up and wait until they are filled.
@@ -101,7 +134,7 @@ pub async fn start_caches(
     )
     .backoff(watch_backoff())
     .reflect(writer)
-    .for_each(|_| future::ready(()))
+    .for_each(log_watch_errors("Namespace".to_string()))
     .boxed();
     let task = future::join_all([
         fill_cluster_orgs,
@@ -237,7 +270,8 @@ fn watch_organizations<K: Reconciled>(
         )
 }
 
-/// Run every controller until `shutdown` resolves.
+/// Run every controller until `shutdown` resolves. A kind is one line here (plus the watches
+/// of related kinds that trigger it).
 pub async fn run_controllers(
     ctx: Arc<Context>,
     scope: Scope,
@@ -245,53 +279,51 @@ pub async fn run_controllers(
     shutdown: impl Future<Output = ()> + Clone + Send + Sync + 'static,
 ) {
     let kube = ctx.kube.clone();
-    let config = ControllerConfig::default().concurrency(concurrency);
-    let everywhere = Scope::default();
+    let kinds = Controllers {
+        ctx,
+        config: ControllerConfig::default().concurrency(concurrency),
+        shutdown,
+    };
+    future::join_all([
+        kinds.run(
+            controller_of::<ClusterDevOpsOrganization>(Api::all(kube.clone())),
+            Scope::default(),
+        ),
+        kinds.run(
+            controller_of::<DevOpsOrganization>(scope.api(&kube)),
+            scope.clone(),
+        ),
+        kinds.run(
+            watch_organizations(controller_of(scope.api(&kube)), &kube, |g: &DevOpsGroup| {
+                &g.spec.organization_ref
+            }),
+            scope.clone(),
+        ),
+        kinds.run(memberships(&kube, &scope), scope.clone()),
+        kinds.run(
+            watch_organizations(
+                controller_of(scope.api(&kube)),
+                &kube,
+                |p: &PipelineResourceAuthorization| &p.spec.organization_ref,
+            ),
+            scope,
+        ),
+    ])
+    .await;
+}
 
-    let cluster_orgs = controller_of(Api::<Stored<ClusterDevOpsOrganization>>::all(kube.clone()))
-        .with_config(config.clone())
-        .graceful_shutdown_on(shutdown.clone())
-        .run(
-            scoped::<ClusterDevOpsOrganization>(everywhere),
-            stored_error_policy,
-            ctx.clone(),
-        )
-        .for_each(log::<_>("ClusterDevOpsOrganization"));
-
-    let orgs = controller_of(scope.api::<Stored<DevOpsOrganization>>(&kube))
-        .with_config(config.clone())
-        .graceful_shutdown_on(shutdown.clone())
-        .run(
-            scoped::<DevOpsOrganization>(scope.clone()),
-            stored_error_policy,
-            ctx.clone(),
-        )
-        .for_each(log::<_>("DevOpsOrganization"));
-
-    let groups = watch_organizations(
-        controller_of(scope.api::<Stored<DevOpsGroup>>(&kube)),
-        &kube,
-        |g: &DevOpsGroup| &g.spec.organization_ref,
-    )
-    .with_config(config.clone())
-    .graceful_shutdown_on(shutdown.clone())
-    .run(
-        scoped::<DevOpsGroup>(scope.clone()),
-        stored_error_policy,
-        ctx.clone(),
-    )
-    .for_each(log::<_>("DevOpsGroup"));
-
-    let memberships_controller = watch_organizations(
-        controller_of(scope.api::<Stored<DevOpsMembership>>(&kube)),
-        &kube,
+/// The memberships' controller: besides organizations, a change to any membership may open or
+/// close a cycle elsewhere (memberships that refused a member for a cycle look again at once
+/// instead of at their next resync), and a group's change concerns the memberships naming it.
+fn memberships(kube: &kube::Client, scope: &Scope) -> Controller<Stored<DevOpsMembership>> {
+    let controller = watch_organizations(
+        controller_of(scope.api::<Stored<DevOpsMembership>>(kube)),
+        kube,
         |m: &DevOpsMembership| &m.spec.organization_ref,
     );
-    let membership_store = memberships_controller.store();
+    let membership_store = controller.store();
     let refused_store = membership_store.clone();
-    let memberships = memberships_controller
-        // Any change to a membership may open or close a cycle elsewhere: memberships that
-        // refused a member for a cycle look again at once instead of at their next resync.
+    controller
         .watches(
             Api::<Stored<DevOpsMembership>>::all(kube.clone()),
             watcher::Config::default(),
@@ -315,42 +347,103 @@ pub async fn run_controllers(
                 None => Vec::new(),
             },
         )
-        .with_config(config.clone())
-        .graceful_shutdown_on(shutdown.clone())
-        .run(
-            scoped::<DevOpsMembership>(scope.clone()),
-            stored_error_policy,
-            ctx.clone(),
-        )
-        .for_each(log::<_>("DevOpsMembership"));
-
-    let authorizations = watch_organizations(
-        controller_of(scope.api::<Stored<PipelineResourceAuthorization>>(&kube)),
-        &kube,
-        |p: &PipelineResourceAuthorization| &p.spec.organization_ref,
-    )
-    .with_config(config)
-    .graceful_shutdown_on(shutdown)
-    .run(
-        scoped::<PipelineResourceAuthorization>(scope),
-        stored_error_policy,
-        ctx,
-    )
-    .for_each(log::<_>("PipelineResourceAuthorization"));
-
-    future::join5(cluster_orgs, orgs, groups, memberships, authorizations).await;
 }
 
-/// Log what the controller stream reports (reconcile errors are already logged and in status).
-fn log<T>(
-    kind: &'static str,
-) -> impl FnMut(Result<T, kube::runtime::controller::Error<Error, watcher::Error>>) -> future::Ready<()>
-{
-    move |result| {
-        if let Err(err) = result {
-            tracing::debug!(kind, error = %err, "controller event");
+/// What every controller shares.
+struct Controllers<S> {
+    ctx: Arc<Context>,
+    config: ControllerConfig,
+    shutdown: S,
+}
+
+impl<S: Future<Output = ()> + Clone + Send + Sync + 'static> Controllers<S> {
+    /// Run `controller` on the objects inside `scope` until shutdown. Its cache also feeds
+    /// the `azdo_objects` gauge: only the running (leading) operator reports it, so a sum over
+    /// replicas counts every object once.
+    fn run<K: Reconciled>(
+        &self,
+        controller: Controller<Stored<K>>,
+        scope: Scope,
+    ) -> future::BoxFuture<'static, ()> {
+        self.ctx.metrics.count_objects(
+            K::kind(&()),
+            readiness_of(controller.store(), scope.clone()),
+        );
+        let ctx = self.ctx.clone();
+        controller
+            .with_config(self.config.clone())
+            .graceful_shutdown_on(self.shutdown.clone())
+            .run(scoped::<K>(scope), stored_error_policy, self.ctx.clone())
+            .for_each(move |result| {
+                log::<K>(result, &ctx);
+                future::ready(())
+            })
+            .boxed()
+    }
+}
+
+/// The objects of a controller's cache inside `scope`, by Ready status; `None` until the cache
+/// has its first full list.
+fn readiness_of<K: Reconciled>(
+    store: Store<Stored<K>>,
+    scope: Scope,
+) -> impl Fn() -> Option<ReadyCounts> + Send + Sync + 'static {
+    move || {
+        store.wait_until_ready().now_or_never()?.ok()?;
+        let mut counts = ReadyCounts::default();
+        for obj in store.state() {
+            if scope.contains(obj.namespace()) {
+                counts.add(stored::ready_status(&obj));
+            }
         }
-        future::ready(())
+        Some(counts)
+    }
+}
+
+/// What a controller's stream reports besides reconciles.
+type ControllerError = kube::runtime::controller::Error<Error, watcher::Error>;
+
+/// Log what the controller stream reports about `K`.
+///
+/// - A failed watch (of `K` or of a kind that triggers it): at warn (see [`watch_failed`]).
+/// - A reconciler error: at debug only. A reconcile that ends Ready=False is no error here (it
+///   is reported on the object's status, Events and logs); what does come here (status writes,
+///   finalizer patches) went through [`error_policy`] first, which logs it at warn with the
+///   object, so a second warn line would only repeat it.
+/// - An object not found: at debug. A requeue came due for an object that has left the cache
+///   (deleted); nothing is wrong, and its backoff entry is dropped.
+/// - The runner failing (its cache never filled): at warn.
+fn log<K: Reconciled>(
+    result: Result<(ObjectRef<Stored<K>>, kube::runtime::controller::Action), ControllerError>,
+    ctx: &Context,
+) {
+    use kube::runtime::controller::Error as E;
+    match result {
+        Ok(_) => {}
+        Err(E::QueueError(err)) => watch_failed(&K::kind(&()), &err),
+        Err(E::ReconcilerFailed(err, obj)) => tracing::debug!(
+            kind = &*K::kind(&()),
+            namespace = obj.namespace.as_deref().unwrap_or_default(),
+            name = %obj.name,
+            error = %err,
+            "reconcile failed (handled by the error policy)"
+        ),
+        Err(E::ObjectNotFound(obj)) => {
+            tracing::debug!(
+                kind = &*K::kind(&()),
+                namespace = obj.namespace.as_deref().unwrap_or_default(),
+                name = %obj.name,
+                "object gone before its requeue"
+            );
+            ctx.reset_backoff(&backoff_key(
+                &K::kind(&()),
+                obj.namespace.as_deref(),
+                &obj.name,
+            ));
+        }
+        Err(err @ E::RunnerError(_)) => {
+            tracing::warn!(kind = &*K::kind(&()), error = %err, "controller stopped running")
+        }
     }
 }
 
@@ -386,5 +479,69 @@ fn stored_error_policy<K: Reconciled>(
     match obj.valid() {
         Some(valid) => error_policy(valid.clone(), err, ctx),
         None => kube::runtime::controller::Action::await_change(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube::core::Status;
+
+    /// Log lines written while `f` runs, at debug and above.
+    fn logged(f: impl FnOnce()) -> String {
+        #[derive(Clone, Default)]
+        struct Lines(Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Lines {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let lines = Lines::default();
+        let out = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || out.clone())
+            .with_max_level(tracing::Level::DEBUG)
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, f);
+        let text = lines.0.lock().unwrap().clone();
+        String::from_utf8(text).unwrap()
+    }
+
+    #[test]
+    fn a_failed_watch_is_a_warning_naming_the_kind_but_an_expired_one_is_not() {
+        let forbidden = watcher::Error::InitialListFailed(kube::Error::Api(
+            Status::failure("devopsgroups is forbidden", "Forbidden")
+                .with_code(403)
+                .boxed(),
+        ));
+        let log = logged(|| watch_failed("DevOpsGroup", &forbidden));
+        assert!(log.contains(" WARN "), "{log}");
+        assert!(log.contains("kind=\"DevOpsGroup\""), "{log}");
+        assert!(log.contains("devopsgroups is forbidden"), "{log}");
+
+        let expired = watcher::Error::WatchError(
+            Status::failure("too old resource version", "Expired")
+                .with_code(410)
+                .boxed(),
+        );
+        let log = logged(|| watch_failed("DevOpsGroup", &expired));
+        assert!(log.contains(" DEBUG "), "{log}");
+        assert!(!log.contains(" WARN "), "{log}");
+    }
+
+    #[test]
+    fn a_cache_watch_logs_its_errors_and_keeps_going() {
+        let mut step = log_watch_errors::<()>("Namespace".to_string());
+        let log = logged(|| {
+            step(Ok(())).into_inner();
+            step(Err(watcher::Error::NoResourceVersion)).into_inner();
+        });
+        assert_eq!(log.matches(" WARN ").count(), 1, "{log}");
+        assert!(log.contains("kind=\"Namespace\""), "{log}");
     }
 }

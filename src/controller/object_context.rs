@@ -9,7 +9,8 @@ use kube::ResourceExt;
 
 use super::context::Context;
 use super::error::Error;
-use super::organizations::OrgHandle;
+use super::grants::Granted;
+use super::organization_registry::OrgHandle;
 use super::reconcile::Reconciled;
 
 /// The context of one reconcile of one object.
@@ -17,7 +18,7 @@ pub struct Cx<'a> {
     ctx: &'a Context,
     /// The object's namespace (empty for cluster-scoped objects).
     pub namespace: String,
-    org: Option<Arc<OrgHandle>>,
+    org: Option<(Arc<OrgHandle>, Granted)>,
 }
 
 impl<'a> Cx<'a> {
@@ -64,8 +65,17 @@ impl<'a> Cx<'a> {
 
     /// The object's organization. Only kinds that name one (`organization_ref`) call this.
     pub fn org(&self) -> &OrgHandle {
+        &self.org_and_grants().0
+    }
+
+    /// What the object's namespace was granted in its organization: asked before every write.
+    pub fn granted(&self) -> &Granted {
+        &self.org_and_grants().1
+    }
+
+    fn org_and_grants(&self) -> &(Arc<OrgHandle>, Granted) {
         self.org
-            .as_deref()
+            .as_ref()
             .expect("only kinds with an organizationRef ask for their organization")
     }
 }

@@ -1,5 +1,6 @@
 //! Reconciler of `ClusterDevOpsOrganization` and `DevOpsOrganization`: build the authenticated
-//! client, check access with one cheap read, and report it.
+//! client (through the [`super::organization_registry`], which caches it for every other kind),
+//! check access with one cheap read, and report it.
 
 use async_trait::async_trait;
 
@@ -8,7 +9,7 @@ use crate::reason::Reason;
 
 use super::error::Error;
 use super::object_context::Cx;
-use super::organizations::OrgSpec;
+use super::organization_registry::OrgSpec;
 use super::reconcile::{Ready, Reconciled};
 
 #[async_trait]
@@ -18,7 +19,7 @@ impl Reconciled for ClusterDevOpsOrganization {
     }
 
     async fn cleanup(&self, cx: &Cx<'_>) -> Result<(), Error> {
-        cx.orgs.forget(&OrgSpec::from_cluster(self).key).await;
+        cx.orgs.forget(&OrgSpec::from_cluster(self).key);
         Ok(())
     }
 }
@@ -30,7 +31,7 @@ impl Reconciled for DevOpsOrganization {
     }
 
     async fn cleanup(&self, cx: &Cx<'_>) -> Result<(), Error> {
-        cx.orgs.forget(&OrgSpec::from_namespaced(self).key).await;
+        cx.orgs.forget(&OrgSpec::from_namespaced(self).key);
         Ok(())
     }
 }
@@ -44,7 +45,7 @@ async fn check(
     let handle = ctx.orgs.handle(&spec, true).await?;
     if let Err(err) = handle.client.check_access().await {
         if err.reason() == Reason::AuthenticationFailed {
-            ctx.orgs.forget(&spec.key).await;
+            ctx.orgs.forget(&spec.key);
         }
         return Err(Error::ado(&format!("checking access to {}", spec.url), err));
     }

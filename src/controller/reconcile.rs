@@ -19,7 +19,7 @@ use tracing::Instrument;
 use crate::api::{HasCommonStatus, Lifecycle, StatusWithCommon};
 use crate::reason::Reason;
 
-use super::context::Context;
+use super::context::{backoff_key, Context};
 use super::error::{Error, Retry};
 use super::object_context::Cx;
 use super::status::{apply_status, common_status};
@@ -139,10 +139,6 @@ async fn run<K: Reconciled>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action, Er
     })
 }
 
-fn ready_label(ok: Option<bool>) -> Option<&'static str> {
-    ok.map(|ok| if ok { "true" } else { "false" })
-}
-
 async fn apply<K: Reconciled>(
     obj: Arc<K>,
     ctx: &Context,
@@ -150,12 +146,7 @@ async fn apply<K: Reconciled>(
     started: Instant,
 ) -> Result<Action, Error> {
     let kind = K::kind(&());
-    let key = format!(
-        "{}/{}/{}",
-        &*kind,
-        obj.namespace().unwrap_or_default(),
-        obj.name_any()
-    );
+    let key = backoff_key(&kind, obj.namespace().as_deref(), &obj.name_any());
     let previous = obj.ready_condition().cloned();
     let mut status = obj.status().cloned().unwrap_or_default();
     let result = match Cx::for_apply(&*obj, ctx).await {
@@ -176,9 +167,6 @@ async fn apply<K: Reconciled>(
     if obj.status() != Some(&status) {
         apply_status(api, &obj.name_any(), &status).await?;
     }
-    let was = previous.as_ref().map(|c| c.status == "True");
-    ctx.metrics
-        .ready_changed(&kind, ready_label(was), ready_label(Some(ok)));
     let transition = previous
         .as_ref()
         .is_none_or(|c| Reason::parse(&c.reason) != Some(reason) || (c.status == "True") != ok);
@@ -234,7 +222,6 @@ async fn cleanup<K: Reconciled>(
             return Err(err.into());
         }
     };
-    let was = obj.ready_condition().map(|c| c.status == "True");
     let undone = if obj.orphans() {
         Ok(())
     } else {
@@ -244,11 +231,20 @@ async fn cleanup<K: Reconciled>(
             Err(err) => Err(err),
         }
     };
+    // What the object did is undone (or deliberately left): its ledger goes with it.
+    let undone = match undone {
+        Ok(()) => ctx.ledger.forget(&*obj).await,
+        Err(err) => Err(err),
+    };
     match undone {
         Ok(()) => {
-            ctx.metrics.ready_changed(&kind, ready_label(was), None);
             ctx.metrics
                 .reconciled(&kind, "deleted", started.elapsed().as_secs_f64());
+            ctx.reset_backoff(&backoff_key(
+                &kind,
+                obj.namespace().as_deref(),
+                &obj.name_any(),
+            ));
             tracing::info!("cleaned up");
             Ok(Action::await_change())
         }
@@ -270,16 +266,11 @@ async fn cleanup<K: Reconciled>(
 /// kube-runtime's error policy: only status writes and finalizer patches end up here.
 pub fn error_policy<K: Reconciled>(obj: Arc<K>, err: &Error, ctx: Arc<Context>) -> Action {
     let kind = K::kind(&());
-    let key = format!(
-        "{}/{}/{}",
-        &*kind,
-        obj.namespace().unwrap_or_default(),
-        obj.name_any()
-    );
+    let key = backoff_key(&kind, obj.namespace().as_deref(), &obj.name_any());
     if err.reason == Reason::StaleCache {
         tracing::debug!(kind = &*kind, name = %obj.name_any(), error = %err.message, "cache behind the apiserver; retrying");
         return Action::requeue(std::time::Duration::from_millis(500));
     }
-    tracing::warn!(kind = &*kind, name = %obj.name_any(), reason = err.reason.as_str(), error = %err.message, "reconcile failed");
+    tracing::warn!(kind = &*kind, namespace = obj.namespace().unwrap_or_default(), name = %obj.name_any(), reason = err.reason.as_str(), error = %err.message, "reconcile failed");
     Action::requeue(ctx.backoff_delay(&key))
 }

@@ -27,7 +27,7 @@ use serde_json::Value;
 use super::context::Context;
 use super::reconcile::Reconciled;
 use super::status::{now, FIELD_MANAGER};
-use crate::api::READY;
+use crate::api::{HasCommonStatus, READY};
 use crate::reason::Reason;
 
 /// An object of kind `K` as stored.
@@ -100,6 +100,18 @@ impl<K: Resource<DynamicType = ()> + Clone> Resource for Stored<K> {
             Self::Valid(k) => Arc::make_mut(k).meta_mut(),
             Self::Malformed { meta, .. } => meta,
         }
+    }
+}
+
+/// The status of an object's Ready condition (`None`: it has none), whether or not it is valid.
+pub fn ready_status<K: Reconciled>(obj: &Stored<K>) -> Option<&str> {
+    match obj {
+        Stored::Valid(k) => k.ready_condition().map(|c| c.status.as_str()),
+        Stored::Malformed { status, .. } => status["conditions"]
+            .as_array()?
+            .iter()
+            .find(|c| c["type"] == READY)?["status"]
+            .as_str(),
     }
 }
 
@@ -239,6 +251,19 @@ mod tests {
             good.valid().map(|g| g.spec.display_name.clone()),
             Some(Some("Ok".into()))
         );
+        assert_eq!(ready_status(&good), None, "not reconciled yet");
+        let reported: Stored<DevOpsGroup> = serde_json::from_value(serde_json::json!({
+            "apiVersion": "azdo.io/v1alpha1", "kind": "DevOpsGroup",
+            "metadata": {"name": "broken"}, "spec": 42,
+            "status": {"conditions": [{"type": "Ready", "status": "False", "reason": "MalformedObject"}]}
+        }))
+        .unwrap();
+        assert!(reported.valid().is_none());
+        assert_eq!(
+            ready_status(&reported),
+            Some("False"),
+            "a malformed object counts too"
+        );
 
         let bad: Stored<DevOpsGroup> = serde_json::from_value(serde_json::json!({
             "apiVersion": "azdo.io/v1alpha1", "kind": "DevOpsGroup",
@@ -258,6 +283,7 @@ mod tests {
             "{error}"
         );
         assert!(already_reported(status, "m", Some(3)));
+        assert_eq!(ready_status(&bad), None, "a condition without a status");
         assert!(!already_reported(status, "m", Some(4)));
         assert!(!already_reported(status, "other", Some(3)));
     }

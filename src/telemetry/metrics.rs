@@ -2,10 +2,14 @@
 //! reason, and objects by Ready status. The Azure DevOps client registers its own call metrics
 //! in the same registry.
 
-use prometheus_client::encoding::EncodeLabelSet;
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
@@ -38,7 +42,7 @@ pub struct ControllerMetrics {
     reconciles: Family<ReconcileLabels, Counter>,
     duration: Family<KindLabels, Histogram>,
     errors: Family<ErrorLabels, Counter>,
-    ready: Family<ReadyLabels, Gauge>,
+    objects: Arc<ObjectsByReadiness>,
 }
 
 impl ControllerMetrics {
@@ -50,7 +54,7 @@ impl ControllerMetrics {
                 Histogram::new(exponential_buckets(0.005, 2.0, 14))
             }),
             errors: Family::default(),
-            ready: Family::default(),
+            objects: Arc::default(),
         };
         registry.register(
             "azdo_reconciles",
@@ -67,11 +71,7 @@ impl ControllerMetrics {
             "Reconciles that ended Ready=False, by kind and reason",
             metrics.errors.clone(),
         );
-        registry.register(
-            "azdo_objects",
-            "Objects by kind and Ready status, as of their last reconcile",
-            metrics.ready.clone(),
-        );
+        registry.register_collector(Box::new(metrics.objects.clone()));
         metrics
     }
 
@@ -98,28 +98,19 @@ impl ControllerMetrics {
             .inc();
     }
 
-    /// Move an object between the Ready gauges (`before` None for a new object, `after` None
-    /// for a deleted one).
-    pub fn ready_changed(&self, kind: &str, before: Option<&str>, after: Option<&str>) {
-        if before == after {
-            return;
-        }
-        if let Some(b) = before {
-            self.ready
-                .get_or_create(&ReadyLabels {
-                    kind: kind.into(),
-                    ready: b.into(),
-                })
-                .dec();
-        }
-        if let Some(a) = after {
-            self.ready
-                .get_or_create(&ReadyLabels {
-                    kind: kind.into(),
-                    ready: a.into(),
-                })
-                .inc();
-        }
+    /// Report the objects of `kind` in `azdo_objects`, counted by `count` at every scrape
+    /// (`None` while its cache is not filled yet: the kind is left out rather than reported
+    /// short). A kind registered again replaces the earlier count.
+    pub fn count_objects(
+        &self,
+        kind: impl Into<String>,
+        count: impl Fn() -> Option<ReadyCounts> + Send + Sync + 'static,
+    ) {
+        self.objects
+            .kinds
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(kind.into(), Box::new(count));
     }
 
     /// The number of reconciles of a kind with an outcome (tests).
@@ -130,5 +121,134 @@ impl ControllerMetrics {
                 outcome: outcome.into(),
             })
             .get()
+    }
+}
+
+/// The objects of one kind by the status of their Ready condition.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ReadyCounts {
+    /// Ready=True.
+    pub ready: i64,
+    /// Ready=False.
+    pub not_ready: i64,
+    /// No Ready condition yet, or Ready=Unknown.
+    pub unknown: i64,
+}
+
+impl ReadyCounts {
+    /// Count one object whose Ready condition has `status` (`None`: no condition).
+    pub fn add(&mut self, status: Option<&str>) {
+        match status {
+            Some("True") => self.ready += 1,
+            Some("False") => self.not_ready += 1,
+            _ => self.unknown += 1,
+        }
+    }
+}
+
+type CountObjects = Box<dyn Fn() -> Option<ReadyCounts> + Send + Sync>;
+
+/// `azdo_objects`, computed at every scrape from the caches' current state (not from
+/// transitions, which a restarted or newly elected operator never saw).
+#[derive(Default)]
+struct ObjectsByReadiness {
+    kinds: RwLock<BTreeMap<String, CountObjects>>,
+}
+
+impl std::fmt::Debug for ObjectsByReadiness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObjectsByReadiness").finish_non_exhaustive()
+    }
+}
+
+impl Collector for ObjectsByReadiness {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let counts: Vec<(String, ReadyCounts)> = self
+            .kinds
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter_map(|(kind, count)| count().map(|c| (kind.clone(), c)))
+            .collect();
+        if counts.is_empty() {
+            return Ok(());
+        }
+        let mut family = encoder.encode_descriptor(
+            "azdo_objects",
+            "Objects by kind and Ready status (true, false, unknown), as the operator's caches hold them now",
+            None,
+            prometheus_client::metrics::MetricType::Gauge,
+        )?;
+        for (kind, c) in counts {
+            for (ready, n) in [
+                ("true", c.ready),
+                ("false", c.not_ready),
+                ("unknown", c.unknown),
+            ] {
+                let labels = ReadyLabels {
+                    kind: kind.clone(),
+                    ready: ready.to_string(),
+                };
+                ConstGauge::new(n).encode(family.encode_family(&labels)?)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scrape(registry: &Registry) -> Vec<String> {
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, registry).unwrap();
+        text.lines()
+            .filter(|l| l.starts_with("azdo_objects"))
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn objects_are_counted_at_every_scrape_by_kind_and_readiness() {
+        let mut registry = Registry::default();
+        let metrics = ControllerMetrics::register(&mut registry);
+        assert!(scrape(&registry).is_empty(), "no kind registered yet");
+
+        let groups = Arc::new(RwLock::new(vec![
+            Some("True"),
+            Some("True"),
+            Some("False"),
+            None,
+        ]));
+        let source = groups.clone();
+        metrics.count_objects("DevOpsGroup", move || {
+            let mut counts = ReadyCounts::default();
+            for status in source.read().unwrap().iter() {
+                counts.add(*status);
+            }
+            Some(counts)
+        });
+        metrics.count_objects("DevOpsMembership", || None);
+        assert_eq!(
+            scrape(&registry),
+            [
+                r#"azdo_objects{kind="DevOpsGroup",ready="true"} 2"#,
+                r#"azdo_objects{kind="DevOpsGroup",ready="false"} 1"#,
+                r#"azdo_objects{kind="DevOpsGroup",ready="unknown"} 1"#,
+            ],
+            "a kind whose cache is not filled is left out"
+        );
+
+        // The next scrape sees the cache as it is then.
+        *groups.write().unwrap() = vec![Some("True"), Some("Unknown")];
+        assert_eq!(
+            scrape(&registry),
+            [
+                r#"azdo_objects{kind="DevOpsGroup",ready="true"} 1"#,
+                r#"azdo_objects{kind="DevOpsGroup",ready="false"} 0"#,
+                r#"azdo_objects{kind="DevOpsGroup",ready="unknown"} 1"#,
+            ]
+        );
     }
 }

@@ -5,5 +5,5 @@ mod metrics;
 mod server;
 
 pub use logging::init_logging;
-pub use metrics::{ControllerMetrics, ReconcileLabels};
+pub use metrics::{ControllerMetrics, ReadyCounts, ReconcileLabels};
 pub use server::{serve, Health};

@@ -1,11 +1,12 @@
 //! Admission against the real apiserver: every schema constraint and CEL rule rejects what it
 //! should, with its message, and the immutable fields stay immutable.
 
+use azdo_operator::api::{API_GROUP, API_VERSION};
 use kube::api::{DynamicObject, Patch, PatchParams, PostParams};
 use serde_json::{json, Value};
 
-use crate::operator_env::{dynamic_api, TestResult};
-use crate::support;
+use crate::operator_env::TestResult;
+use crate::support::{self, kit::api_for};
 
 const GUID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 
@@ -14,7 +15,8 @@ fn object(kind: &str, namespace: &str, name: &str, spec: Value) -> Value {
     if kind != "ClusterDevOpsOrganization" {
         metadata["namespace"] = json!(namespace);
     }
-    json!({"apiVersion": "azdo.io/v1alpha1", "kind": kind, "metadata": metadata, "spec": spec})
+    let api_version = format!("{API_GROUP}/{API_VERSION}");
+    json!({"apiVersion": api_version, "kind": kind, "metadata": metadata, "spec": spec})
 }
 
 fn org(auth: Value) -> Value {
@@ -272,7 +274,7 @@ fn invalid_cases() -> Vec<(&'static str, Value, &'static str)> {
 
 async fn create(client: &kube::Client, doc: &Value) -> Result<DynamicObject, kube::Error> {
     let obj: DynamicObject = serde_json::from_value(doc.clone()).expect("object");
-    let api = dynamic_api(client, &obj).expect("api");
+    let api = api_for(client, &obj).expect("api");
     api.create(&PostParams::default(), &obj).await
 }
 
@@ -358,7 +360,7 @@ async fn identity_fields_are_immutable_and_the_rest_is_not() -> TestResult {
         let name = format!("imm-{i}");
         let doc = object(kind, &ns, &name, spec);
         let created = create(&client, &doc).await?;
-        let api = dynamic_api(&client, &created)?;
+        let api = api_for(&client, &created)?;
         let err = api
             .patch(
                 &name,
@@ -384,7 +386,7 @@ async fn identity_fields_are_immutable_and_the_rest_is_not() -> TestResult {
         group(json!({"displayName": "A", "project": "P"})),
     );
     let created = create(&client, &doc).await?;
-    let api = dynamic_api(&client, &created)?;
+    let api = api_for(&client, &created)?;
     api.patch(
         "mutable",
         &PatchParams::default(),

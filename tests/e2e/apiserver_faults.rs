@@ -2,21 +2,18 @@
 //! they would disturb the tests sharing one: kube-apiserver killed and restarted under a
 //! running operator, and a stored object the operator cannot read.
 
+use azdo_operator::reason::Reason;
 use std::time::{Duration, Instant};
 
+use azdo_operator::api::DevOpsGroup;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
-use serde_yaml::Value;
 
 use crate::operator_env::{private_control_plane, OperatorEnv, TestResult};
 use crate::sim_api::{descriptor_of, groups_named, members_of, SimApi};
+use crate::support::kit::objects::reference;
+use crate::support::kit::{api_for, Check, Ready, ToObject};
 use crate::support::ControlPlane;
-
-fn manifest(env: &OperatorEnv, text: &str) -> Value {
-    let mut v: Value = serde_yaml::from_str(text).expect("manifest");
-    env.localize(&mut v);
-    v
-}
 
 /// How long kube-apiserver stays down: longer than a few resyncs, shorter than the Lease.
 const OUTAGE: Duration = Duration::from_secs(8);
@@ -76,26 +73,27 @@ async fn apiserver_restart(cp: &'static ControlPlane) -> TestResult {
 
     // Back: the drift is repaired, and the watches resumed (a new object converges).
     let started = Instant::now();
-    let late = manifest(
-        &env,
-        "apiVersion: azdo.io/v1alpha1\nkind: DevOpsGroup\nmetadata: {name: after-restart}\nspec:\n  organizationRef: {name: contoso}\n  project: Storefront\n  displayName: After Restart",
-    );
+    let late = env
+        .fixtures()
+        .group("after-restart", "After Restart")
+        .object();
     env.apply(std::slice::from_ref(&late)).await?;
     env.wait_ready(std::slice::from_ref(&late), "True", Duration::from_secs(30))
         .await?;
     let late_ready = started.elapsed();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while members_of(&env, &container) != expected {
-        if Instant::now() > deadline {
-            return Err(format!(
-                "drift not repaired after the restart: {:?}\n{}",
-                members_of(&env, &container),
-                env.tail()
-            )
-            .into());
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    env.until(
+        "the drift to be repaired after the restart",
+        Duration::from_secs(30),
+        || async {
+            let members = members_of(&env, &container);
+            Ok(if members == expected {
+                Check::Done(())
+            } else {
+                Check::NotYet(format!("{members:?}"))
+            })
+        },
+    )
+    .await?;
     eprintln!(
         "after the restart: a new group Ready in {:.1}s, the drift repaired in {:.1}s",
         late_ready.as_secs_f64(),
@@ -147,7 +145,7 @@ async fn store_unreadable_group(env: &OperatorEnv, name: &str) -> TestResult {
             "displayName": {"written": "by an older tool"}
         }
     }))?;
-    let groups = crate::operator_env::dynamic_api(&client, &broken)?;
+    let groups = api_for(&client, &broken)?;
     // The looser schema takes effect a moment after the CRD update.
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -171,10 +169,7 @@ async fn unreadable_object(cp: &'static ControlPlane) -> TestResult {
     let mut env = OperatorEnv::start_on(cp, "unreadable").await?;
     env.create_team_service_account().await?;
     store_unreadable_group(&env, "written-long-ago").await?;
-    let broken = manifest(
-        &env,
-        "apiVersion: azdo.io/v1alpha1\nkind: DevOpsGroup\nmetadata: {name: written-long-ago}\nspec: {}",
-    );
+    let broken = reference::<DevOpsGroup>(Some(&env.namespace), "written-long-ago");
     env.start_operator(&[]).await?;
     let samples = env.samples()?;
     env.apply(&samples).await?;
@@ -185,30 +180,36 @@ async fn unreadable_object(cp: &'static ControlPlane) -> TestResult {
     // The report: a Warning Event always; Ready=False on the status only where the apiserver
     // accepts a status write, which it does not here (it checks the spec's CEL rules on every
     // write, and the stored displayName breaks one).
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let message = loop {
-        let events = crate::operator_env::events_for(&env, "written-long-ago").await?;
-        if let Some((_, message)) = events
-            .iter()
-            .find(|(reason, _)| reason == "MalformedObject")
-        {
-            break message.clone();
-        }
-        if Instant::now() > deadline {
-            return Err(format!("broken object not reported: {events:?}\n{}", env.tail()).into());
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let message = env
+        .until(
+            "the broken object to be reported",
+            Duration::from_secs(30),
+            || async {
+                let events = crate::operator_env::events_for(&env, "written-long-ago").await?;
+                Ok(
+                    match events
+                        .iter()
+                        .find(|(reason, _)| Reason::parse(reason) == Some(Reason::MalformedObject))
+                    {
+                        Some((_, message)) => Check::Done(message.clone()),
+                        None => Check::NotYet(format!("{events:?}")),
+                    },
+                )
+            },
+        )
+        .await?;
     assert!(
         message.contains("spec.displayName: invalid type: map, expected a string"),
         "the message says what does not fit: {message}"
     );
     eprintln!("reported: {message}");
-    let obj: DynamicObject = serde_yaml::from_value(broken.clone())?;
-    let api = crate::operator_env::dynamic_api(&env.client().await?, &obj)?;
-    let ready = crate::operator_env::ready_of(&api.get("written-long-ago").await?);
+    let api = api_for(&env.client().await?, &broken)?;
+    let ready = Ready::of(&api.get("written-long-ago").await?);
     assert!(
-        ready.is_none() || ready.as_ref().is_some_and(|r| r.1 == "MalformedObject"),
+        ready.is_none()
+            || ready
+                .as_ref()
+                .is_some_and(|r| r.has(Reason::MalformedObject)),
         "{ready:?}"
     );
     let calls_for_it = env

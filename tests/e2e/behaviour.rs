@@ -2,104 +2,43 @@
 //! deletion, deletion policies, conflicts, the namespace policy, protected groups, Exclusive
 //! membership failing closed, waiting on a referenced group, and throttling.
 
-use std::future::Future;
+use azdo_operator::reason::Reason;
 use std::time::{Duration, Instant};
 
+use azdo_operator::api::{
+    DeletionPolicy, DevOpsGroup, DevOpsMembership, MemberState, MembershipMode,
+};
 use azdo_sim::{Faults, Throttling};
-use kube::api::DynamicObject;
-use serde_yaml::Value;
 
-use crate::operator_env::{dynamic_api, ready_of, OperatorEnv, TestResult};
+use crate::operator_env::{OperatorEnv, TestResult};
 use crate::sim_api::{descriptor_of, groups_named, members_of, SimApi};
+use crate::support::kit::fixtures::{target_principal, target_ref, users};
+use crate::support::kit::{typed, ToObject};
 
-fn yaml(text: &str) -> Value {
-    serde_yaml::from_str(text).expect("test manifest")
-}
+/// How long a test waits for one Ready reason.
+const REASON: Duration = Duration::from_secs(30);
 
-/// The cluster organization, allowing `namespaces` (default: the test's own).
-fn organization(env: &OperatorEnv, namespaces: &[&str]) -> Value {
-    let mut org = yaml("apiVersion: azdo.io/v1alpha1\nkind: ClusterDevOpsOrganization\nmetadata: {name: contoso}\nspec:\n  url: x\n  auth: {workloadIdentity: {}}");
-    env.localize(&mut org);
-    if !namespaces.is_empty() {
-        org["spec"]["allowedNamespaces"] =
-            serde_yaml::to_value(serde_json::json!({"names": namespaces})).unwrap();
-    }
-    org
-}
-
-fn group(env: &OperatorEnv, name: &str, display: &str, policy: &str) -> Value {
-    let mut g = yaml(&format!(
-        "apiVersion: azdo.io/v1alpha1\nkind: DevOpsGroup\nmetadata: {{name: {name}}}\nspec:\n  organizationRef: {{name: contoso}}\n  project: Storefront\n  displayName: {display}\n  description: Managed by azdo-operator\n  deletionPolicy: {policy}"
-    ));
-    env.localize(&mut g);
+/// DevOpsGroup `name` for `display`, with a description and `policy`.
+fn group(env: &OperatorEnv, name: &str, display: &str, policy: DeletionPolicy) -> DevOpsGroup {
+    let mut g = env.fixtures().group(name, display);
+    g.spec.description = Some("Managed by azdo-operator".into());
+    g.spec.deletion_policy = Some(policy);
     g
 }
 
-fn membership(env: &OperatorEnv, name: &str, group_ref: &str, mode: &str, users: &[&str]) -> Value {
-    let members: Vec<serde_json::Value> = users
-        .iter()
-        .map(|u| serde_json::json!({"user": u}))
-        .collect();
-    let mut m = yaml(&format!(
-        "apiVersion: azdo.io/v1alpha1\nkind: DevOpsMembership\nmetadata: {{name: {name}}}\nspec:\n  organizationRef: {{name: contoso}}\n  group: {{groupRef: {{name: {group_ref}}}}}\n  mode: {mode}"
-    ));
-    m["spec"]["members"] = serde_yaml::to_value(members).unwrap();
-    env.localize(&mut m);
-    m
-}
-
-async fn get(env: &OperatorEnv, doc: &Value) -> TestResult<DynamicObject> {
-    let obj: DynamicObject = serde_yaml::from_value(doc.clone())?;
-    Ok(dynamic_api(&env.client().await?, &obj)?
-        .get(&kube::ResourceExt::name_any(&obj))
-        .await?)
-}
-
-/// Poll `check` until it returns true or `timeout` passes.
-async fn eventually<F, Fut>(
+/// DevOpsMembership `name` of the namespace's DevOpsGroup `group_ref`: `users` in `mode`.
+fn membership(
     env: &OperatorEnv,
-    what: &str,
-    timeout: Duration,
-    mut check: F,
-) -> TestResult
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = TestResult<bool>>,
-{
-    let deadline = Instant::now() + timeout;
-    loop {
-        if check().await? {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            return Err(format!("timed out waiting for: {what}\n{}", env.tail()).into());
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-async fn reason(env: &OperatorEnv, doc: &Value) -> TestResult<Option<(String, String, String)>> {
-    Ok(ready_of(&get(env, doc).await?))
-}
-
-async fn wait_reason(env: &OperatorEnv, doc: &Value, want: &str) -> TestResult<String> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let current = reason(env, doc).await?;
-        if let Some((_, reason, message)) = &current {
-            if reason == want {
-                return Ok(message.clone());
-            }
-        }
-        if Instant::now() > deadline {
-            return Err(format!(
-                "timed out waiting for Ready reason {want}, have {current:?}\n{}",
-                env.tail()
-            )
-            .into());
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    name: &str,
+    group_ref: &str,
+    mode: MembershipMode,
+    upns: &[&str],
+) -> DevOpsMembership {
+    let mut m = env
+        .fixtures()
+        .membership(name, target_ref(group_ref), users(upns));
+    m.spec.mode = mode;
+    m
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -112,19 +51,25 @@ async fn groups_are_adopted_repaired_recreated_and_deleted() -> TestResult {
         .await?;
     env.start_operator(&["--resync-interval", "2s", "--resync-jitter", "0"])
         .await?;
-    let org = organization(&env, &[]);
-    let g = group(&env, "operators", "Storefront Operators", "Delete");
+    let org = env.fixtures().cluster_organization().object();
+    let g = group(
+        &env,
+        "operators",
+        "Storefront Operators",
+        DeletionPolicy::Delete,
+    )
+    .object();
     env.apply(&[org.clone(), g.clone()]).await?;
     let ready = env
         .wait_ready(&[org.clone(), g.clone()], "True", Duration::from_secs(30))
         .await?;
-    let status = &ready[1].data["status"];
+    let status = typed::<DevOpsGroup>(&ready[1])?.status.unwrap_or_default();
     assert_eq!(
-        status["descriptor"],
-        existing.as_str(),
+        status.descriptor.as_deref(),
+        Some(existing.as_str()),
         "adopted, not duplicated"
     );
-    assert_eq!(status["adopted"], true);
+    assert!(status.adopted);
     let principal = "[Storefront]\\Storefront Operators";
     assert_eq!(groups_named(&env, principal).len(), 1);
     assert_eq!(
@@ -135,27 +80,22 @@ async fn groups_are_adopted_repaired_recreated_and_deleted() -> TestResult {
 
     // Drift: a description changed by hand comes back within a resync.
     api.set_description(&existing, "tampered").await?;
-    eventually(
-        &env,
-        "description repaired",
-        Duration::from_secs(15),
-        || async {
-            Ok(groups_named(&env, principal)
-                .first()
-                .and_then(|g| g.1.clone())
-                .as_deref()
-                == Some("Managed by azdo-operator"))
-        },
-    )
+    env.eventually("description repaired", Duration::from_secs(15), || async {
+        Ok(groups_named(&env, principal)
+            .first()
+            .and_then(|g| g.1.clone())
+            .as_deref()
+            == Some("Managed by azdo-operator"))
+    })
     .await?;
 
     // Deleted out of band: recreated, and status follows the new descriptor.
     api.delete_group(&existing).await?;
-    eventually(&env, "group recreated", Duration::from_secs(15), || async {
+    env.eventually("group recreated", Duration::from_secs(15), || async {
         let live = groups_named(&env, principal);
-        let status = get(&env, &g).await?.data["status"]["descriptor"]
-            .as_str()
-            .map(str::to_string);
+        let status = typed::<DevOpsGroup>(&env.get(&g).await?)?
+            .status
+            .and_then(|s| s.descriptor);
         Ok(live.len() == 1
             && live[0].0 != existing
             && status.as_deref() == Some(live[0].0.as_str()))
@@ -177,10 +117,14 @@ async fn orphan_policy_keeps_the_group_and_a_second_owner_is_a_conflict() -> Tes
     let mut env = OperatorEnv::start("orphan").await?;
     let other_ns = env.cp.new_namespace("orphan-other").await?;
     env.start_operator(&[]).await?;
-    let org = organization(&env, &[env.namespace.as_str(), other_ns.as_str()]);
-    let owner = group(&env, "release", "Release Crew", "Orphan");
-    let mut intruder = group(&env, "release-copy", "Release Crew", "Delete");
-    intruder["metadata"]["namespace"] = Value::from(other_ns.clone());
+    let org = env
+        .fixtures()
+        .cluster_organization_allowing(&[env.namespace.as_str(), other_ns.as_str()])
+        .object();
+    let owner = group(&env, "release", "Release Crew", DeletionPolicy::Orphan).object();
+    let mut intruder = group(&env, "release-copy", "Release Crew", DeletionPolicy::Delete);
+    intruder.metadata.namespace = Some(other_ns.clone());
+    let intruder = intruder.object();
     env.apply(&[org.clone(), owner.clone()]).await?;
     env.wait_ready(
         std::slice::from_ref(&owner),
@@ -190,7 +134,10 @@ async fn orphan_policy_keeps_the_group_and_a_second_owner_is_a_conflict() -> Tes
     .await?;
     tokio::time::sleep(Duration::from_millis(1100)).await; // a strictly later creationTimestamp
     env.apply(std::slice::from_ref(&intruder)).await?;
-    let message = wait_reason(&env, &intruder, "Conflict").await?;
+    let message = env
+        .wait_for_reason(&intruder, Reason::Conflict, REASON)
+        .await?
+        .message;
     assert!(message.contains("already manages this group"), "{message}");
     let principal = "[Storefront]\\Release Crew";
     // Nor may another namespace change the members of a group this namespace manages.
@@ -198,14 +145,17 @@ async fn orphan_policy_keeps_the_group_and_a_second_owner_is_a_conflict() -> Tes
         &env,
         "meddler",
         "unused",
-        "Exclusive",
+        MembershipMode::Exclusive,
         &["adele.vance@contoso.com"],
     );
-    meddler["metadata"]["namespace"] = Value::from(other_ns.clone());
-    meddler["spec"]["group"] =
-        serde_yaml::to_value(serde_json::json!({"principalName": principal}))?;
+    meddler.metadata.namespace = Some(other_ns.clone());
+    meddler.spec.group = target_principal(principal);
+    let meddler = meddler.object();
     env.apply(std::slice::from_ref(&meddler)).await?;
-    let message = wait_reason(&env, &meddler, "Conflict").await?;
+    let message = env
+        .wait_for_reason(&meddler, Reason::Conflict, REASON)
+        .await?
+        .message;
     assert!(message.contains("another namespace"), "{message}");
     let crew = groups_named(&env, principal)[0].0.clone();
     assert!(
@@ -237,13 +187,19 @@ async fn a_namespace_the_organization_does_not_allow_gets_not_allowed_and_nothin
 ) -> TestResult {
     let mut env = OperatorEnv::start("notallowed").await?;
     env.start_operator(&[]).await?;
-    let org = organization(&env, &["somewhere-else"]);
-    let g = group(&env, "sneaky", "Sneaky Group", "Delete");
+    let org = env
+        .fixtures()
+        .cluster_organization_allowing(&["somewhere-else"])
+        .object();
+    let g = group(&env, "sneaky", "Sneaky Group", DeletionPolicy::Delete).object();
     env.apply(&[org.clone(), g.clone()]).await?;
     env.wait_ready(std::slice::from_ref(&org), "True", Duration::from_secs(30))
         .await?;
-    let message = wait_reason(&env, &g, "NotAllowed").await?;
-    assert!(message.contains("does not allow namespace"), "{message}");
+    let message = env
+        .wait_for_reason(&g, Reason::NotAllowed, REASON)
+        .await?
+        .message;
+    assert!(message.contains("grants nothing to namespace"), "{message}");
     let requests = env.sim.control().requests();
     let graph_writes = requests
         .requests
@@ -252,7 +208,7 @@ async fn a_namespace_the_organization_does_not_allow_gets_not_allowed_and_nothin
         .count();
     assert_eq!(graph_writes, 0, "nothing was written to Azure DevOps");
     assert!(groups_named(&env, "[Storefront]\\Sneaky Group").is_empty());
-    env.delete_and_wait(&[g, org], Duration::from_secs(20))
+    env.delete_in_order(&[g, org], Duration::from_secs(20))
         .await?;
     Ok(())
 }
@@ -261,28 +217,35 @@ async fn a_namespace_the_organization_does_not_allow_gets_not_allowed_and_nothin
 async fn protected_groups_cannot_be_targeted() -> TestResult {
     let mut env = OperatorEnv::start("protected").await?;
     env.start_operator(&[]).await?;
-    let org = organization(&env, &[]);
-    let admins = group(&env, "admins", "Project Administrators", "Delete");
+    let org = env.fixtures().cluster_organization().object();
+    let admins = group(
+        &env,
+        "admins",
+        "Project Administrators",
+        DeletionPolicy::Delete,
+    )
+    .object();
     let mut members = membership(
         &env,
         "pca",
         "unused",
-        "Exclusive",
+        MembershipMode::Exclusive,
         &["adele.vance@contoso.com"],
     );
-    members["spec"]["group"] = serde_yaml::to_value(
-        serde_json::json!({"principalName": "[contoso]\\Project Collection Administrators"}),
-    )?;
+    members.spec.group = target_principal("[contoso]\\Project Collection Administrators");
+    let members = members.object();
     env.apply(&[org.clone(), admins.clone(), members.clone()])
         .await?;
-    wait_reason(&env, &admins, "ProtectedGroup").await?;
-    wait_reason(&env, &members, "ProtectedGroup").await?;
+    env.wait_for_reason(&admins, Reason::ProtectedGroup, REASON)
+        .await?;
+    env.wait_for_reason(&members, Reason::ProtectedGroup, REASON)
+        .await?;
     let pca =
         descriptor_of(&env, "[contoso]\\Project Collection Administrators").ok_or("no PCA")?;
     assert!(!members_of(&env, &pca)
         .iter()
         .any(|m| m == "adele.vance@contoso.com"));
-    env.delete_and_wait(&[admins, members, org], Duration::from_secs(20))
+    env.delete_in_order(&[admins, members, org], Duration::from_secs(20))
         .await?;
     Ok(())
 }
@@ -293,23 +256,24 @@ async fn memberships_repair_drift_and_exclusive_mode_fails_closed() -> TestResul
     let api = SimApi::new(&env)?;
     env.start_operator(&["--resync-interval", "2s", "--resync-jitter", "0"])
         .await?;
-    let org = organization(&env, &[]);
-    let g = group(&env, "crew", "Deploy Crew", "Delete");
+    let org = env.fixtures().cluster_organization().object();
+    let g = group(&env, "crew", "Deploy Crew", DeletionPolicy::Delete).object();
     let m = membership(
         &env,
         "crew",
         "crew",
-        "Exclusive",
+        MembershipMode::Exclusive,
         &["adele.vance@contoso.com", "alex.wilber@contoso.com"],
-    );
+    )
+    .object();
     env.apply(&[org.clone(), g.clone(), m.clone()]).await?;
     let ready = env
         .wait_ready(&[g.clone(), m.clone()], "True", Duration::from_secs(30))
         .await?;
-    let container = ready[0].data["status"]["descriptor"]
-        .as_str()
-        .ok_or("no descriptor")?
-        .to_string();
+    let container = typed::<DevOpsGroup>(&ready[0])?
+        .status
+        .and_then(|s| s.descriptor)
+        .ok_or("no descriptor")?;
     assert_eq!(
         members_of(&env, &container),
         ["adele.vance@contoso.com", "alex.wilber@contoso.com"]
@@ -321,8 +285,7 @@ async fn memberships_repair_drift_and_exclusive_mode_fails_closed() -> TestResul
         .ok_or("christie is materialized in the seed")?;
     api.remove_member(&adele, &container).await?;
     api.add_member(&christie, &container).await?;
-    eventually(
-        &env,
+    env.eventually(
         "membership drift repaired",
         Duration::from_secs(15),
         || async {
@@ -337,15 +300,19 @@ async fn memberships_repair_drift_and_exclusive_mode_fails_closed() -> TestResul
         &env,
         "crew",
         "crew",
-        "Exclusive",
+        MembershipMode::Exclusive,
         &[
             "adele.vance@contoso.com",
             "alex.wilber@contoso.com",
             "nobody@contoso.com",
         ],
-    );
+    )
+    .object();
     env.apply(std::slice::from_ref(&broken)).await?;
-    let message = wait_reason(&env, &broken, "UserNotFound").await?;
+    let message = env
+        .wait_for_reason(&broken, Reason::UserNotFound, REASON)
+        .await?
+        .message;
     assert!(
         message.contains("nobody@contoso.com") && message.contains("removes nothing"),
         "{message}"
@@ -361,15 +328,16 @@ async fn memberships_repair_drift_and_exclusive_mode_fails_closed() -> TestResul
         ],
         "Exclusive removed nothing while a member did not resolve"
     );
-    let status = get(&env, &broken).await?.data["status"].clone();
-    let failed: Vec<&serde_json::Value> = status["members"]
-        .as_array()
-        .ok_or("members")?
+    let status = typed::<DevOpsMembership>(&env.get(&broken).await?)?
+        .status
+        .ok_or("no status")?;
+    let failed: Vec<_> = status
+        .members
         .iter()
-        .filter(|x| x["state"] == "Failed")
+        .filter(|x| x.state == MemberState::Failed)
         .collect();
-    assert_eq!(failed.len(), 1, "{status}");
-    assert_eq!(failed[0]["member"], "user:nobody@contoso.com");
+    assert_eq!(failed.len(), 1, "{status:?}");
+    assert_eq!(failed[0].member, "user:nobody@contoso.com");
 
     env.delete_and_wait(&[broken], Duration::from_secs(20))
         .await?;
@@ -378,7 +346,7 @@ async fn memberships_repair_drift_and_exclusive_mode_fails_closed() -> TestResul
         ["christie.cline@contoso.com"],
         "deletion removes what the object added"
     );
-    env.delete_and_wait(&[g, org], Duration::from_secs(20))
+    env.delete_in_order(&[g, org], Duration::from_secs(20))
         .await?;
     Ok(())
 }
@@ -388,18 +356,22 @@ async fn a_membership_proceeds_as_soon_as_its_group_is_ready() -> TestResult {
     let mut env = OperatorEnv::start("waits").await?;
     // A long resync: only the watch on DevOpsGroup can wake the membership in time.
     env.start_operator(&["--resync-interval", "10m"]).await?;
-    let org = organization(&env, &[]);
+    let org = env.fixtures().cluster_organization().object();
     let m = membership(
         &env,
         "late",
         "late-group",
-        "Additive",
+        MembershipMode::Additive,
         &["adele.vance@contoso.com"],
-    );
+    )
+    .object();
     env.apply(&[org.clone(), m.clone()]).await?;
-    let message = wait_reason(&env, &m, "GroupNotFound").await?;
+    let message = env
+        .wait_for_reason(&m, Reason::GroupNotFound, REASON)
+        .await?
+        .message;
     assert!(message.contains("late-group"), "{message}");
-    let g = group(&env, "late-group", "Late Group", "Delete");
+    let g = group(&env, "late-group", "Late Group", DeletionPolicy::Delete).object();
     let started = Instant::now();
     env.apply(std::slice::from_ref(&g)).await?;
     env.wait_ready(&[g.clone(), m.clone()], "True", Duration::from_secs(20))
@@ -408,7 +380,7 @@ async fn a_membership_proceeds_as_soon_as_its_group_is_ready() -> TestResult {
         "membership Ready {:?} after its group was created",
         started.elapsed()
     );
-    env.delete_and_wait(&[m, g, org], Duration::from_secs(20))
+    env.delete_in_order(&[m, g, org], Duration::from_secs(20))
         .await?;
     Ok(())
 }
@@ -445,13 +417,7 @@ async fn throttled_samples_converge_without_sending_before_retry_after() -> Test
         "nothing sent before Retry-After elapsed"
     );
     env.sim.control().set_faults(Faults::default());
-    let (orgs, others): (Vec<_>, Vec<_>) = samples.iter().cloned().partition(|d| {
-        d["kind"]
-            .as_str()
-            .is_some_and(|k| k.ends_with("DevOpsOrganization"))
-    });
-    env.delete_and_wait(&others, Duration::from_secs(60))
+    env.delete_in_order(&samples, Duration::from_secs(90))
         .await?;
-    env.delete_and_wait(&orgs, Duration::from_secs(30)).await?;
     Ok(())
 }

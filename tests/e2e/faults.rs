@@ -3,56 +3,24 @@
 //! precise Ready=False and touch nothing; and secrets that must never show up in logs, Events
 //! or status.
 
+use azdo_operator::reason::Reason;
 use std::time::{Duration, Instant};
 
+use azdo_operator::api::ResourceType;
 use azdo_sim::{Faults, Latency};
 use k8s_openapi::api::core::v1::{Event, Secret};
 use kube::api::{Api, ListParams, PostParams};
-use serde_yaml::Value;
 
-use crate::operator_env::{dynamic_api, ready_of, OperatorEnv, TestResult};
+use crate::operator_env::{OperatorEnv, TestResult, OPERATOR_CLIENT_ID};
 use crate::sim_api::{groups_named, members_of};
+use crate::support::kit::fixtures::{
+    self, group_member, group_ref_member, namespaced_ref, pipeline_id, pipeline_named,
+    resource_named, target_principal, target_ref, user, users,
+};
+use crate::support::kit::{Check, ToObject};
 
-fn manifest(env: &OperatorEnv, text: &str) -> Value {
-    let mut v: Value = serde_yaml::from_str(text).expect("manifest");
-    env.localize(&mut v);
-    v
-}
-
-fn organization(env: &OperatorEnv) -> Value {
-    manifest(env, "apiVersion: azdo.io/v1alpha1\nkind: ClusterDevOpsOrganization\nmetadata: {name: contoso}\nspec:\n  url: x\n  auth: {workloadIdentity: {}}")
-}
-
-async fn ready(env: &OperatorEnv, doc: &Value) -> TestResult<Option<(String, String, String)>> {
-    let obj: kube::api::DynamicObject = serde_yaml::from_value(doc.clone())?;
-    let api = dynamic_api(&env.client().await?, &obj)?;
-    Ok(ready_of(
-        &api.get(&kube::ResourceExt::name_any(&obj)).await?,
-    ))
-}
-
-async fn wait_reason(
-    env: &OperatorEnv,
-    doc: &Value,
-    want: &str,
-    timeout: Duration,
-) -> TestResult<String> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let current = ready(env, doc).await?;
-        if let Some((_, reason, message)) = &current {
-            if reason == want {
-                return Ok(message.clone());
-            }
-        }
-        if Instant::now() > deadline {
-            return Err(
-                format!("waited for reason {want}, have {current:?}\n{}", env.tail()).into(),
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
+/// How long a test waits for one Ready reason.
+const REASON: Duration = Duration::from_secs(30);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn samples_converge_through_5xx_dropped_connections_latency_and_lag() -> TestResult {
@@ -101,14 +69,8 @@ async fn samples_converge_through_5xx_dropped_connections_latency_and_lag() -> T
         "backoff kept the request count bounded: {total} requests to converge"
     );
     eprintln!("converged under faults with {total} requests");
-    let (orgs, others): (Vec<_>, Vec<_>) = samples.iter().cloned().partition(|d| {
-        d["kind"]
-            .as_str()
-            .is_some_and(|k| k.ends_with("DevOpsOrganization"))
-    });
-    env.delete_and_wait(&others, Duration::from_secs(60))
+    env.delete_in_order(&samples, Duration::from_secs(90))
         .await?;
-    env.delete_and_wait(&orgs, Duration::from_secs(30)).await?;
     assert!(groups_named(&env, "[Storefront]\\Storefront Operators").is_empty());
     Ok(())
 }
@@ -121,9 +83,12 @@ async fn an_entra_outage_is_reported_and_recovered_from() -> TestResult {
         ..Faults::default()
     });
     env.start_operator(&[]).await?;
-    let org = organization(&env);
+    let org = env.fixtures().cluster_organization().object();
     env.apply(std::slice::from_ref(&org)).await?;
-    let message = wait_reason(&env, &org, "AuthenticationFailed", Duration::from_secs(60)).await?;
+    let message = env
+        .wait_for_reason(&org, Reason::AuthenticationFailed, Duration::from_secs(60))
+        .await?
+        .message;
     assert!(
         message.contains("temporarily_unavailable") || message.contains("503"),
         "{message}"
@@ -141,13 +106,47 @@ async fn an_entra_outage_is_reported_and_recovered_from() -> TestResult {
 async fn semantic_errors_end_with_a_precise_reason_and_touch_nothing() -> TestResult {
     let mut env = OperatorEnv::start("semantic").await?;
     env.start_operator(&[]).await?;
-    let org = organization(&env);
-    let no_project = manifest(&env, "apiVersion: azdo.io/v1alpha1\nkind: DevOpsGroup\nmetadata: {name: no-project}\nspec:\n  organizationRef: {name: contoso}\n  project: Atlantis\n  displayName: Sailors");
-    let self_member = manifest(&env, "apiVersion: azdo.io/v1alpha1\nkind: DevOpsMembership\nmetadata: {name: self}\nspec:\n  organizationRef: {name: contoso}\n  group: {principalName: '[Storefront]\\Frontend'}\n  members: [{group: '[Storefront]\\Frontend'}]");
-    let unknown_pipeline = manifest(&env, "apiVersion: azdo.io/v1alpha1\nkind: PipelineResourceAuthorization\nmetadata: {name: no-pipeline}\nspec:\n  organizationRef: {name: contoso}\n  project: Storefront\n  resource: {type: environment, name: storefront-staging}\n  pipelines: [{name: does-not-exist}]");
-    let unknown_resource = manifest(&env, "apiVersion: azdo.io/v1alpha1\nkind: PipelineResourceAuthorization\nmetadata: {name: no-resource}\nspec:\n  organizationRef: {name: contoso}\n  project: Storefront\n  resource: {type: variablegroup, name: nope}\n  pipelines: [{id: 16}]");
-    let unknown_group = manifest(&env, "apiVersion: azdo.io/v1alpha1\nkind: DevOpsMembership\nmetadata: {name: no-group}\nspec:\n  organizationRef: {name: contoso}\n  group: {principalName: '[Storefront]\\Nobody Here'}\n  members: [{user: adele.vance@contoso.com}]");
-    let cycle_a = manifest(&env, "apiVersion: azdo.io/v1alpha1\nkind: DevOpsMembership\nmetadata: {name: cycle-a}\nspec:\n  organizationRef: {name: contoso}\n  group: {groupRef: {name: ring-a}}\n  members: [{groupRef: {name: ring-b}}]");
+    let fx = env.fixtures();
+    let org = fx.cluster_organization().object();
+    let mut no_project = fx.group("no-project", "Sailors");
+    no_project.spec.project = Some("Atlantis".into());
+    let no_project = no_project.object();
+    let frontend = "[Storefront]\\Frontend";
+    let self_member = fx
+        .membership(
+            "self",
+            target_principal(frontend),
+            vec![group_member(frontend)],
+        )
+        .object();
+    let unknown_pipeline = fx
+        .authorization(
+            "no-pipeline",
+            resource_named(ResourceType::Environment, "storefront-staging"),
+            vec![pipeline_named("does-not-exist", None)],
+        )
+        .object();
+    let unknown_resource = fx
+        .authorization(
+            "no-resource",
+            resource_named(ResourceType::Variablegroup, "nope"),
+            vec![pipeline_id(16)],
+        )
+        .object();
+    let unknown_group = fx
+        .membership(
+            "no-group",
+            target_principal("[Storefront]\\Nobody Here"),
+            users(&["adele.vance@contoso.com"]),
+        )
+        .object();
+    let cycle_a = fx
+        .membership(
+            "cycle-a",
+            target_ref("ring-a"),
+            vec![group_ref_member("ring-b")],
+        )
+        .object();
     let before = crate::operator_env::sim_snapshot(&env.sim);
     let docs = [
         org.clone(),
@@ -160,15 +159,19 @@ async fn semantic_errors_end_with_a_precise_reason_and_touch_nothing() -> TestRe
     ];
     env.apply(&docs).await?;
     let cases = [
-        (&no_project, "ProjectNotFound", "Atlantis"),
-        (&self_member, "SelfMembership", "member of itself"),
-        (&unknown_pipeline, "PipelineNotFound", "does-not-exist"),
-        (&unknown_resource, "ResourceNotFound", "nope"),
-        (&unknown_group, "GroupNotFound", "Nobody Here"),
-        (&cycle_a, "GroupNotFound", "ring-a"),
+        (&no_project, Reason::ProjectNotFound, "Atlantis"),
+        (&self_member, Reason::SelfMembership, "member of itself"),
+        (
+            &unknown_pipeline,
+            Reason::PipelineNotFound,
+            "does-not-exist",
+        ),
+        (&unknown_resource, Reason::ResourceNotFound, "nope"),
+        (&unknown_group, Reason::GroupNotFound, "Nobody Here"),
+        (&cycle_a, Reason::GroupNotFound, "ring-a"),
     ];
     for (doc, reason, fragment) in cases {
-        let message = wait_reason(&env, doc, reason, Duration::from_secs(30)).await?;
+        let message = env.wait_for_reason(doc, reason, REASON).await?.message;
         assert!(message.contains(fragment), "{reason}: {message}");
     }
     // The valid organization is unaffected by its broken neighbours.
@@ -184,9 +187,7 @@ async fn semantic_errors_end_with_a_precise_reason_and_touch_nothing() -> TestRe
         before["permissions"], after["permissions"],
         "no authorization changed"
     );
-    env.delete_and_wait(&docs[1..], Duration::from_secs(30))
-        .await?;
-    env.delete_and_wait(&[org], Duration::from_secs(20)).await?;
+    env.delete_in_order(&docs, Duration::from_secs(50)).await?;
     Ok(())
 }
 
@@ -208,10 +209,23 @@ async fn secrets_and_tokens_never_appear_in_logs_events_or_status() -> TestResul
     }
     env.start_operator(&["--log-level", "debug"]).await?;
     let ns = env.namespace.clone();
-    let pat_org = manifest(&env, "apiVersion: azdo.io/v1alpha1\nkind: DevOpsOrganization\nmetadata: {name: by-pat}\nspec:\n  url: x\n  auth: {pat: {secretRef: {name: azdo-pat}}}");
-    let secret_org = manifest(&env, &format!("apiVersion: azdo.io/v1alpha1\nkind: ClusterDevOpsOrganization\nmetadata: {{name: by-secret-{ns}}}\nspec:\n  url: x\n  auth: {{clientSecret: {{tenantId: {}, clientId: 0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e, secretRef: {{name: azdo-app, namespace: {ns}}}}}}}", env.tenant_id));
-    let bad_pat = manifest(&env, "apiVersion: azdo.io/v1alpha1\nkind: DevOpsOrganization\nmetadata: {name: missing-secret}\nspec:\n  url: x\n  auth: {pat: {secretRef: {name: nothing-here}}}");
-    let group = manifest(&env, "apiVersion: azdo.io/v1alpha1\nkind: DevOpsGroup\nmetadata: {name: via-pat}\nspec:\n  organizationRef: {kind: DevOpsOrganization, name: by-pat}\n  project: Storefront\n  displayName: Via Pat");
+    let fx = env.fixtures();
+    let pat_org = fx
+        .organization("by-pat", fixtures::pat("azdo-pat", None))
+        .object();
+    let secret_org = fx
+        .cluster_organization_named(
+            &format!("by-secret-{ns}"),
+            fixtures::client_secret(&env.tenant_id, OPERATOR_CLIENT_ID, "azdo-app", Some(&ns)),
+            &[&ns],
+        )
+        .object();
+    let bad_pat = fx
+        .organization("missing-secret", fixtures::pat("nothing-here", None))
+        .object();
+    let mut group = fx.group("via-pat", "Via Pat");
+    group.spec.organization_ref = namespaced_ref("by-pat");
+    let group = group.object();
     env.apply(&[
         pat_org.clone(),
         secret_org.clone(),
@@ -225,7 +239,10 @@ async fn secrets_and_tokens_never_appear_in_logs_events_or_status() -> TestResul
         Duration::from_secs(30),
     )
     .await?;
-    let message = wait_reason(&env, &bad_pat, "SecretNotFound", Duration::from_secs(30)).await?;
+    let message = env
+        .wait_for_reason(&bad_pat, Reason::SecretNotFound, REASON)
+        .await?
+        .message;
     assert!(message.contains("nothing-here"), "{message}");
     let token = std::fs::read_to_string(env.dir.join("azure-identity-token"))?;
     let access_token = env.sim.control().issue_token("azdo-operator")?;
@@ -235,12 +252,8 @@ async fn secrets_and_tokens_never_appear_in_logs_events_or_status() -> TestResul
     for e in events.list(&ListParams::default()).await? {
         haystack.push_str(&serde_json::to_string(&e)?);
     }
-    for doc in [&pat_org, &secret_org, &bad_pat, &group] {
-        let obj: kube::api::DynamicObject = serde_yaml::from_value(doc.clone())?;
-        let api = dynamic_api(&client, &obj)?;
-        haystack.push_str(&serde_json::to_string(
-            &api.get(&kube::ResourceExt::name_any(&obj)).await?,
-        )?);
+    for obj in [&pat_org, &secret_org, &bad_pat, &group] {
+        haystack.push_str(&serde_json::to_string(&env.get(obj).await?)?);
     }
     assert!(haystack.len() > 1000, "there is something to search");
     for (what, needle) in [
@@ -262,7 +275,7 @@ async fn secrets_and_tokens_never_appear_in_logs_events_or_status() -> TestResul
         !haystack.contains(&base64_pat),
         "the PAT's Basic header leaked"
     );
-    env.delete_and_wait(
+    env.delete_in_order(
         &[group, bad_pat, pat_org, secret_org],
         Duration::from_secs(30),
     )
@@ -277,18 +290,35 @@ async fn an_ambiguous_pipeline_name_is_refused_and_a_path_settles_it() -> TestRe
         let pipelines = seed["organizations"][0]["projects"][0]["pipelines"]
             .as_sequence_mut()
             .ok_or("no Storefront pipelines in the seed")?;
-        pipelines.push(serde_yaml::from_str(
-            "{ id: 21, name: storefront-ci, path: '\\Legacy' }",
+        pipelines.push(serde_yaml::to_value(
+            serde_json::json!({"id": 21, "name": "storefront-ci", "path": "\\Legacy"}),
         )?);
         Ok(())
     })
     .await?;
     env.start_operator(&[]).await?;
-    let org = organization(&env);
-    let by_name = manifest(&env, "apiVersion: azdo.io/v1alpha1\nkind: PipelineResourceAuthorization\nmetadata: {name: ambiguous}\nspec:\n  organizationRef: {name: contoso}\n  project: Storefront\n  resource: {type: environment, name: storefront-production}\n  pipelines: [{name: storefront-ci}, {name: storefront-deploy}]");
+    let fx = env.fixtures();
+    let org = fx.cluster_organization().object();
+    let by_name = fx.authorization(
+        "ambiguous",
+        resource_named(ResourceType::Environment, "storefront-production"),
+        vec![
+            pipeline_named("storefront-ci", None),
+            pipeline_named("storefront-deploy", None),
+        ],
+    );
+    let by_path = {
+        let mut by_path = by_name.clone();
+        by_path.spec.pipelines[0].path = Some("\\CI".into());
+        by_path.object()
+    };
+    let by_name = by_name.object();
     let before = crate::operator_env::sim_snapshot(&env.sim);
     env.apply(&[org.clone(), by_name.clone()]).await?;
-    let message = wait_reason(&env, &by_name, "AmbiguousName", Duration::from_secs(30)).await?;
+    let message = env
+        .wait_for_reason(&by_name, Reason::AmbiguousName, REASON)
+        .await?
+        .message;
     assert!(
         message.contains("2 pipelines are named \"storefront-ci\"")
             && message.contains("\\CI")
@@ -317,8 +347,6 @@ async fn an_ambiguous_pipeline_name_is_refused_and_a_path_settles_it() -> TestRe
     );
 
     // A path settles it.
-    let mut by_path = by_name.clone();
-    by_path["spec"]["pipelines"][0]["path"] = Value::from("\\CI");
     env.apply(std::slice::from_ref(&by_path)).await?;
     env.wait_ready(
         std::slice::from_ref(&by_path),
@@ -330,9 +358,8 @@ async fn an_ambiguous_pipeline_name_is_refused_and_a_path_settles_it() -> TestRe
         authorized(&env),
         ["Storefront/environment/2: [16, 18] all=false"]
     );
-    env.delete_and_wait(&[by_path], Duration::from_secs(30))
+    env.delete_in_order(&[by_path, org], Duration::from_secs(50))
         .await?;
-    env.delete_and_wait(&[org], Duration::from_secs(20)).await?;
     Ok(())
 }
 
@@ -341,24 +368,33 @@ async fn a_cycle_of_group_refs_is_refused_and_touches_nothing_else() -> TestResu
     let mut env = OperatorEnv::start("cycle").await?;
     // No resync within the test: what wakes the refused memberships up is the watch.
     env.start_operator(&["--resync-interval", "10m"]).await?;
-    let org = organization(&env);
-    let group = |name: &str, display: &str| {
-        manifest(&env, &format!("apiVersion: azdo.io/v1alpha1\nkind: DevOpsGroup\nmetadata: {{name: {name}}}\nspec:\n  organizationRef: {{name: contoso}}\n  project: Storefront\n  displayName: {display}"))
-    };
-    let ring_a = group("ring-a", "Ring A");
-    let ring_b = group("ring-b", "Ring B");
-    let ring_c = group("ring-c", "Ring C");
+    let fx = env.fixtures();
+    let org = fx.cluster_organization().object();
+    let ring_a = fx.group("ring-a", "Ring A").object();
+    let ring_b = fx.group("ring-b", "Ring B").object();
+    let ring_c = fx.group("ring-c", "Ring C").object();
     // a contains b (and a user), b contains c, c contains a: a cycle of three.
-    let membership = |name: &str, container: &str, members: &str| {
-        manifest(&env, &format!("apiVersion: azdo.io/v1alpha1\nkind: DevOpsMembership\nmetadata: {{name: {name}}}\nspec:\n  organizationRef: {{name: contoso}}\n  group: {{groupRef: {{name: {container}}}}}\n  members: {members}"))
-    };
-    let a = membership(
-        "in-a",
-        "ring-a",
-        "[{groupRef: {name: ring-b}}, {user: adele.vance@contoso.com}]",
-    );
-    let b = membership("in-b", "ring-b", "[{groupRef: {name: ring-c}}]");
-    let c = membership("in-c", "ring-c", "[{groupRef: {name: ring-a}}]");
+    let a = fx
+        .membership(
+            "in-a",
+            target_ref("ring-a"),
+            vec![group_ref_member("ring-b"), user("adele.vance@contoso.com")],
+        )
+        .object();
+    let b = fx
+        .membership(
+            "in-b",
+            target_ref("ring-b"),
+            vec![group_ref_member("ring-c")],
+        )
+        .object();
+    let c = fx
+        .membership(
+            "in-c",
+            target_ref("ring-c"),
+            vec![group_ref_member("ring-a")],
+        )
+        .object();
     env.apply(&[org.clone(), ring_a.clone(), ring_b.clone(), ring_c.clone()])
         .await?;
     env.wait_ready(
@@ -370,30 +406,33 @@ async fn a_cycle_of_group_refs_is_refused_and_touches_nothing_else() -> TestResu
     env.apply(&[a.clone(), b.clone(), c.clone()]).await?;
 
     // Every membership settles, and at least one refuses the member that closes the cycle.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let (settled, refused) = loop {
-        let mut states = Vec::new();
-        for doc in [&a, &b, &c] {
-            states.push(ready(&env, doc).await?);
-        }
-        let refused: Vec<String> = states
-            .iter()
-            .flatten()
-            .filter(|(_, reason, _)| reason == "MembershipCycle")
-            .map(|(_, _, message)| message.clone())
-            .collect();
-        let settled = states.iter().all(|s| {
-            s.as_ref()
-                .is_some_and(|(status, reason, _)| status == "True" || reason == "MembershipCycle")
-        });
-        if settled && !refused.is_empty() {
-            break (states, refused);
-        }
-        if Instant::now() > deadline {
-            return Err(format!("memberships did not settle: {states:?}\n{}", env.tail()).into());
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let (settled, refused) = env
+        .until(
+            "the memberships to settle",
+            Duration::from_secs(30),
+            || async {
+                let mut states = Vec::new();
+                for obj in [&a, &b, &c] {
+                    states.push(env.ready(obj).await?);
+                }
+                let refused: Vec<String> = states
+                    .iter()
+                    .flatten()
+                    .filter(|r| r.has(Reason::MembershipCycle))
+                    .map(|r| r.message.clone())
+                    .collect();
+                let settled = states.iter().all(|s| {
+                    s.as_ref()
+                        .is_some_and(|r| r.status == "True" || r.has(Reason::MembershipCycle))
+                });
+                Ok(if settled && !refused.is_empty() {
+                    Check::Done((states, refused))
+                } else {
+                    Check::NotYet(format!("{states:?}"))
+                })
+            },
+        )
+        .await?;
     eprintln!("settled: {settled:?}");
     assert!(
         refused
@@ -430,10 +469,10 @@ async fn a_cycle_of_group_refs_is_refused_and_touches_nothing_else() -> TestResu
         .await?;
     assert!(members_of(&env, &da).contains(&"[Storefront]\\Ring B".to_string()));
     assert!(members_of(&env, &db).contains(&"[Storefront]\\Ring C".to_string()));
-    env.delete_and_wait(&[a, b], Duration::from_secs(30))
-        .await?;
-    env.delete_and_wait(&[ring_a, ring_b, ring_c], Duration::from_secs(30))
-        .await?;
-    env.delete_and_wait(&[org], Duration::from_secs(20)).await?;
+    env.delete_in_order(
+        &[a, b, ring_a, ring_b, ring_c, org],
+        Duration::from_secs(80),
+    )
+    .await?;
     Ok(())
 }

@@ -155,14 +155,8 @@ async fn samples_converge_and_deleting_them_restores_azure_devops() -> TestResul
     }
 
     // Delete what the tenant created (organizations last, so cleanup can still authenticate).
-    let (orgs, others): (Vec<_>, Vec<_>) = samples.iter().cloned().partition(|d| {
-        d["kind"]
-            .as_str()
-            .is_some_and(|k| k.ends_with("DevOpsOrganization"))
-    });
-    env.delete_and_wait(&others, Duration::from_secs(60))
+    env.delete_in_order(&samples, Duration::from_secs(90))
         .await?;
-    env.delete_and_wait(&orgs, Duration::from_secs(30)).await?;
 
     let end = sim_snapshot(&env.sim);
     let (now, then) = (

@@ -12,12 +12,14 @@ mod behaviour;
 mod controlplane_smoke;
 mod faults;
 mod lifecycle;
+mod metrics;
 #[allow(dead_code)] // shared with the demo runner (hack/demo)
 mod operator_env;
 mod packaging;
 mod rbac;
 mod resilience;
 mod sim_api;
+mod tenant_rbac;
 mod workload_identity;
 
-type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+use support::kit::TestResult;

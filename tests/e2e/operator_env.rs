@@ -6,18 +6,18 @@
 //! Tests that run an operator hold [`OperatorEnv::lock`] for their whole duration: operators
 //! reconcile cluster-scoped organizations, so two at once would fight over them.
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use azdo_sim::{JwksSource, Seed, SimOptions, Simulator, TrustedIssuer};
-use kube::api::{Api, DeleteParams, DynamicObject, ListParams};
-use kube::discovery::ApiResource;
-use kube::ResourceExt;
+use kube::api::{Api, DynamicObject, ListParams};
 use serde_yaml::Value;
 use tokio::process::{Child, Command};
 use tokio::sync::{Mutex, MutexGuard};
 
+use crate::support::kit::{self, Check, Fixtures, Ready};
 use crate::support::{self, ControlPlane};
 
 /// The seed's operator identity (ServiceAccount azdo-operator/azdo-operator).
@@ -28,7 +28,7 @@ pub const OPERATOR_NAMESPACE: &str = "azdo-operator";
 
 static LOCK: Mutex<()> = Mutex::const_new(());
 
-pub type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+pub use crate::support::kit::TestResult;
 
 pub struct OperatorEnv {
     pub cp: &'static ControlPlane,
@@ -44,15 +44,8 @@ fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The default seed, with federated credentials that trust this control plane's issuer and a
-/// tenant identity for `<namespace>:azdo`.
-fn seed_for(cp: &ControlPlane, namespace: &str) -> TestResult<Seed> {
-    Ok(Seed::from_yaml(&serde_yaml::to_string(&seed_value_for(
-        cp, namespace,
-    )?)?)?)
-}
-
-/// [`seed_for`] as a YAML document, before it is parsed.
+/// The default seed as a YAML document, with federated credentials that trust this control
+/// plane's issuer and a tenant identity for `<namespace>:azdo`.
 fn seed_value_for(cp: &ControlPlane, namespace: &str) -> TestResult<Value> {
     let text = std::fs::read_to_string(repo().join("sim/seeds/default.yaml"))?;
     let mut seed: Value = serde_yaml::from_str(&text)?;
@@ -69,21 +62,18 @@ fn seed_value_for(cp: &ControlPlane, namespace: &str) -> TestResult<Value> {
             }
         }
     }
-    let team: Value = serde_yaml::from_str(&format!(
-        r#"
-name: team-{namespace}
-displayName: team-{namespace}
-clientId: {TEAM_CLIENT_ID}
-federatedCredentials:
-  - name: kubernetes
-    issuer: {issuer}
-    subject: system:serviceaccount:{namespace}:azdo
-    audiences: [api://AzureADTokenExchange]
-access:
-  - {{ organization: contoso, projects: all }}
-"#,
-        issuer = cp.issuer()
-    ))?;
+    let team = serde_yaml::to_value(serde_json::json!({
+        "name": format!("team-{namespace}"),
+        "displayName": format!("team-{namespace}"),
+        "clientId": TEAM_CLIENT_ID,
+        "federatedCredentials": [{
+            "name": "kubernetes",
+            "issuer": cp.issuer(),
+            "subject": format!("system:serviceaccount:{namespace}:azdo"),
+            "audiences": [support::AZURE_TOKEN_EXCHANGE_AUDIENCE],
+        }],
+        "access": [{"organization": kit::ORGANIZATION, "projects": "all"}],
+    }))?;
     identities.push(team);
     Ok(seed)
 }
@@ -353,125 +343,86 @@ impl OperatorEnv {
         std::fs::read_to_string(self.dir.join("operator.log")).unwrap_or_default()
     }
 
+    /// Where this test's fixtures go: its namespace and its simulator.
+    pub fn fixtures(&self) -> Fixtures {
+        Fixtures::new(&self.namespace, &self.org_url(), &self.graph_url()).isolated()
+    }
+
     /// The samples under config/samples, pointed at this test's namespace and simulator.
-    pub fn samples(&self) -> TestResult<Vec<Value>> {
-        let mut docs = Vec::new();
-        let mut files: Vec<PathBuf> = std::fs::read_dir(repo().join("config/samples"))?
-            .map(|e| e.map(|e| e.path()))
-            .collect::<Result<_, _>>()?;
-        files.sort();
-        for file in files {
-            if file.file_name().is_some_and(|n| n == "kustomization.yaml") {
-                continue;
-            }
-            for doc in serde_yaml::Deserializer::from_str(&std::fs::read_to_string(&file)?) {
-                let mut value: Value = serde::Deserialize::deserialize(doc)?;
-                self.localize(&mut value);
-                docs.push(value);
-            }
-        }
-        Ok(docs)
+    pub fn samples(&self) -> TestResult<Vec<DynamicObject>> {
+        self.fixtures().samples()
     }
 
-    /// Point a manifest at this test: its namespace, the simulator's URLs.
-    pub fn localize(&self, doc: &mut Value) {
-        let kind = doc["kind"].as_str().unwrap_or_default().to_string();
-        if kind != "ClusterDevOpsOrganization" {
-            doc["metadata"]["namespace"] = Value::from(self.namespace.clone());
-        }
-        if kind.ends_with("DevOpsOrganization") {
-            doc["spec"]["url"] = Value::from(self.org_url());
-            doc["spec"]["graphUrl"] = Value::from(self.graph_url());
-        }
-        if kind == "ClusterDevOpsOrganization" {
-            doc["spec"]["allowedNamespaces"] =
-                serde_yaml::from_str(&format!("names: [{}]", self.namespace)).unwrap_or_default();
-        }
+    /// Server-side apply objects (as the admin).
+    pub async fn apply(&self, objs: &[DynamicObject]) -> TestResult {
+        kit::apply(&self.client().await?, objs).await
     }
 
-    /// Server-side apply manifests (as the admin).
-    pub async fn apply(&self, docs: &[Value]) -> TestResult {
+    /// The object as stored now.
+    pub async fn get(&self, obj: &DynamicObject) -> TestResult<DynamicObject> {
+        kit::get(&self.client().await?, obj).await
+    }
+
+    /// The object's Ready condition now.
+    pub async fn ready(&self, obj: &DynamicObject) -> TestResult<Option<Ready>> {
+        Ok(Ready::of(&self.get(obj).await?))
+    }
+
+    /// Delete objects and wait until they are gone (finalizers done).
+    pub async fn delete_and_wait(&self, objs: &[DynamicObject], timeout: Duration) -> TestResult {
         let client = self.client().await?;
-        for doc in docs {
-            let obj: DynamicObject = serde_yaml::from_value(doc.clone())?;
-            let api = dynamic_api(&client, &obj)?;
-            api.patch(
-                &obj.name_any(),
-                &kube::api::PatchParams::apply("e2e-test").force(),
-                &kube::api::Patch::Apply(&obj),
-            )
-            .await?;
-        }
-        Ok(())
+        self.with_tail(kit::delete_and_wait(&client, objs, timeout).await)
     }
 
-    /// Delete manifests' objects and wait until they are gone (finalizers done).
-    pub async fn delete_and_wait(&self, docs: &[Value], timeout: Duration) -> TestResult {
+    /// Delete objects dependants first (see [`kit::delete_in_order`]), all within `timeout`.
+    pub async fn delete_in_order(&self, objs: &[DynamicObject], timeout: Duration) -> TestResult {
         let client = self.client().await?;
-        for doc in docs {
-            let obj: DynamicObject = serde_yaml::from_value(doc.clone())?;
-            let api = dynamic_api(&client, &obj)?;
-            let _ = api.delete(&obj.name_any(), &DeleteParams::default()).await;
-        }
-        let deadline = Instant::now() + timeout;
-        for doc in docs {
-            let obj: DynamicObject = serde_yaml::from_value(doc.clone())?;
-            let api = dynamic_api(&client, &obj)?;
-            while api.get_opt(&obj.name_any()).await?.is_some() {
-                if Instant::now() > deadline {
-                    return Err(format!(
-                        "{} {} still exists\n{}",
-                        doc["kind"].as_str().unwrap_or(""),
-                        obj.name_any(),
-                        self.tail()
-                    )
-                    .into());
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        }
-        Ok(())
+        self.with_tail(kit::delete_in_order(&client, objs, timeout).await)
     }
 
-    /// Wait until every manifest's object reports Ready with `status` for its generation.
+    /// Wait until every object reports Ready=`status` for its generation.
     pub async fn wait_ready(
         &self,
-        docs: &[Value],
+        objs: &[DynamicObject],
         status: &str,
         timeout: Duration,
     ) -> TestResult<Vec<DynamicObject>> {
         let client = self.client().await?;
-        let deadline = Instant::now() + timeout;
-        loop {
-            let mut objects = Vec::new();
-            let mut pending = Vec::new();
-            for doc in docs {
-                let obj: DynamicObject = serde_yaml::from_value(doc.clone())?;
-                let current = dynamic_api(&client, &obj)?.get(&obj.name_any()).await?;
-                let ready = ready_of(&current);
-                let generation = current.metadata.generation;
-                let observed = current.data["status"]["observedGeneration"].as_i64();
-                if ready.as_ref().map(|r| r.0.as_str()) == Some(status) && observed == generation {
-                    objects.push(current);
-                } else {
-                    pending.push(format!(
-                        "{} {}: {:?}",
-                        doc["kind"].as_str().unwrap_or(""),
-                        obj.name_any(),
-                        ready
-                    ));
-                }
-            }
-            if pending.is_empty() {
-                return Ok(objects);
-            }
-            if Instant::now() > deadline {
-                return Err(
-                    format!("not Ready={status} in time: {pending:#?}\n{}", self.tail()).into(),
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        self.with_tail(kit::wait_ready(&client, objs, status, timeout).await)
+    }
+
+    /// Wait until the object's Ready condition has `reason`; returns the condition.
+    pub async fn wait_for_reason(
+        &self,
+        obj: &DynamicObject,
+        reason: azdo_operator::reason::Reason,
+        timeout: Duration,
+    ) -> TestResult<Ready> {
+        let client = self.client().await?;
+        self.with_tail(kit::wait_for_reason(&client, obj, reason, timeout).await)
+    }
+
+    /// [`kit::eventually`], with the operator's log on failure.
+    pub async fn eventually<F, Fut>(&self, what: &str, timeout: Duration, check: F) -> TestResult
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = TestResult<bool>>,
+    {
+        self.with_tail(kit::eventually(what, timeout, check).await)
+    }
+
+    /// [`kit::until`], with the operator's log on failure.
+    pub async fn until<T, F, Fut>(&self, what: &str, timeout: Duration, check: F) -> TestResult<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = TestResult<Check<T>>>,
+    {
+        self.with_tail(kit::until(what, timeout, check).await)
+    }
+
+    /// A failure with the last lines of the operator's log appended.
+    fn with_tail<T>(&self, result: TestResult<T>) -> TestResult<T> {
+        result.map_err(|e| format!("{e}\n{}", self.tail()).into())
     }
 
     /// The last lines of the operator's log, for failure messages.
@@ -541,44 +492,6 @@ fn seed_tenant(seed: &Seed) -> TestResult<String> {
         .ok_or_else(|| "seed has no tenant id".into())
 }
 
-/// `(status, reason, message)` of an object's Ready condition.
-pub fn ready_of(obj: &DynamicObject) -> Option<(String, String, String)> {
-    obj.data["status"]["conditions"]
-        .as_array()?
-        .iter()
-        .find(|c| c["type"] == "Ready")
-        .map(|c| {
-            (
-                c["status"].as_str().unwrap_or("").to_string(),
-                c["reason"].as_str().unwrap_or("").to_string(),
-                c["message"].as_str().unwrap_or("").to_string(),
-            )
-        })
-}
-
-pub fn dynamic_api(client: &kube::Client, obj: &DynamicObject) -> TestResult<Api<DynamicObject>> {
-    let types = obj
-        .types
-        .as_ref()
-        .ok_or("manifest without apiVersion/kind")?;
-    let (group, version) = types
-        .api_version
-        .split_once('/')
-        .unwrap_or(("", &types.api_version));
-    let plural = format!("{}s", types.kind.to_lowercase());
-    let ar = ApiResource {
-        group: group.to_string(),
-        version: version.to_string(),
-        api_version: types.api_version.clone(),
-        kind: types.kind.clone(),
-        plural,
-    };
-    Ok(match obj.namespace() {
-        Some(ns) => Api::namespaced_with(client.clone(), &ns, &ar),
-        None => Api::all_with(client.clone(), &ar),
-    })
-}
-
 /// Everything under test in the simulator: groups, memberships, pipeline authorizations.
 pub fn sim_snapshot(sim: &Simulator) -> serde_json::Value {
     sim.control().with_state(|state| {
@@ -617,17 +530,6 @@ pub fn sim_snapshot(sim: &Simulator) -> serde_json::Value {
         permissions.sort();
         serde_json::json!({"groups": groups, "memberships": memberships, "permissions": permissions})
     })
-}
-
-#[allow(dead_code)]
-pub async fn list_names(api: &Api<DynamicObject>) -> TestResult<Vec<String>> {
-    Ok(api
-        .list(&ListParams::default())
-        .await?
-        .items
-        .iter()
-        .map(|o| o.name_any())
-        .collect())
 }
 
 /// `(reason, message)` of the Events about the object `name` in the test's namespace.

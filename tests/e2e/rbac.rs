@@ -10,12 +10,15 @@ use std::time::{Duration, Instant};
 
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::events::v1::Event;
-use kube::api::{Api, ListParams, Patch, PatchParams};
+use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
+use kube::ResourceExt;
 use serde_json::json;
 use tokio::process::{Child, Command};
 
-use crate::operator_env::{dynamic_api, ready_of, OperatorEnv, TestResult, OPERATOR_CLIENT_ID};
-use crate::packaging::tools::{chart_dir, documents, find, run, TOOL_TIMEOUT};
+use crate::operator_env::{OperatorEnv, TestResult, OPERATOR_CLIENT_ID};
+use crate::packaging::tools::{chart_dir, documents, ensure_namespace, find, run, TOOL_TIMEOUT};
+use crate::support::kit::objects::kind_of;
+use crate::support::kit::{api_for, Ready};
 use crate::support::{self, ControlPlane};
 
 const NAMESPACE: &str = "azdo-operator";
@@ -28,30 +31,6 @@ async fn helm(cp: &ControlPlane, args: &[&str]) -> TestResult<String> {
     let mut helm = cp.helm();
     helm.args(args);
     run(helm, None, TOOL_TIMEOUT).await
-}
-
-async fn ensure_namespace(cp: &ControlPlane, name: &str) -> TestResult {
-    let mut create = cp.kubectl();
-    create.args([
-        "create",
-        "namespace",
-        name,
-        "--dry-run=client",
-        "-o",
-        "yaml",
-    ]);
-    let manifest = run(create, None, TOOL_TIMEOUT).await?;
-    let mut apply = cp.kubectl();
-    apply.args([
-        "apply",
-        "--server-side",
-        "--field-manager",
-        "azdo-e2e",
-        "-f",
-        "-",
-    ]);
-    run(apply, Some(manifest.as_bytes()), TOOL_TIMEOUT).await?;
-    Ok(())
 }
 
 /// The operator container's plain environment in the installed release's Deployment.
@@ -116,25 +95,25 @@ async fn start_operator(env: &OperatorEnv, kubeconfig: &Path) -> TestResult<Chil
     Ok(command.spawn()?)
 }
 
-fn named(docs: &[serde_yaml::Value], kind: &str, name: &str) -> TestResult<serde_yaml::Value> {
-    docs.iter()
-        .find(|d| d["kind"].as_str() == Some(kind) && d["metadata"]["name"].as_str() == Some(name))
+fn named(objs: &[DynamicObject], kind: &str, name: &str) -> TestResult<DynamicObject> {
+    objs.iter()
+        .find(|o| kind_of(o) == kind && o.name_any() == name)
         .cloned()
         .ok_or_else(|| format!("no sample {kind} {name}").into())
 }
 
 /// The samples that do not depend on the namespace's own identity (DevOpsOrganization contoso).
-fn independent_of_namespace_identity(docs: &[serde_yaml::Value]) -> Vec<serde_yaml::Value> {
-    let uses_namespaced_org = |d: &serde_yaml::Value| {
-        d["spec"]["organizationRef"]["kind"].as_str() == Some("DevOpsOrganization")
-            || d["kind"].as_str() == Some("DevOpsOrganization")
+fn independent_of_namespace_identity(objs: &[DynamicObject]) -> Vec<DynamicObject> {
+    let uses_namespaced_org = |o: &DynamicObject| {
+        o.data["spec"]["organizationRef"]["kind"].as_str() == Some("DevOpsOrganization")
+            || kind_of(o) == "DevOpsOrganization"
     };
     // The exclusive membership lists the Entra group, which uses the namespaced organization.
-    docs.iter()
-        .filter(|d| !uses_namespaced_org(d))
-        .filter(|d| {
-            !(d["kind"].as_str() == Some("DevOpsMembership")
-                && d["spec"]["mode"].as_str() == Some("Exclusive"))
+    objs.iter()
+        .filter(|o| !uses_namespaced_org(o))
+        .filter(|o| {
+            !(kind_of(o) == "DevOpsMembership"
+                && o.data["spec"]["mode"].as_str() == Some("Exclusive"))
         })
         .cloned()
         .collect()
@@ -203,7 +182,9 @@ async fn exercise(env: &OperatorEnv) -> TestResult {
     let refused = env
         .wait_ready(std::slice::from_ref(&team_org), "False", CONVERGE)
         .await?;
-    let (_, reason, message) = ready_of(&refused[0]).ok_or("no Ready condition")?;
+    let Ready {
+        reason, message, ..
+    } = Ready::of(&refused[0]).ok_or("no Ready condition")?;
     assert!(
         message.contains("forbidden") && message.contains("serviceaccounts"),
         "{reason}: {message}"
@@ -231,8 +212,7 @@ async fn exercise(env: &OperatorEnv) -> TestResult {
     )
     .await?;
     let client = env.client().await?;
-    let team_org_obj: kube::api::DynamicObject = serde_yaml::from_value(team_org.clone())?;
-    dynamic_api(&client, &team_org_obj)?
+    api_for(&client, &team_org)?
         .patch(
             "contoso",
             &PatchParams::default(),
@@ -267,14 +247,8 @@ async fn exercise(env: &OperatorEnv) -> TestResult {
     }
 
     // Deleting the samples runs every finalizer (organizations last).
-    let (orgs, others): (Vec<_>, Vec<_>) = samples.iter().cloned().partition(|d| {
-        d["kind"]
-            .as_str()
-            .is_some_and(|k| k.ends_with("DevOpsOrganization"))
-    });
-    env.delete_and_wait(&others, Duration::from_secs(60))
+    env.delete_in_order(&samples, Duration::from_secs(90))
         .await?;
-    env.delete_and_wait(&orgs, Duration::from_secs(30)).await?;
 
     // Nothing else was refused: the only RBAC denials in the log are the ServiceAccount reads
     // before the switch (and the organization status quoting them).

@@ -6,28 +6,10 @@ use std::time::{Duration, Instant};
 use azdo_sim::{Faults, Latency};
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::Api;
-use serde_yaml::Value;
 
 use crate::operator_env::{OperatorEnv, TestResult};
 use crate::sim_api::{groups_named, members_of};
-
-fn group(env: &OperatorEnv, name: &str, display: &str) -> Value {
-    let mut g: Value = serde_yaml::from_str(&format!(
-        "apiVersion: azdo.io/v1alpha1\nkind: DevOpsGroup\nmetadata: {{name: {name}}}\nspec:\n  organizationRef: {{name: contoso}}\n  project: Storefront\n  displayName: {display}"
-    ))
-    .expect("manifest");
-    env.localize(&mut g);
-    g
-}
-
-fn organization(env: &OperatorEnv) -> Value {
-    let mut org: Value = serde_yaml::from_str(
-        "apiVersion: azdo.io/v1alpha1\nkind: ClusterDevOpsOrganization\nmetadata: {name: contoso}\nspec:\n  url: x\n  auth: {workloadIdentity: {}}",
-    )
-    .expect("manifest");
-    env.localize(&mut org);
-    org
-}
+use crate::support::kit::ToObject;
 
 async fn holder(env: &OperatorEnv) -> TestResult<Option<String>> {
     let api: Api<Lease> = Api::namespaced(env.client().await?, &env.namespace);
@@ -45,8 +27,9 @@ async fn the_second_replica_takes_over_when_the_leader_dies() -> TestResult {
         env.start_replica(identity, &["--lease-duration", "3s"])
             .await?;
     }
-    let org = organization(&env);
-    let first = group(&env, "first", "Leader First");
+    let fx = env.fixtures();
+    let org = fx.cluster_organization().object();
+    let first = fx.group("first", "Leader First").object();
     env.apply(&[org.clone(), first.clone()]).await?;
     env.wait_ready(
         &[org.clone(), first.clone()],
@@ -62,7 +45,7 @@ async fn the_second_replica_takes_over_when_the_leader_dies() -> TestResult {
     };
     env.kill_operator_at(leader_index).await;
     let killed = Instant::now();
-    let second = group(&env, "second", "Leader Second");
+    let second = fx.group("second", "Leader Second").object();
     env.apply(std::slice::from_ref(&second)).await?;
     env.wait_ready(
         std::slice::from_ref(&second),
@@ -83,7 +66,7 @@ async fn the_second_replica_takes_over_when_the_leader_dies() -> TestResult {
     let survivor_index = 1 - leader_index;
     env.terminate_operator_at(survivor_index).await?;
     let stopped = Instant::now();
-    let third = group(&env, "third", "Leader Third");
+    let third = fx.group("third", "Leader Third").object();
     env.apply(std::slice::from_ref(&third)).await?;
     env.wait_ready(
         std::slice::from_ref(&third),
@@ -102,7 +85,7 @@ async fn the_second_replica_takes_over_when_the_leader_dies() -> TestResult {
     );
     assert_eq!(groups_named(&env, "[Storefront]\\Leader First").len(), 1);
     assert_eq!(groups_named(&env, "[Storefront]\\Leader Second").len(), 1);
-    env.delete_and_wait(&[first, second, third, org], Duration::from_secs(30))
+    env.delete_in_order(&[first, second, third, org], Duration::from_secs(30))
         .await?;
     Ok(())
 }
@@ -146,14 +129,8 @@ async fn an_operator_killed_mid_reconcile_leaves_no_duplicates() -> TestResult {
         members_of(&env, &operators)
     );
     env.sim.control().set_faults(Faults::default());
-    let (orgs, others): (Vec<_>, Vec<_>) = samples.iter().cloned().partition(|d| {
-        d["kind"]
-            .as_str()
-            .is_some_and(|k| k.ends_with("DevOpsOrganization"))
-    });
-    env.delete_and_wait(&others, Duration::from_secs(60))
+    env.delete_in_order(&samples, Duration::from_secs(90))
         .await?;
-    env.delete_and_wait(&orgs, Duration::from_secs(30)).await?;
     assert!(groups_named(&env, "[Storefront]\\Storefront Operators").is_empty());
     Ok(())
 }

@@ -15,6 +15,7 @@ pub mod certs;
 pub mod controlplane;
 pub mod error;
 pub mod http;
+pub mod kit;
 pub mod kubeconfig;
 pub mod launch;
 pub mod manifests;

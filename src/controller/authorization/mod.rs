@@ -15,6 +15,8 @@ use crate::api::{PipelineResourceAuthorization, PipelineSelector, PipelineState,
 use crate::reason::Reason;
 
 use super::error::Error;
+use super::grants::Project;
+use super::ledger::Entry;
 use super::object_context::Cx;
 use super::reconcile::{Ready, Reconciled};
 use super::set_sync::{self, ItemStatus, Mode, Nouns, Plan, Problem, Written};
@@ -25,15 +27,36 @@ impl Reconciled for PipelineResourceAuthorization {
     async fn converge(&self, cx: &Cx<'_>, status: &mut Self::Status) -> Result<Ready, Error> {
         let project = self.spec.project.as_str();
         let client = &cx.org().client;
-        // The resource is immutable in the spec, so once resolved its id is reused.
-        let (resource_id, resource_name) =
-            match self.status.as_ref().and_then(|s| s.resource_id.clone()) {
-                Some(id) => (
-                    id,
-                    self.status.as_ref().and_then(|s| s.resource_name.clone()),
+        // The resource is immutable in the spec, so once resolved (and recorded in the ledger,
+        // never taken from status) its id is reused.
+        let before = cx.ledger.read(self).await?;
+        let (resource_id, resource_name) = match &before.target {
+            Some(id) => (id.clone(), self.spec.resource.name.clone()),
+            None => resolve::resource(self, client).await?,
+        };
+        let in_project = client
+            .project(project)
+            .await
+            .map_err(|e| match e.is_not_found() {
+                true => Error::not_found(
+                    Reason::ProjectNotFound,
+                    format!("project {project:?} does not exist"),
                 ),
-                None => resolve::resource(self, client).await?,
-            };
+                false => Error::ado(&format!("looking up project {project:?}"), e),
+            })?;
+        let in_project = Project {
+            id: in_project.id,
+            name: in_project.name,
+        };
+        let type_ = self.spec.resource.type_;
+        let name = resource_name
+            .as_deref()
+            .or(self.spec.resource.name.as_deref());
+        cx.granted()
+            .pipeline_resource(type_, &in_project, &resource_id, name)?;
+        if self.spec.all_pipelines.is_some() {
+            cx.granted().all_pipelines()?;
+        }
         status.resource_id = Some(resource_id.clone());
         status.resource_name = resource_name
             .or_else(|| self.spec.resource.name.clone())
@@ -70,7 +93,7 @@ impl Reconciled for PipelineResourceAuthorization {
                 .map(|x| x.id)
                 .collect()
         });
-        let ours = authorized_before(self);
+        let ours = authorized_before(&before, &resource_id);
         let plan = set_sync::plan(
             &items,
             authorized_now.as_ref(),
@@ -92,6 +115,13 @@ impl Reconciled for PipelineResourceAuthorization {
         }
         let written = Written::all_done(&plan);
         let settled = set_sync::settle(items, &plan, &written, authorized_now.as_ref(), ours);
+        let now = Entry {
+            target: Some(resource_id.clone()),
+            added: settled.ours.iter().map(i64::to_string).collect(),
+            all_pipelines_before: before.all_pipelines_before.or(set_all.map(|_| all_now)),
+            ..before.clone()
+        };
+        cx.ledger.write(self, &before, &now).await?;
         status.all_pipelines = self.spec.all_pipelines;
         status.pipelines = settled.statuses();
         status.summary = Some(settled.summary());
@@ -100,12 +130,13 @@ impl Reconciled for PipelineResourceAuthorization {
     }
 
     async fn cleanup(&self, cx: &Cx<'_>) -> Result<(), Error> {
-        let status = self.status.clone().unwrap_or_default();
-        let Some(resource_id) = &status.resource_id else {
+        let done = cx.ledger.read(self).await?;
+        let Some(resource_id) = &done.target else {
             return Ok(());
         };
-        let reset_all = (status.all_pipelines == Some(true)).then_some(false);
-        let plan = set_sync::undo(&authorized_before(self));
+        // allPipelines goes back to what it was, only if this object changed it.
+        let reset_all = done.all_pipelines_before;
+        let plan = set_sync::undo(&authorized_before(&done, resource_id));
         if plan.remove.is_empty() && reset_all.is_none() {
             return Ok(());
         }
@@ -120,12 +151,12 @@ impl Reconciled for PipelineResourceAuthorization {
     }
 }
 
-/// The pipelines this object authorized.
-fn authorized_before(p: &PipelineResourceAuthorization) -> BTreeSet<i64> {
-    p.status
-        .iter()
-        .flat_map(|s| s.authorized.iter().copied())
-        .collect()
+/// The pipelines this object authorized on the resource, as its ledger records them.
+fn authorized_before(done: &Entry, resource_id: &str) -> BTreeSet<i64> {
+    if done.target.as_deref() != Some(resource_id) {
+        return BTreeSet::new();
+    }
+    done.added.iter().filter_map(|id| id.parse().ok()).collect()
 }
 
 /// One PATCH body: authorize the plan's adds, revoke its removals, set all-pipelines access.

@@ -15,11 +15,14 @@ use kube::runtime::events::EventType;
 use kube::ResourceExt;
 
 use crate::ado::AdoClient;
-use crate::api::{DevOpsMembership, Member, MemberState, MemberStatus, MembershipMode};
+use crate::api::{
+    DevOpsGroup, DevOpsMembership, Member, MemberState, MemberStatus, MembershipMode,
+};
 use crate::reason::Reason;
 
 use super::cycles;
 use super::error::{Error, Retry};
+use super::ledger::Entry;
 use super::object_context::Cx;
 use super::protection;
 use super::reconcile::{Ready, Reconciled};
@@ -63,7 +66,11 @@ impl Reconciled for DevOpsMembership {
             .await
             .map(BTreeSet::from_iter)
             .map_err(|e| Error::ado("reading the group's members", e));
-        let ours = added_before(self);
+        let before = cx.ledger.read(self).await?;
+        let ours = match before.target.as_deref() {
+            Some(target) if target != container => BTreeSet::new(),
+            _ => before.added.clone(),
+        };
         let mut graph = None;
         let plan = set_sync::plan(
             &items,
@@ -86,6 +93,12 @@ impl Reconciled for DevOpsMembership {
         let written = write(client, &container, &plan).await;
         self.announce(cx, &written).await;
         let settled = set_sync::settle(items, &plan, &written, Some(&current), ours);
+        let now = Entry {
+            target: Some(container.clone()),
+            added: settled.ours.clone(),
+            ..before.clone()
+        };
+        cx.ledger.write(self, &before, &now).await?;
         status.added = settled.ours.iter().cloned().collect();
         status.members = settled.statuses();
         status.summary = Some(settled.summary());
@@ -96,39 +109,25 @@ impl Reconciled for DevOpsMembership {
     }
 
     async fn cleanup(&self, cx: &Cx<'_>) -> Result<(), Error> {
-        let container = self
-            .status
-            .as_ref()
-            .and_then(|s| s.group_descriptor.as_ref());
-        let (Some(container), ours) = (container, added_before(self)) else {
-            return Ok(());
-        };
-        let name = self
-            .status
-            .as_ref()
-            .and_then(|s| s.group_principal_name.as_deref());
-        if protection::leave_protected(
-            cx,
-            self,
-            container,
-            name,
-            "its members are left as they are",
-        )
-        .await?
-        {
-            return Ok(());
+        let done = cx.ledger.read(self).await?;
+        if let Some(container) = &done.target {
+            let left = "its members are left as they are";
+            if protection::leave_protected(cx, self, container, None, left).await? {
+                return Ok(());
+            }
+            let written = write(&cx.org().client, container, &set_sync::undo(&done.added)).await;
+            self.announce(cx, &written).await;
+            if let Some(err) = written.remove_error {
+                return Err(err);
+            }
         }
-        let written = write(&cx.org().client, container, &set_sync::undo(&ours)).await;
-        self.announce(cx, &written).await;
-        match written.remove_error {
-            Some(err) => Err(err),
-            None => Ok(()),
-        }
+        Ok(())
     }
 }
 
-/// Refuse a group this object may not manage: a protected one, or one a DevOpsGroup in another
-/// namespace manages.
+/// Refuse a group this object may not manage: a protected one, one a DevOpsGroup in another
+/// namespace manages, or (unless a DevOpsGroup of this namespace created it) one the grants do
+/// not name, or name without Exclusive mode.
 fn may_manage(
     m: &DevOpsMembership,
     cx: &Cx<'_>,
@@ -136,7 +135,8 @@ fn may_manage(
     container_name: Option<&str>,
 ) -> Result<(), Error> {
     let org = &cx.org().spec;
-    if let Some(name) = container_name.filter(|name| org.is_protected(name)) {
+    let name = container_name.unwrap_or(container);
+    if org.is_protected(name) {
         return Err(Error::new(
             Reason::ProtectedGroup,
             format!(
@@ -147,15 +147,12 @@ fn may_manage(
         ));
     }
     let ns = m.namespace();
-    let owner = cx
-        .stores
-        .groups
-        .state()
-        .into_iter()
-        .filter(|g| g.namespace() != ns)
-        .find(|g| g.status.as_ref().and_then(|s| s.descriptor.as_deref()) == Some(container));
-    match owner {
-        Some(g) => Err(Error::new(
+    let managing = |g: &DevOpsGroup| {
+        g.status.as_ref().and_then(|s| s.descriptor.as_deref()) == Some(container)
+    };
+    let groups = cx.stores.groups.state();
+    if let Some(g) = groups.iter().find(|g| g.namespace() != ns && managing(g)) {
+        return Err(Error::new(
             Reason::Conflict,
             format!(
                 "the group is managed by DevOpsGroup {}/{} in another namespace",
@@ -163,9 +160,18 @@ fn may_manage(
                 g.name_any()
             ),
             Retry::Resync,
-        )),
-        None => Ok(()),
+        ));
     }
+    let created_here = groups.iter().any(|g| {
+        g.namespace() == ns && managing(g) && g.status.as_ref().is_some_and(|s| !s.adopted)
+    });
+    if !created_here {
+        cx.granted().existing_group(name)?;
+        if m.spec.mode == MembershipMode::Exclusive {
+            cx.granted().exclusive_membership(name)?;
+        }
+    }
+    Ok(())
 }
 
 fn mode(mode: MembershipMode) -> Mode {
@@ -173,14 +179,6 @@ fn mode(mode: MembershipMode) -> Mode {
         MembershipMode::Additive => Mode::Additive,
         MembershipMode::Exclusive => Mode::Exclusive,
     }
-}
-
-/// The descriptors this object added to the group.
-fn added_before(m: &DevOpsMembership) -> BTreeSet<String> {
-    m.status
-        .iter()
-        .flat_map(|s| s.added.iter().cloned())
-        .collect()
 }
 
 /// Add, then remove, one call per member (the client bounds the concurrency).

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use super::tools::{self, documents, repo, run, TOOL_TIMEOUT};
 use crate::operator_env::TestResult;
+use crate::support::kit::crd_count;
 
 const LUA: &str = "lua5.1";
 const HEALTH_KEY_PREFIX: &str = "resource.customizations.health.azdo.io_";
@@ -228,7 +229,12 @@ async fn health_checks_report_progressing_healthy_and_degraded_for_every_kind() 
             checked += 1;
         }
     }
-    assert_eq!(checked, 6 * 5, "six cases for each of the five kinds");
+    let kinds = crd_count();
+    assert_eq!(
+        checked,
+        6 * kinds,
+        "six cases for each of the {kinds} kinds"
+    );
     Ok(())
 }
 

@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::tools::{
-    self, chart_dir, documents, find, granted, helm_template, repo, run, run_capture,
-    run_expecting_failure, TOOL_TIMEOUT,
+    self, chart_dir, documents, find, granted, helm_template, repo, run, run_expecting_failure,
+    server_side_dry_run, TOOL_TIMEOUT,
 };
 use crate::operator_env::TestResult;
 use crate::support;
+use crate::support::kit::crd_count;
 
 pub const CLIENT_ID: &str = "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e";
 pub const TENANT_ID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -95,7 +96,7 @@ async fn chart_crds_are_the_repository_crds() -> TestResult {
         .iter()
         .filter(|d| d["kind"] == "CustomResourceDefinition")
         .collect();
-    assert_eq!(crds.len(), 5);
+    assert_eq!(crds.len(), crd_count());
     for crd in crds {
         let name = crd["metadata"]["name"].as_str().ok_or("name")?;
         let source: Value = serde_yaml::from_str(&std::fs::read_to_string(
@@ -294,11 +295,21 @@ async fn chart_rbac_follows_the_values() -> TestResult {
         TestResult::Ok(docs)
     };
     let defaults = render(vec![]).await?;
-    let grants = granted(&defaults);
+    // The operator's own roles: not the tenant roles (aggregated) nor the ledger's Role.
+    let operator_roles: Vec<Value> = defaults
+        .iter()
+        .filter(|d| {
+            d["metadata"]["labels"].as_object().is_none_or(|l| {
+                !l.keys()
+                    .any(|k| k.starts_with("rbac.authorization.k8s.io/aggregate-to-"))
+            }) && d["metadata"]["name"] != "azdo-operator-ledger"
+        })
+        .cloned()
+        .collect();
+    let grants = granted(&operator_roles);
     for expected in [
         "azdo.io/devopsgroups:patch",
         "azdo.io/devopsgroups/status:patch",
-        "azdo.io/devopsgroups/finalizers:update",
         "azdo.io/clusterdevopsorganizations:watch",
         "/namespaces:list",
         "/namespaces:watch",
@@ -317,17 +328,46 @@ async fn chart_rbac_follows_the_values() -> TestResult {
         "/secrets:list",
         "/secrets:watch",
         "/serviceaccounts/token:create",
+        "/finalizers:",
+        "azdo.io/clusterdevopsorganizations:patch",
+        "azdo.io/devopsorganizations:patch",
+        ":update",
+        ":create",
         ":delete",
         ":*",
         "/*:",
     ] {
         assert!(
-            grants.iter().all(|g| !g.contains(forbidden)),
+            grants
+                .iter()
+                .filter(
+                    |g| !g.starts_with("events.k8s.io/") && !g.starts_with("coordination.k8s.io/")
+                )
+                .all(|g| !g.contains(forbidden)),
             "{forbidden} granted: {grants:#?}"
         );
     }
     let leader_role = find(&defaults, "Role", "azdo-operator-leader-election")?;
     assert_eq!(leader_role["metadata"]["namespace"], "azdo-operator");
+    // ConfigMaps (the ownership ledger) in the release namespace only, through a Role.
+    let ledger = find(&defaults, "Role", "azdo-operator-ledger")?;
+    assert_eq!(ledger["metadata"]["namespace"], "azdo-operator");
+    assert!(granted(&defaults)
+        .iter()
+        .filter(|g| g.starts_with("/configmaps"))
+        .all(|g| granted(std::slice::from_ref(ledger)).contains(g)));
+    // The tenant roles, and the switch that leaves them out.
+    for role in ["azdo-operator-edit", "azdo-operator-view"] {
+        find(&defaults, "ClusterRole", role)?;
+    }
+    let no_tenant_roles = render(vec!["--set", "rbac.tenantRoles.enabled=false"]).await?;
+    assert!(
+        no_tenant_roles
+            .iter()
+            .all(|d| d["metadata"]["name"] != "azdo-operator-edit"
+                && d["metadata"]["name"] != "azdo-operator-view"),
+        "rbac.tenantRoles.enabled=false still renders the tenant roles"
+    );
 
     let no_secrets = render(vec!["--set", "rbac.secrets.scope=none"]).await?;
     assert!(granted(&no_secrets)
@@ -402,20 +442,7 @@ async fn rendered_chart_passes_a_server_side_dry_run() -> TestResult {
     for values in [vec![], everything_on(&namespace, &[&team_a, &team_b])] {
         let manifest = helm_template(cp, &release, &namespace, &as_strs(&values)).await?;
         let objects = documents(&manifest)?.len();
-        let mut kubectl = cp.kubectl();
-        kubectl.args([
-            "apply",
-            "--dry-run=server",
-            "--server-side",
-            // A dry run changes nothing; do not fail on fields other tests' objects own.
-            "--force-conflicts",
-            "-o",
-            "name",
-            "-f",
-            "-",
-        ]);
-        let (stdout, stderr) =
-            run_capture(kubectl, Some(manifest.as_bytes()), TOOL_TIMEOUT).await?;
+        let (stdout, stderr) = server_side_dry_run(cp, &manifest).await?;
         assert_eq!(stdout.lines().count(), objects, "{stdout}\n{stderr}");
         assert!(!stderr.contains("PodSecurity"), "{stderr}");
     }

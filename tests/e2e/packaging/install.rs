@@ -7,27 +7,27 @@
 
 use std::time::Instant;
 
+use azdo_operator::api::ClusterDevOpsOrganization;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Pod, ServiceAccount};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::rbac::v1::ClusterRole;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{Api, DynamicObject, ListParams, PostParams};
-use kube::core::{ApiResource, GroupVersionKind};
+use kube::api::{Api, ListParams, PostParams};
 use serde_json::Value;
 
 use super::chart::{CLIENT_ID, TENANT_ID};
 use super::tools::{chart_dir, run, TOOL_TIMEOUT};
 use crate::operator_env::TestResult;
+use crate::support::kit::crd_count;
 use crate::support::ControlPlane;
 
 const RELEASE: &str = "azdo-operator";
 const NAMESPACE: &str = "azdo-operator";
 const ORG_URL: &str = "https://127.0.0.1:9/contoso";
 
-fn organizations(client: &kube::Client) -> Api<DynamicObject> {
-    let gvk = GroupVersionKind::gvk("azdo.io", "v1alpha1", "ClusterDevOpsOrganization");
-    Api::all_with(client.clone(), &ApiResource::from_gvk(&gvk))
+fn organizations(client: &kube::Client) -> Api<ClusterDevOpsOrganization> {
+    Api::all(client.clone())
 }
 
 async fn helm(cp: &ControlPlane, args: &[&str]) -> TestResult<String> {
@@ -149,7 +149,7 @@ async fn helm_install_upgrade_and_uninstall_on_a_fresh_cluster() -> TestResult {
         "{notes}"
     );
     assert_eq!(release_status(&cp).await?, ("deployed".to_string(), 1));
-    assert_eq!(crd_names(&client).await?.len(), 5);
+    assert_eq!(crd_names(&client).await?.len(), crd_count());
 
     let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), NAMESPACE);
     let account = accounts.get("azdo-operator").await?;
@@ -168,10 +168,14 @@ async fn helm_install_upgrade_and_uninstall_on_a_fresh_cluster() -> TestResult {
     );
 
     let org = organizations(&client).get("contoso").await?;
-    assert_eq!(org.data["spec"]["url"], ORG_URL);
+    assert_eq!(org.spec.url, ORG_URL);
     assert_eq!(
-        org.data["spec"]["auth"]["workloadIdentity"]["clientId"],
-        CLIENT_ID
+        org.spec
+            .auth
+            .workload_identity
+            .and_then(|w| w.client_id)
+            .as_deref(),
+        Some(CLIENT_ID)
     );
 
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), NAMESPACE);
@@ -225,8 +229,8 @@ async fn helm_install_upgrade_and_uninstall_on_a_fresh_cluster() -> TestResult {
     policies.get(RELEASE).await?;
     let org = organizations(&client).get("contoso").await?;
     assert_eq!(
-        org.data["spec"]["allowedNamespaces"]["names"],
-        serde_json::json!(["team-a"])
+        org.spec.allowed_namespaces.map(|a| a.names),
+        Some(vec!["team-a".to_string()])
     );
 
     // Upgrade without the CRDs in the release: they stay (resource-policy keep).
@@ -247,7 +251,7 @@ async fn helm_install_upgrade_and_uninstall_on_a_fresh_cluster() -> TestResult {
     )
     .await?;
     assert_eq!(release_status(&cp).await?, ("deployed".to_string(), 3));
-    assert_eq!(crd_names(&client).await?.len(), 5);
+    assert_eq!(crd_names(&client).await?.len(), crd_count());
 
     // Uninstall: the operator goes; the CRDs and the organization (a hook) stay.
     helm(
@@ -264,7 +268,7 @@ async fn helm_install_upgrade_and_uninstall_on_a_fresh_cluster() -> TestResult {
     .await?;
     assert!(deployments.get_opt(RELEASE).await?.is_none());
     assert!(roles.get_opt("azdo-operator").await?.is_none());
-    assert_eq!(crd_names(&client).await?.len(), 5);
+    assert_eq!(crd_names(&client).await?.len(), crd_count());
     assert!(organizations(&client).get_opt("contoso").await?.is_some());
     Ok(())
 }

@@ -6,7 +6,8 @@
 use serde_json::Value;
 
 use super::tools::{
-    difference, documents, helm_template, key, keys, relative, repo, run, TOOL_TIMEOUT,
+    difference, documents, ensure_namespace, helm_template, key, keys, relative, repo, run,
+    server_side_dry_run, TOOL_TIMEOUT,
 };
 use crate::operator_env::TestResult;
 use crate::support::{self, ControlPlane};
@@ -130,40 +131,8 @@ async fn kustomize_default_passes_a_server_side_dry_run() -> TestResult {
     let manifest = kustomize(cp, &repo().join("config/default")).await?;
     let objects = documents(&manifest)?.len();
     // A dry run creates nothing, so the objects' namespace must exist already.
-    let mut namespace = cp.kubectl();
-    namespace.args([
-        "create",
-        "namespace",
-        NAMESPACE,
-        "--dry-run=client",
-        "-o",
-        "yaml",
-    ]);
-    let namespace_manifest = run(namespace, None, TOOL_TIMEOUT).await?;
-    let mut apply = cp.kubectl();
-    apply.args([
-        "apply",
-        "--server-side",
-        "--field-manager",
-        "azdo-e2e",
-        "-f",
-        "-",
-    ]);
-    run(apply, Some(namespace_manifest.as_bytes()), TOOL_TIMEOUT).await?;
-
-    let mut kubectl = cp.kubectl();
-    kubectl.args([
-        "apply",
-        "--dry-run=server",
-        "--server-side",
-        // A dry run changes nothing; do not fail on fields other tests' objects own.
-        "--force-conflicts",
-        "-o",
-        "name",
-        "-f",
-        "-",
-    ]);
-    let out = run(kubectl, Some(manifest.as_bytes()), TOOL_TIMEOUT).await?;
+    ensure_namespace(cp, NAMESPACE).await?;
+    let (out, _) = server_side_dry_run(cp, &manifest).await?;
     assert_eq!(out.lines().count(), objects, "{out}");
     Ok(())
 }

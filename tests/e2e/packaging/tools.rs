@@ -220,3 +220,50 @@ pub fn relative(path: &Path, from: &Path) -> PathBuf {
     }
     relative
 }
+
+/// Create namespace `name` unless it exists (kubectl server-side apply, as the harness's field
+/// manager).
+pub async fn ensure_namespace(cp: &ControlPlane, name: &str) -> TestResult {
+    let mut create = cp.kubectl();
+    create.args([
+        "create",
+        "namespace",
+        name,
+        "--dry-run=client",
+        "-o",
+        "yaml",
+    ]);
+    let manifest = run(create, None, TOOL_TIMEOUT).await?;
+    let mut apply = cp.kubectl();
+    apply.args([
+        "apply",
+        "--server-side",
+        "--field-manager",
+        "azdo-e2e",
+        "-f",
+        "-",
+    ]);
+    run(apply, Some(manifest.as_bytes()), TOOL_TIMEOUT).await?;
+    Ok(())
+}
+
+/// `kubectl apply --dry-run=server` of a manifest: the names of the objects the apiserver would
+/// accept (stdout) and its warnings (stderr).
+pub async fn server_side_dry_run(
+    cp: &ControlPlane,
+    manifest: &str,
+) -> TestResult<(String, String)> {
+    let mut kubectl = cp.kubectl();
+    kubectl.args([
+        "apply",
+        "--dry-run=server",
+        "--server-side",
+        // A dry run changes nothing; do not fail on fields other tests' objects own.
+        "--force-conflicts",
+        "-o",
+        "name",
+        "-f",
+        "-",
+    ]);
+    run_capture(kubectl, Some(manifest.as_bytes()), TOOL_TIMEOUT).await
+}

@@ -4,6 +4,7 @@
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Secret;
@@ -13,13 +14,14 @@ use tokio::sync::Mutex;
 
 use crate::ado::{AdoClient, AdoMetrics, ClientLimits, HttpClients, OrganizationEndpoint};
 use crate::api::{
-    AllowedNamespaces, ClusterDevOpsOrganization, DevOpsOrganization, OrganizationAuth,
-    OrganizationKind, OrganizationRef, DEFAULT_PROTECTED_GROUPS,
+    ClusterDevOpsOrganization, DevOpsOrganization, Grant, OrganizationAuth, OrganizationKind,
+    OrganizationRef, DEFAULT_PROTECTED_GROUPS,
 };
 use crate::auth::{self, AuthConfig, AuthEnvironment, OperatorIdentity, SecretString};
 use crate::reason::Reason;
 
 use super::error::{Error, Retry};
+use super::grants::Granted;
 
 /// Identifies one organization object.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -67,7 +69,8 @@ pub struct OrgSpec {
     pub auth: OrganizationAuth,
     pub ca_bundle: Option<String>,
     pub protected_groups: Option<Vec<String>>,
-    pub allowed_namespaces: Option<AllowedNamespaces>,
+    /// The grants, with the deprecated `allowedNamespaces` read as one more grant of everything.
+    pub grants: Vec<Grant>,
 }
 
 impl OrgSpec {
@@ -84,7 +87,16 @@ impl OrgSpec {
             auth: org.spec.auth.clone(),
             ca_bundle: org.spec.ca_bundle.clone(),
             protected_groups: org.spec.protected_groups.clone(),
-            allowed_namespaces: org.spec.allowed_namespaces.clone(),
+            grants: org
+                .spec
+                .grants
+                .iter()
+                .cloned()
+                .chain(org.spec.allowed_namespaces.clone().map(|namespaces| Grant {
+                    namespaces: Some(namespaces),
+                    ..Granted::everything()
+                }))
+                .collect(),
         }
     }
 
@@ -101,7 +113,7 @@ impl OrgSpec {
             auth: org.spec.auth.clone(),
             ca_bundle: org.spec.ca_bundle.clone(),
             protected_groups: org.spec.protected_groups.clone(),
-            allowed_namespaces: None,
+            grants: org.spec.grants.clone(),
         }
     }
 
@@ -132,21 +144,15 @@ impl OrgSpec {
         }
     }
 
-    /// Whether an object in `namespace` (with these labels) may use this organization.
-    pub fn allows(&self, namespace: &str, labels: Option<&BTreeMap<String, String>>) -> bool {
-        if let Some(own) = &self.key.namespace {
-            return own == namespace;
-        }
-        let Some(allowed) = &self.allowed_namespaces else {
-            return true;
-        };
-        if allowed.names.iter().any(|n| n == namespace) {
-            return true;
-        }
-        match (&allowed.selector, labels) {
-            (Some(selector), Some(labels)) => selector_matches(selector, labels),
-            _ => false,
-        }
+    /// What an object in `namespace` (with these labels) may do in this organization.
+    pub fn granted(&self, namespace: &str, labels: Option<&BTreeMap<String, String>>) -> Granted {
+        Granted::for_namespace(
+            self.key.to_string(),
+            &self.grants,
+            self.key.namespace.as_deref(),
+            namespace,
+            labels,
+        )
     }
 
     /// Whether a group name is protected in this organization (case-insensitive; a
@@ -168,32 +174,6 @@ impl OrgSpec {
     }
 }
 
-fn selector_matches(
-    selector: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector,
-    labels: &BTreeMap<String, String>,
-) -> bool {
-    if let Some(match_labels) = &selector.match_labels {
-        if match_labels.iter().any(|(k, v)| labels.get(k) != Some(v)) {
-            return false;
-        }
-    }
-    for expr in selector.match_expressions.iter().flatten() {
-        let value = labels.get(&expr.key);
-        let values = expr.values.clone().unwrap_or_default();
-        let ok = match expr.operator.as_str() {
-            "In" => value.is_some_and(|v| values.contains(v)),
-            "NotIn" => value.is_none_or(|v| !values.contains(v)),
-            "Exists" => value.is_some(),
-            "DoesNotExist" => value.is_none(),
-            _ => false,
-        };
-        if !ok {
-            return false;
-        }
-    }
-    true
-}
-
 /// An organization ready for use: its spec and an authenticated client.
 pub struct OrgHandle {
     pub spec: OrgSpec,
@@ -202,6 +182,11 @@ pub struct OrgHandle {
 }
 
 /// Builds and caches one [`AdoClient`] per organization object.
+///
+/// Reading Secrets and setting up credentials happen outside the lock on the cache (`entries`
+/// is only held to look up or insert, never across an await), so a slow Secret read for one
+/// organization does not hold up reconciles of the others. Resolutions of one organization
+/// queue on that organization's own build lock, so concurrent ones build one client.
 pub struct OrganizationRegistry {
     kube: kube::Client,
     http: HttpClients,
@@ -209,7 +194,18 @@ pub struct OrganizationRegistry {
     limits: ClientLimits,
     authority_host: Option<String>,
     extra_ca: Option<String>,
-    entries: Mutex<HashMap<OrgKey, Arc<OrgHandle>>>,
+    entries: std::sync::Mutex<HashMap<OrgKey, Slot>>,
+    /// Bumped by [`OrganizationRegistry::forget`]: a client whose build began before is handed
+    /// to its caller but not cached.
+    forgotten: AtomicU64,
+}
+
+/// One organization's cached client and its build lock.
+#[derive(Default)]
+struct Slot {
+    current: Option<Arc<OrgHandle>>,
+    /// Held while the client is being (re)built.
+    building: Arc<Mutex<()>>,
 }
 
 impl OrganizationRegistry {
@@ -227,35 +223,71 @@ impl OrganizationRegistry {
             limits,
             authority_host,
             extra_ca,
-            entries: Mutex::new(HashMap::new()),
+            entries: std::sync::Mutex::new(HashMap::new()),
+            forgotten: AtomicU64::new(0),
         }
+    }
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<OrgKey, Slot>> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The cached client of `key`, if `accept` takes it.
+    fn cached(&self, key: &OrgKey, accept: impl Fn(&OrgHandle) -> bool) -> Option<Arc<OrgHandle>> {
+        self.entries()
+            .get(key)
+            .and_then(|slot| slot.current.clone())
+            .filter(|current| accept(current))
     }
 
     /// The client for an organization, built on first use and rebuilt when the organization's
     /// generation changed. `refresh` also re-reads referenced Secrets (the organization
     /// controller does that on every resync, so rotated credentials are picked up).
     pub async fn handle(&self, spec: &OrgSpec, refresh: bool) -> Result<Arc<OrgHandle>, Error> {
-        let mut entries = self.entries.lock().await;
-        if let Some(existing) = entries.get(&spec.key) {
-            if !refresh && existing.spec.generation == spec.generation {
-                return Ok(existing.clone());
+        let same_generation = |h: &OrgHandle| h.spec.generation == spec.generation;
+        let building = {
+            let mut entries = self.entries();
+            let slot = entries.entry(spec.key.clone()).or_default();
+            if let Some(current) = &slot.current {
+                if !refresh && same_generation(current) {
+                    return Ok(current.clone());
+                }
+            }
+            slot.building.clone()
+        };
+        let _building = building.lock().await;
+        if !refresh {
+            // Built by the resolution this one waited for.
+            if let Some(current) = self.cached(&spec.key, same_generation) {
+                return Ok(current);
             }
         }
+        let epoch = self.forgotten.load(Ordering::SeqCst);
         let (config, secret_versions) = self.auth_config(spec).await?;
         let fingerprint = fingerprint(spec, &secret_versions);
-        if let Some(existing) = entries.get(&spec.key) {
-            if existing.fingerprint == fingerprint {
-                return Ok(existing.clone());
-            }
+        if let Some(current) = self.cached(&spec.key, |h| h.fingerprint == fingerprint) {
+            return Ok(current);
         }
         let handle = Arc::new(self.build(spec, config, fingerprint).await?);
-        entries.insert(spec.key.clone(), handle.clone());
+        let mut entries = self.entries();
+        if self.forgotten.load(Ordering::SeqCst) == epoch {
+            entries.entry(spec.key.clone()).or_default().current = Some(handle.clone());
+        }
         Ok(handle)
     }
 
     /// Forget an organization's client (deleted organization, or credentials that stopped working).
-    pub async fn forget(&self, key: &OrgKey) {
-        self.entries.lock().await.remove(key);
+    pub fn forget(&self, key: &OrgKey) {
+        self.forgotten.fetch_add(1, Ordering::SeqCst);
+        let mut entries = self.entries();
+        if let Some(slot) = entries.get_mut(key) {
+            slot.current = None;
+            // Keep the build lock while a resolution holds or awaits it, so the next one queues
+            // behind it; else the organization leaves no trace.
+            if Arc::strong_count(&slot.building) == 1 {
+                entries.remove(key);
+            }
+        }
     }
 
     async fn build(
@@ -452,6 +484,7 @@ fn fingerprint(spec: &OrgSpec, secret_versions: &[String]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::AllowedNamespaces;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 
     fn spec(allowed: Option<AllowedNamespaces>, namespace: Option<&str>) -> OrgSpec {
@@ -471,7 +504,19 @@ mod tests {
             auth: OrganizationAuth::default(),
             ca_bundle: None,
             protected_groups: None,
-            allowed_namespaces: allowed,
+            grants: allowed
+                .map(|namespaces| Grant {
+                    namespaces: Some(namespaces),
+                    ..Granted::everything()
+                })
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    impl OrgSpec {
+        fn allows(&self, namespace: &str, labels: Option<&BTreeMap<String, String>>) -> bool {
+            self.granted(namespace, labels).any().is_ok()
         }
     }
 
@@ -480,8 +525,8 @@ mod tests {
         let labels: BTreeMap<String, String> =
             [("azdo.io/tenant".to_string(), "true".to_string())].into();
         assert!(
-            spec(None, None).allows("anything", None),
-            "no policy: every namespace"
+            !spec(None, None).allows("anything", None),
+            "no grants: no namespace"
         );
         let by_name = spec(
             Some(AllowedNamespaces {
@@ -545,5 +590,137 @@ mod tests {
             "https://127.0.0.1:8444/contoso"
         );
         assert_eq!(private.organization_name().unwrap(), "contoso");
+    }
+
+    /// A fake apiserver that serves Secrets `ops/<name>` holding a PAT, counts the reads of
+    /// each, and holds a read of `slow` until `release` is notified.
+    struct FakeApiserver {
+        reads: Arc<std::sync::Mutex<HashMap<String, u32>>>,
+        slow_arrived: Arc<tokio::sync::Notify>,
+        release: Arc<tokio::sync::Notify>,
+        registry: Arc<OrganizationRegistry>,
+    }
+
+    async fn fake_apiserver() -> FakeApiserver {
+        use axum::extract::{Path, State};
+        type Shared = (
+            Arc<std::sync::Mutex<HashMap<String, u32>>>,
+            Arc<tokio::sync::Notify>,
+            Arc<tokio::sync::Notify>,
+        );
+        async fn secret(
+            State((reads, arrived, release)): State<Shared>,
+            Path((namespace, name)): Path<(String, String)>,
+        ) -> axum::Json<serde_json::Value> {
+            *reads.lock().unwrap().entry(name.clone()).or_default() += 1;
+            if name == "slow" {
+                arrived.notify_one();
+                release.notified().await;
+            }
+            axum::Json(serde_json::json!({
+                "apiVersion": "v1", "kind": "Secret",
+                "metadata": {"name": name, "namespace": namespace, "resourceVersion": "1"},
+                "data": {"token": "cGF0LXZhbHVl"}
+            }))
+        }
+        let shared: Shared = Default::default();
+        let app = axum::Router::new()
+            .route(
+                "/api/v1/namespaces/{namespace}/secrets/{name}",
+                axum::routing::get(secret),
+            )
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let config = kube::Config::new(url.parse().unwrap());
+        let kube = kube::Client::try_from(config).unwrap();
+        let metrics = Arc::new(AdoMetrics::register(
+            &mut prometheus_client::registry::Registry::default(),
+        ));
+        let registry = OrganizationRegistry::new(
+            kube,
+            metrics,
+            ClientLimits::default(),
+            Some("https://login.microsoftonline.com".into()),
+            None,
+        );
+        FakeApiserver {
+            reads: shared.0,
+            slow_arrived: shared.1,
+            release: shared.2,
+            registry: Arc::new(registry),
+        }
+    }
+
+    /// A cluster organization `name` whose PAT is in Secret `ops/<secret>`.
+    fn pat_org(name: &str, secret: &str) -> OrgSpec {
+        let mut org = spec(None, None);
+        org.key.name = name.into();
+        org.url = format!("https://dev.azure.com/{name}");
+        org.auth.pat = Some(crate::api::PatAuth {
+            secret_ref: crate::api::SecretKeyRef {
+                name: secret.into(),
+                namespace: Some("ops".into()),
+                ..Default::default()
+            },
+        });
+        org
+    }
+
+    #[tokio::test]
+    async fn concurrent_resolutions_of_one_organization_build_one_client() {
+        let fake = fake_apiserver().await;
+        let org = pat_org("contoso", "contoso-pat");
+        let (a, b) = tokio::join!(
+            fake.registry.handle(&org, false),
+            fake.registry.handle(&org, false)
+        );
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert!(Arc::ptr_eq(&a, &b), "both got the same client");
+        assert_eq!(
+            fake.reads.lock().unwrap()["contoso-pat"],
+            1,
+            "the Secret was read once"
+        );
+
+        // A refresh re-reads the Secret; the same resourceVersion keeps the same client.
+        let refreshed = fake.registry.handle(&org, true).await.unwrap();
+        assert!(Arc::ptr_eq(&a, &refreshed));
+        assert_eq!(fake.reads.lock().unwrap()["contoso-pat"], 2);
+
+        // Forgotten: the next resolution builds a new client.
+        fake.registry.forget(&org.key);
+        let rebuilt = fake.registry.handle(&org, false).await.unwrap();
+        assert!(!Arc::ptr_eq(&a, &rebuilt));
+        assert!(Arc::ptr_eq(
+            &rebuilt,
+            &fake.registry.handle(&org, false).await.unwrap()
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_slow_secret_read_holds_up_no_other_organization() {
+        let fake = fake_apiserver().await;
+        let slow = pat_org("slowpoke", "slow");
+        let registry = fake.registry.clone();
+        let waiting = tokio::spawn(async move { registry.handle(&slow, false).await.is_ok() });
+        fake.slow_arrived.notified().await;
+
+        // While slowpoke's Secret read hangs, contoso resolves.
+        let other = pat_org("contoso", "contoso-pat");
+        let resolved = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            fake.registry.handle(&other, false),
+        )
+        .await
+        .expect("not held up by the other organization's Secret read");
+        assert!(resolved.is_ok());
+
+        fake.release.notify_one();
+        assert!(
+            waiting.await.unwrap(),
+            "the slow one finishes once its read returns"
+        );
     }
 }

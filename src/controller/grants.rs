@@ -1,0 +1,432 @@
+//! What a namespace may do in an organization: the union of the organization's grants that name
+//! it, asked about resolved identities (a project's id and name, a group's principal name, a
+//! resource's id and name), never about the spelling in a spec.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use wildmatch::WildMatch;
+
+use crate::api::{AllowedNamespaces, Grant, ResourceGrant, ResourceType};
+use crate::reason::Reason;
+
+use super::error::{Error, Retry};
+
+/// A project as Azure DevOps knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    pub id: String,
+    pub name: String,
+}
+
+/// The grants of one organization that apply to one namespace.
+#[derive(Debug, Clone)]
+pub struct Granted {
+    /// `ClusterDevOpsOrganization contoso`, for messages.
+    organization: String,
+    namespace: String,
+    /// No grant restricts this namespace (a DevOpsOrganization without grants).
+    unrestricted: bool,
+    grants: Vec<Grant>,
+}
+
+impl Granted {
+    /// The grants of `grants` that name `namespace` (with these labels). `own_namespace`: the
+    /// organization is a DevOpsOrganization of that namespace, whose grants (if any) apply to
+    /// it alone and which, without grants, allows what its credentials allow.
+    pub fn for_namespace(
+        organization: String,
+        grants: &[Grant],
+        own_namespace: Option<&str>,
+        namespace: &str,
+        labels: Option<&BTreeMap<String, String>>,
+    ) -> Self {
+        let (unrestricted, grants) = match own_namespace {
+            Some(own) if own != namespace => (false, Vec::new()),
+            Some(_) => (grants.is_empty(), grants.to_vec()),
+            None => (
+                false,
+                grants
+                    .iter()
+                    .filter(|g| {
+                        g.namespaces
+                            .as_ref()
+                            .is_some_and(|n| namespaces_match(n, namespace, labels))
+                    })
+                    .cloned()
+                    .collect(),
+            ),
+        };
+        Self {
+            organization,
+            namespace: namespace.to_string(),
+            unrestricted,
+            grants,
+        }
+    }
+
+    /// A grant of everything (what the deprecated `allowedNamespaces` meant).
+    pub fn everything() -> Grant {
+        Grant {
+            namespaces: None,
+            projects: vec!["*".into()],
+            organization_scope: true,
+            groups: vec!["*".into()],
+            exclusive_membership: true,
+            delete_adopted_groups: true,
+            pipeline_resources: vec![ResourceGrant {
+                type_: None,
+                project: None,
+                names: vec!["*".into()],
+            }],
+            all_pipelines: true,
+        }
+    }
+
+    /// Some grant names the namespace: it may use the organization at all.
+    pub fn any(&self) -> Result<(), Error> {
+        if self.unrestricted || !self.grants.is_empty() {
+            return Ok(());
+        }
+        Err(self.denied(format!(
+            "{} grants nothing to namespace {} (see its grants)",
+            self.organization, self.namespace
+        )))
+    }
+
+    /// Work in `project`: groups there, members of the groups created there.
+    pub fn project(&self, project: &Project) -> Result<(), Error> {
+        self.check(
+            |g| g.projects.iter().any(|p| project_matches(p, project)),
+            || format!("project {}", project.name),
+        )
+    }
+
+    /// Organization-level groups (and Entra groups materialized in the organization).
+    pub fn organization_scope(&self) -> Result<(), Error> {
+        self.check(
+            |g| g.organization_scope,
+            || "organization-level groups (organizationScope)".into(),
+        )
+    }
+
+    /// Adopt, or manage the members of, an existing group the namespace did not create.
+    pub fn existing_group(&self, principal_name: &str) -> Result<(), Error> {
+        self.check(
+            |g| g.groups.iter().any(|p| matches(p, principal_name)),
+            || format!("the existing group {principal_name} (groups)"),
+        )
+    }
+
+    /// Exclusive mode on a group the namespace did not create.
+    pub fn exclusive_membership(&self, principal_name: &str) -> Result<(), Error> {
+        self.check(
+            |g| g.exclusive_membership && g.groups.iter().any(|p| matches(p, principal_name)),
+            || format!("Exclusive mode on {principal_name}, a group it did not create (exclusiveMembership)"),
+        )
+    }
+
+    /// Deleting a group the object adopted.
+    pub fn delete_adopted_groups(&self) -> bool {
+        self.unrestricted || self.grants.iter().any(|g| g.delete_adopted_groups)
+    }
+
+    /// Manage the pipeline authorizations of a protected resource.
+    pub fn pipeline_resource(
+        &self,
+        type_: ResourceType,
+        project: &Project,
+        id: &str,
+        name: Option<&str>,
+    ) -> Result<(), Error> {
+        self.check(
+            |g| {
+                g.pipeline_resources.iter().any(|r| {
+                    r.type_.is_none_or(|t| t == type_)
+                        && match &r.project {
+                            Some(p) => project_matches(p, project),
+                            None => g.projects.iter().any(|p| project_matches(p, project)),
+                        }
+                        && r.names
+                            .iter()
+                            .any(|n| matches(n, id) || name.is_some_and(|name| matches(n, name)))
+                })
+            },
+            || {
+                format!(
+                    "the {} {} in project {} (pipelineResources)",
+                    type_.as_str(),
+                    name.unwrap_or(id),
+                    project.name
+                )
+            },
+        )
+    }
+
+    /// Set `allPipelines` on a resource.
+    pub fn all_pipelines(&self) -> Result<(), Error> {
+        self.check(|g| g.all_pipelines, || "allPipelines".into())
+    }
+
+    fn check(
+        &self,
+        allows: impl Fn(&Grant) -> bool,
+        what: impl Fn() -> String,
+    ) -> Result<(), Error> {
+        if self.unrestricted || self.grants.iter().any(allows) {
+            return Ok(());
+        }
+        Err(self.denied(format!(
+            "{} grants namespace {} no access to {}",
+            self.organization,
+            self.namespace,
+            what()
+        )))
+    }
+
+    fn denied(&self, message: String) -> Error {
+        Error::new(Reason::NotAllowed, message, Retry::Resync)
+    }
+}
+
+/// `*`-patterns, case-insensitive; a pattern without `*` is an exact (case-insensitive) name.
+fn matches(pattern: &str, text: &str) -> bool {
+    WildMatch::new_case_insensitive(pattern).matches(text)
+}
+
+fn project_matches(pattern: &str, project: &Project) -> bool {
+    pattern == "*" || pattern.eq_ignore_ascii_case(&project.id) || matches(pattern, &project.name)
+}
+
+/// Whether `namespace` (with these labels) is one of `allowed`.
+pub fn namespaces_match(
+    allowed: &AllowedNamespaces,
+    namespace: &str,
+    labels: Option<&BTreeMap<String, String>>,
+) -> bool {
+    allowed.names.iter().any(|n| n == namespace)
+        || match (&allowed.selector, labels) {
+            (Some(selector), Some(labels)) => selector_matches(selector, labels),
+            _ => false,
+        }
+}
+
+/// A label selector against a set of labels (matchLabels and matchExpressions).
+pub fn selector_matches(selector: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
+    let labels_ok = selector
+        .match_labels
+        .iter()
+        .flatten()
+        .all(|(k, v)| labels.get(k) == Some(v));
+    let expressions_ok = selector.match_expressions.iter().flatten().all(|e| {
+        let value = labels.get(&e.key);
+        let values = e.values.as_deref().unwrap_or_default();
+        match e.operator.as_str() {
+            "In" => value.is_some_and(|v| values.contains(v)),
+            "NotIn" => value.is_none_or(|v| !values.contains(v)),
+            "Exists" => value.is_some(),
+            "DoesNotExist" => value.is_none(),
+            _ => false,
+        }
+    });
+    labels_ok && expressions_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn storefront() -> Project {
+        Project {
+            id: "5f4e3d2c-0000-0000-0000-000000000001".into(),
+            name: "Storefront".into(),
+        }
+    }
+
+    fn other() -> Project {
+        Project {
+            id: "5f4e3d2c-0000-0000-0000-000000000002".into(),
+            name: "Payments".into(),
+        }
+    }
+
+    fn team_a_grant() -> Grant {
+        Grant {
+            namespaces: Some(AllowedNamespaces {
+                names: vec!["team-a".into()],
+                selector: Some(LabelSelector {
+                    match_labels: Some([("team".to_string(), "storefront".to_string())].into()),
+                    ..Default::default()
+                }),
+            }),
+            projects: vec!["Storefront".into()],
+            groups: vec![
+                r"[Storefront]\Contributors".into(),
+                r"[Storefront]\Storefront *".into(),
+            ],
+            pipeline_resources: vec![ResourceGrant {
+                type_: Some(ResourceType::Environment),
+                project: None,
+                names: vec!["storefront-*".into()],
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn granted(ns: &str, labels: &[(&str, &str)]) -> Granted {
+        let labels: BTreeMap<String, String> = labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Granted::for_namespace(
+            "ClusterDevOpsOrganization contoso".into(),
+            &[team_a_grant()],
+            None,
+            ns,
+            Some(&labels),
+        )
+    }
+
+    #[test]
+    fn namespaces_are_matched_by_name_or_label() {
+        assert!(granted("team-a", &[]).any().is_ok());
+        assert!(granted("team-x", &[("team", "storefront")]).any().is_ok());
+        let none = granted("team-b", &[("team", "payments")])
+            .any()
+            .unwrap_err();
+        assert_eq!(none.reason, Reason::NotAllowed);
+        assert!(
+            none.message.contains("grants nothing to namespace team-b"),
+            "{}",
+            none.message
+        );
+    }
+
+    #[test]
+    fn projects_match_by_name_or_id_never_another() {
+        let g = granted("team-a", &[]);
+        assert!(g.project(&storefront()).is_ok());
+        let mut by_id = team_a_grant();
+        by_id.projects = vec![storefront().id];
+        let g_by_id = Granted::for_namespace("c".into(), &[by_id], None, "team-a", None);
+        let renamed = Project {
+            name: "Storefront 2".into(),
+            ..storefront()
+        };
+        assert!(
+            g_by_id.project(&renamed).is_ok(),
+            "a grant by id follows a rename"
+        );
+        assert!(g.project(&renamed).is_err(), "a grant by name does not");
+        let err = g.project(&other()).unwrap_err();
+        assert!(err.message.contains("project Payments"), "{}", err.message);
+        assert!(g.organization_scope().is_err());
+    }
+
+    #[test]
+    fn existing_groups_match_their_patterns_case_insensitively() {
+        let g = granted("team-a", &[]);
+        assert!(g.existing_group(r"[Storefront]\Contributors").is_ok());
+        assert!(g.existing_group(r"[storefront]\contributors").is_ok());
+        assert!(g
+            .existing_group(r"[Storefront]\Storefront Operators")
+            .is_ok());
+        assert!(g.existing_group(r"[Payments]\Contributors").is_err());
+        assert!(g
+            .existing_group(r"[contoso]\Project Collection Build Administrators")
+            .is_err());
+        assert!(g
+            .exclusive_membership(r"[Storefront]\Contributors")
+            .is_err());
+        assert!(!g.delete_adopted_groups());
+    }
+
+    #[test]
+    fn pipeline_resources_match_type_project_and_name_or_id() {
+        let g = granted("team-a", &[]);
+        let env = ResourceType::Environment;
+        assert!(g
+            .pipeline_resource(env, &storefront(), "7", Some("storefront-prod"))
+            .is_ok());
+        assert!(g
+            .pipeline_resource(env, &storefront(), "8", Some("payments-prod"))
+            .is_err());
+        assert!(g
+            .pipeline_resource(env, &other(), "7", Some("storefront-prod"))
+            .is_err());
+        assert!(g
+            .pipeline_resource(
+                ResourceType::Endpoint,
+                &storefront(),
+                "7",
+                Some("storefront-prod")
+            )
+            .is_err());
+        assert!(g.all_pipelines().is_err());
+    }
+
+    #[test]
+    fn several_grants_add_up() {
+        let mut second = team_a_grant();
+        second.projects = vec!["Payments".into()];
+        second.all_pipelines = true;
+        let g = Granted::for_namespace(
+            "ClusterDevOpsOrganization contoso".into(),
+            &[team_a_grant(), second],
+            None,
+            "team-a",
+            None,
+        );
+        assert!(g.project(&storefront()).is_ok() && g.project(&other()).is_ok());
+        assert!(g.all_pipelines().is_ok());
+    }
+
+    #[test]
+    fn a_namespaced_organization_serves_its_own_namespace_only() {
+        let own = |grants: &[Grant], ns: &str| {
+            Granted::for_namespace(
+                "DevOpsOrganization team-a/mine".into(),
+                grants,
+                Some("team-a"),
+                ns,
+                None,
+            )
+        };
+        assert!(
+            own(&[], "team-a").all_pipelines().is_ok(),
+            "no grants: unrestricted"
+        );
+        assert!(own(&[], "team-b").any().is_err());
+        let limited = Grant {
+            projects: vec!["Storefront".into()],
+            ..Default::default()
+        };
+        assert!(own(std::slice::from_ref(&limited), "team-a")
+            .project(&storefront())
+            .is_ok());
+        assert!(own(&[limited], "team-a").project(&other()).is_err());
+    }
+
+    #[test]
+    fn everything_allows_everything() {
+        let g = Granted::for_namespace(
+            "x".into(),
+            &[Grant {
+                namespaces: Some(AllowedNamespaces {
+                    names: vec!["a".into()],
+                    selector: None,
+                }),
+                ..Granted::everything()
+            }],
+            None,
+            "a",
+            None,
+        );
+        assert!(g.project(&other()).is_ok());
+        assert!(g.organization_scope().is_ok());
+        assert!(g.exclusive_membership("[x]\\y").is_ok());
+        assert!(g
+            .pipeline_resource(ResourceType::Repository, &other(), "1", None)
+            .is_ok());
+    }
+}

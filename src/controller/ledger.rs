@@ -1,0 +1,215 @@
+//! The operator's own record of what each object did in Azure DevOps: which group it created or
+//! adopted, which members it added, which pipelines it authorized and what `allPipelines` was
+//! before it changed it. Cleanup and Additive removals undo only what this record holds, never
+//! what an object's status says: status is writable by anyone granted `*/status`, the ledger
+//! only by the operator.
+//!
+//! One ConfigMap per object (`azdo-ledger-<uid>`) in the operator's own namespace, where tenants
+//! get no access (the chart's tenant roles grant none). It is read live at each reconcile of the
+//! object (a cache could be behind the operator's own last write) and written only when it
+//! changes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::api::{DeleteParams, Patch, PatchParams};
+use kube::{Api, Resource, ResourceExt};
+use serde_json::json;
+
+use super::error::Error;
+use super::status::FIELD_MANAGER;
+
+/// How the object came to manage its group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The operator created the group for this object.
+    Created,
+    /// The group existed; this object took it over.
+    Adopted,
+    /// An Entra group the operator materialized in the organization for this object.
+    Materialized,
+}
+
+impl Origin {
+    fn as_str(self) -> &'static str {
+        match self {
+            Origin::Created => "created",
+            Origin::Adopted => "adopted",
+            Origin::Materialized => "materialized",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        match text {
+            "created" => Some(Origin::Created),
+            "adopted" => Some(Origin::Adopted),
+            "materialized" => Some(Origin::Materialized),
+            _ => None,
+        }
+    }
+}
+
+/// What one object did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Entry {
+    /// Groups: the group it manages and how it came to.
+    pub group: Option<(String, Origin)>,
+    /// Memberships: the group whose members it manages; authorizations: the resource.
+    pub target: Option<String>,
+    /// Memberships: the descriptors it added; authorizations: the pipeline ids it authorized.
+    pub added: BTreeSet<String>,
+    /// Authorizations: `allPipelines` before this object first changed it.
+    pub all_pipelines_before: Option<bool>,
+}
+
+impl Entry {
+    fn from_data(data: &BTreeMap<String, String>) -> Self {
+        let group = data
+            .get("group")
+            .zip(data.get("origin"))
+            .and_then(|(d, o)| Origin::parse(o).map(|o| (d.clone(), o)));
+        Self {
+            group,
+            target: data.get("target").cloned(),
+            added: data
+                .get("added")
+                .map(|a| {
+                    a.lines()
+                        .filter(|l| !l.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            all_pipelines_before: data.get("allPipelinesBefore").and_then(|v| v.parse().ok()),
+        }
+    }
+
+    fn to_data(&self) -> BTreeMap<String, String> {
+        let mut data = BTreeMap::new();
+        if let Some((descriptor, origin)) = &self.group {
+            data.insert("group".into(), descriptor.clone());
+            data.insert("origin".into(), origin.as_str().into());
+        }
+        if let Some(target) = &self.target {
+            data.insert("target".into(), target.clone());
+        }
+        if !self.added.is_empty() {
+            let added: Vec<&str> = self.added.iter().map(String::as_str).collect();
+            data.insert("added".into(), added.join("\n"));
+        }
+        if let Some(before) = self.all_pipelines_before {
+            data.insert("allPipelinesBefore".into(), before.to_string());
+        }
+        data
+    }
+}
+
+/// The ledger: ConfigMaps in the operator's namespace.
+#[derive(Clone)]
+pub struct Ledger {
+    api: Api<ConfigMap>,
+}
+
+impl Ledger {
+    pub fn new(kube: kube::Client, namespace: &str) -> Self {
+        Self {
+            api: Api::namespaced(kube, namespace),
+        }
+    }
+
+    /// What `obj` did so far (empty for an object that did nothing yet).
+    pub async fn read<K: Resource>(&self, obj: &K) -> Result<Entry, Error> {
+        let found = self.api.get_opt(&name_of(obj)).await?;
+        Ok(found
+            .and_then(|cm| cm.data)
+            .map(|data| Entry::from_data(&data))
+            .unwrap_or_default())
+    }
+
+    /// Record what `obj` did, if it changed since `before`.
+    pub async fn write<K: Resource<DynamicType = ()>>(
+        &self,
+        obj: &K,
+        before: &Entry,
+        now: &Entry,
+    ) -> Result<(), Error> {
+        if before == now {
+            return Ok(());
+        }
+        let ns = obj.meta().namespace.clone().unwrap_or_default();
+        let record = json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": name_of(obj),
+                "labels": {
+                    "app.kubernetes.io/managed-by": "azdo-operator",
+                    "azdo.io/ledger": "true",
+                    "azdo.io/kind": K::kind(&()),
+                },
+                "annotations": {
+                    "azdo.io/object": format!("{}/{}", ns, obj.name_any()),
+                },
+            },
+            "data": now.to_data(),
+        });
+        self.api
+            .patch(
+                &name_of(obj),
+                &PatchParams::apply(FIELD_MANAGER).force(),
+                &Patch::Apply(&record),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Forget `obj` once what it did is undone (or deliberately left).
+    pub async fn forget<K: Resource>(&self, obj: &K) -> Result<(), Error> {
+        match self
+            .api
+            .delete(&name_of(obj), &DeleteParams::default())
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// `azdo-ledger-<uid>`: one record per object, never reused by a recreated object of the same
+/// name.
+fn name_of<K: Resource>(obj: &K) -> String {
+    format!(
+        "azdo-ledger-{}",
+        obj.meta().uid.as_deref().unwrap_or("no-uid")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_survive_the_configmap() {
+        let entry = Entry {
+            group: Some(("vssgp.abc".into(), Origin::Adopted)),
+            target: Some("vssgp.container".into()),
+            added: ["aad.x".to_string(), "aad.y".to_string()].into(),
+            all_pipelines_before: Some(false),
+        };
+        assert_eq!(Entry::from_data(&entry.to_data()), entry);
+        assert_eq!(Entry::from_data(&BTreeMap::new()), Entry::default());
+    }
+
+    #[test]
+    fn unknown_text_is_ignored_not_trusted() {
+        let data: BTreeMap<String, String> = [
+            ("group".to_string(), "vssgp.abc".to_string()),
+            ("origin".to_string(), "stolen".to_string()),
+            ("allPipelinesBefore".to_string(), "maybe".to_string()),
+        ]
+        .into();
+        assert_eq!(Entry::from_data(&data), Entry::default());
+    }
+}
