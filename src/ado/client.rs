@@ -97,6 +97,8 @@ pub(super) struct Caches {
     pub storage_keys: TtlCache<String, String>,
     /// "project|name|folder" lower-cased -> pipelines.
     pub pipelines: TtlCache<String, Vec<PipelineRef>>,
+    /// Direct containers and group names for the ancestry walk (short TTL).
+    pub ancestry: super::graph_ancestry::AncestryCaches,
 }
 
 pub(super) struct ClientInner {
@@ -136,6 +138,7 @@ impl AdoClient {
             groups_by_principal: TtlCache::new(Some(limits.subject_ttl), capacity),
             storage_keys: TtlCache::new(None, capacity),
             pipelines: TtlCache::new(Some(limits.pipeline_ttl), capacity),
+            ancestry: super::graph_ancestry::AncestryCaches::new(limits.subject_ttl, capacity),
         };
         let transport = Transport::new(
             endpoint.name.clone(),
@@ -175,6 +178,7 @@ impl AdoClient {
         caches.groups_by_principal.clear();
         caches.storage_keys.clear();
         caches.pipelines.clear();
+        caches.ancestry.clear();
     }
 
     /// Cheap check that the credential works: one read (`GET _apis/projects?$top=1`).

@@ -28,7 +28,10 @@ impl AdoClient {
         let url = self.graph_url(&["memberships", member, container])?;
         let call =
             Call::get("graph.memberships.add", url, api_version::GRAPH).with_method(Method::PUT);
-        match self.execute(&call).await {
+        let result = self.execute(&call).await;
+        // Whatever the answer, the member (and everything below it) may have gained ancestors.
+        self.inner.caches.ancestry.forget_parents();
+        match result {
             Ok(_) | Err(AdoError::Conflict(_)) => Ok(()),
             Err(error) => Err(error),
         }

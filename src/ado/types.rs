@@ -93,7 +93,6 @@ pub struct GraphSubject {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Membership {
     pub member_descriptor: String,
-    #[allow(dead_code)]
     pub container_descriptor: String,
 }
 

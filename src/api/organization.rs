@@ -8,10 +8,46 @@ use serde::{Deserialize, Serialize};
 use super::common::CommonStatus;
 use super::grants::Grant;
 
-/// Groups that objects may not target unless an organization lists its own `protectedGroups`.
-pub const DEFAULT_PROTECTED_GROUPS: [&str; 2] = [
+/// Groups that objects may not target unless an organization lists its own `protectedGroups`:
+/// every built-in group of Azure DevOps that holds privileges, runs services or is maintained
+/// by the service itself, at organization (collection) and project scope, plus the server-level
+/// groups of Azure DevOps Server. A group nested (at any depth) in one of these is protected
+/// too (`controller::protection`).
+///
+/// Source: Microsoft Learn, "Security groups, service accounts, and permissions reference"
+/// (learn.microsoft.com/azure/devops/organizations/security/permissions, sections
+/// "Collection-level groups", "Project-level groups" and "Server-level groups"; markdown in
+/// github.com/MicrosoftDocs/azure-devops-docs, docs/organizations/security/permissions.md),
+/// and the project-level endpoint groups of the service-endpoint security documentation. The
+/// team groups, Contributors and Readers are left out on purpose: granting access through them
+/// is what tenants are for (grants decide who may touch them). See docs/security.md.
+pub const DEFAULT_PROTECTED_GROUPS: [&str; 23] = [
+    // Organization (project collection) level.
     "Project Collection Administrators",
+    "Project Collection Build Administrators",
+    "Project Collection Build Service Accounts",
+    "Project Collection Proxy Service Accounts",
+    "Project Collection Service Accounts",
+    "Project Collection Test Service Accounts",
+    "Project Collection Valid Users",
+    "Project-Scoped Users",
+    "Security Service Group",
+    // Project level.
     "Project Administrators",
+    "Build Administrators",
+    "Release Administrators",
+    "Endpoint Administrators",
+    "Endpoint Creators",
+    "Project Valid Users",
+    // Server level (Azure DevOps Server / TFS).
+    "Team Foundation Administrators",
+    "Team Foundation Service Accounts",
+    "Team Foundation Proxy Service Accounts",
+    "Team Foundation Valid Users",
+    "Azure DevOps Service Accounts",
+    "Azure DevOps Valid Users",
+    "Project Server Integration Service Accounts",
+    "SharePoint Web Application Services",
 ];
 
 /// An Azure DevOps organization shared by the namespaces it allows.
@@ -67,8 +103,11 @@ pub struct ClusterDevOpsOrganizationSpec {
     #[schemars(length(max = 65536))]
     pub ca_bundle: Option<String>,
     /// Group names (matched case-insensitively, with or without a `[Scope]\` prefix) that objects
-    /// may not manage or change the members of. Default: Project Collection Administrators and
-    /// Project Administrators. An empty list protects nothing.
+    /// may not manage or change the members of; a group nested (at any depth) in a listed group
+    /// is protected too. Default: every built-in privileged group of Azure DevOps (Project
+    /// Collection Administrators, Project Administrators, the service-account and valid-users
+    /// groups, ...; see docs/security.md). A list replaces the default; an empty list protects
+    /// nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 64))]
     pub protected_groups: Option<Vec<String>>,
@@ -142,8 +181,8 @@ pub struct DevOpsOrganizationSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 65536))]
     pub ca_bundle: Option<String>,
-    /// Group names objects may not manage. Default: Project Collection Administrators and
-    /// Project Administrators. An empty list protects nothing.
+    /// Group names objects may not manage (nor groups nested in them). Default: every built-in
+    /// privileged group of Azure DevOps (see docs/security.md). An empty list protects nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 64))]
     pub protected_groups: Option<Vec<String>>,

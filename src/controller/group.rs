@@ -15,6 +15,7 @@ use super::error::{Error, Retry};
 use super::grants::Project;
 use super::ledger::{Entry, Origin};
 use super::object_context::Cx;
+use super::protection;
 use super::reconcile::{Ready, Reconciled};
 
 #[async_trait]
@@ -77,6 +78,9 @@ impl Reconciled for DevOpsGroup {
             let note = format!("{descriptor} is {why}");
             ctx.publish(self, EventType::Normal, Reason::Orphaned, note)
                 .await;
+            return Ok(());
+        }
+        if protection::leave_protected(ctx, self, descriptor, None, "it is not deleted").await? {
             return Ok(());
         }
         ctx.org()
@@ -261,14 +265,17 @@ async fn apply_azure_devops_group(
         }
     };
     let description = group.spec.description.as_deref();
-    if let Some(descriptor) = status.descriptor.clone() {
+    if let Some((descriptor, origin)) = entry.group.clone() {
         match client.get_group(&descriptor).await {
             Ok(existing) if !existing.is_deleted => {
-                if status.adopted {
+                protection::refuse_group(ctx, &existing).await?;
+                if origin != Origin::Created {
                     ctx.granted()
                         .existing_group(principal_name(&existing, display_name))?;
                 }
-                let rename = (existing.display_name != display_name).then_some(display_name);
+                // Only a group the operator created for this object is ever renamed.
+                let rename = (origin == Origin::Created && existing.display_name != display_name)
+                    .then_some(display_name);
                 let redescribe =
                     description.filter(|d| existing.description.as_deref().unwrap_or("") != *d);
                 if rename.is_none() && redescribe.is_none() {
@@ -301,15 +308,24 @@ async fn apply_azure_devops_group(
         .await;
         status.descriptor = None;
         status.adopted = false;
+        entry.group = None;
     }
-    match client
-        .find_group(scope.as_deref(), display_name)
-        .await
-        .map_err(|e| Error::ado("looking for an existing group of that name", e))?
-    {
+    // A group that exists is adopted, never recorded as created: the search can lag behind a
+    // recent create, so when it finds nothing the scope is listed before creating.
+    let lookup = |e| Error::ado("looking for an existing group of that name", e);
+    let existing = match client.find_group(scope.as_deref(), display_name).await.map_err(lookup)? {
+        Some(found) => Some(found),
+        None => client
+            .find_group_exhaustive(scope.as_deref(), display_name)
+            .await
+            .map_err(lookup)?,
+    };
+    match existing {
         Some(existing) => {
+            protection::refuse_group(ctx, &existing).await?;
             ctx.granted()
                 .existing_group(principal_name(&existing, display_name))?;
+            entry.group = Some((existing.descriptor.clone(), Origin::Adopted));
             record(status, &existing);
             status.adopted = true;
             let note = format!(
@@ -336,6 +352,8 @@ async fn apply_azure_devops_group(
                 .await
                 .map_err(|e| Error::ado("creating the group", e))?;
             entry.group = Some((created.descriptor.clone(), Origin::Created));
+            // The service may answer a create with an existing group.
+            protection::refuse_group(ctx, &created).await?;
             record(status, &created);
             status.adopted = false;
             let note = format!(
@@ -361,6 +379,7 @@ async fn apply_entra_group(
     if let Some((descriptor, _)) = entry.group.clone() {
         match client.get_group(&descriptor).await {
             Ok(existing) if !existing.is_deleted => {
+                protection::refuse_group(ctx, &existing).await?;
                 record(status, &existing);
                 return Ok(materialized(&existing));
             }
@@ -381,6 +400,7 @@ async fn apply_entra_group(
             ),
             false => Error::ado("materializing the Entra group", e),
         })?;
+    protection::refuse_group(ctx, &found).await?;
     entry.group = Some((found.descriptor.clone(), Origin::Materialized));
     record(status, &found);
     let note = format!("materialized Entra group {}", found.display_name);

@@ -11,6 +11,7 @@ mod membership;
 mod object_context;
 mod organization;
 mod organization_registry;
+mod protection;
 mod reconcile;
 mod set_sync;
 mod status;

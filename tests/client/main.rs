@@ -1,6 +1,7 @@
 //! Client tests against the in-process Azure DevOps + Entra simulator (over TLS), plus a few
 //! scripted servers for protocol quirks the simulator cannot be made to play.
 
+mod ancestry;
 mod auth_variants;
 mod errors;
 mod graph;

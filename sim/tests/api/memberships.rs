@@ -236,3 +236,69 @@ async fn unknown_subjects_are_404() {
         .unwrap();
     vss_error(response, 404, "GraphSubjectNotFoundException").await;
 }
+
+/// Per the published spec: `direction` defaults to up; up lists the groups the subject is a
+/// direct member of (never the groups above those: the only supported depth is 1), each with
+/// both descriptors, in a `{count, value}` collection.
+#[tokio::test]
+async fn up_lists_direct_containers_only_and_is_the_default_direction() {
+    let h = Harness::start().await;
+    let adele = user_descriptor(&h, "adele.vance@contoso.com").await;
+    let platform_admins = h.group_descriptor("[contoso]\\Platform Admins").await;
+    let project_admins = h
+        .group_descriptor("[Platform]\\Project Administrators")
+        .await;
+    let list = |subject: String, query: Vec<(&'static str, &'static str)>| {
+        let h = &h;
+        async move {
+            let body = json(
+                h.graph_request(Method::GET, &format!("memberships/{subject}"), OPERATOR)
+                    .query(&query)
+                    .send()
+                    .await
+                    .unwrap(),
+                200,
+            )
+            .await;
+            let values = body["value"].as_array().unwrap().clone();
+            assert_eq!(body["count"], values.len());
+            for m in &values {
+                assert!(m["memberDescriptor"].is_string() && m["containerDescriptor"].is_string());
+            }
+            values
+        }
+    };
+    let containers = |values: &[serde_json::Value]| -> Vec<String> {
+        values
+            .iter()
+            .map(|m| m["containerDescriptor"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    let up = list(adele.clone(), vec![("direction", "up")]).await;
+    assert!(up.iter().all(|m| m["memberDescriptor"] == adele.as_str()));
+    assert!(containers(&up).contains(&platform_admins));
+    assert!(
+        !containers(&up).contains(&project_admins),
+        "a group above a direct container is not listed"
+    );
+    let default = list(adele.clone(), vec![]).await;
+    assert_eq!(containers(&default), containers(&up), "up is the default");
+    let depth_one = list(adele.clone(), vec![("direction", "Up"), ("depth", "1")]).await;
+    assert_eq!(containers(&depth_one), containers(&up));
+
+    // A group's containers: the seeded organization group sits in a project's administrators.
+    let group_up = list(platform_admins.clone(), vec![("direction", "up")]).await;
+    assert!(
+        containers(&group_up).contains(&project_admins),
+        "{group_up:?}"
+    );
+
+    let deeper = h
+        .graph_request(Method::GET, &format!("memberships/{adele}"), OPERATOR)
+        .query(&[("direction", "up"), ("depth", "2")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deeper.status(), 400);
+}

@@ -24,6 +24,7 @@ use super::cycles;
 use super::error::{Error, Retry};
 use super::ledger::Entry;
 use super::object_context::Cx;
+use super::protection;
 use super::reconcile::{Ready, Reconciled};
 use super::set_sync::{self, ItemState, ItemStatus, Mode, Nouns, Plan, Problem, Written};
 
@@ -35,6 +36,10 @@ impl Reconciled for DevOpsMembership {
         status.group_principal_name = container_name.clone();
         may_manage(self, cx, &container, container_name.as_deref())?;
         let client = &cx.org().client;
+        // Protected by name, or nested in a protected group (read from Azure DevOps).
+        let (org, name) = (&cx.org().spec, container_name.as_deref());
+        let refused = "its members cannot be managed here";
+        protection::refuse_protected(org, client, &container, name, refused).await?;
 
         let items = set_sync::resolve(
             set_sync::unique(&self.spec.members, Member::key),
@@ -106,6 +111,10 @@ impl Reconciled for DevOpsMembership {
     async fn cleanup(&self, cx: &Cx<'_>) -> Result<(), Error> {
         let done = cx.ledger.read(self).await?;
         if let Some(container) = &done.target {
+            let left = "its members are left as they are";
+            if protection::leave_protected(cx, self, container, None, left).await? {
+                return Ok(());
+            }
             let written = write(&cx.org().client, container, &set_sync::undo(&done.added)).await;
             self.announce(cx, &written).await;
             if let Some(err) = written.remove_error {
