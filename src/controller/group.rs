@@ -313,7 +313,11 @@ async fn apply_azure_devops_group(
     // A group that exists is adopted, never recorded as created: the search can lag behind a
     // recent create, so when it finds nothing the scope is listed before creating.
     let lookup = |e| Error::ado("looking for an existing group of that name", e);
-    let existing = match client.find_group(scope.as_deref(), display_name).await.map_err(lookup)? {
+    let existing = match client
+        .find_group(scope.as_deref(), display_name)
+        .await
+        .map_err(lookup)?
+    {
         Some(found) => Some(found),
         None => client
             .find_group_exhaustive(scope.as_deref(), display_name)

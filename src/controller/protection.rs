@@ -17,7 +17,7 @@ use crate::reason::Reason;
 
 use super::error::{Error, Retry};
 use super::object_context::Cx;
-use super::organizations::OrgSpec;
+use super::organization_registry::OrgSpec;
 
 /// Why a group is protected.
 #[derive(Debug, Clone, PartialEq, Eq)]
