@@ -586,13 +586,12 @@ async fn existing_groups_the_grants_do_not_name_are_not_adopted_nor_deleted() ->
 }
 
 /// Attack 4, through the granted group: `[Storefront]\Contributors` may be adopted, but
-/// renaming it (the DevOpsGroup's displayName) must not reach the built-in group, and deleting
-/// the renamed object must not delete it.
+/// renaming it (the DevOpsGroup's displayName) must be refused before anything is sent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "attack not yet refused: an adopted group is renamed (update_group) when the \
-            DevOpsGroup's displayName changes, so [Storefront]\\Contributors becomes \
-            [Storefront]\\Contributors Renamed"]
-async fn an_adopted_group_is_neither_renamed_nor_deleted() -> TestResult {
+#[ignore = "attack not yet refused by the operator: it sends the rename (PATCH) of the adopted \
+            group to Azure DevOps, which refuses it only because Contributors is built in \
+            (VS860021): Ready=False InvalidRequest, not NotAllowed"]
+async fn an_adopted_built_in_group_is_not_renamed() -> TestResult {
     let env = start("attacks-rename").await?;
     let ns = env.namespace.clone();
     let org = organization(&env, vec![]).await?;
@@ -634,6 +633,110 @@ async fn an_adopted_group_is_neither_renamed_nor_deleted() -> TestResult {
         Some(contributors.as_str()),
         "the built-in group is still there, under its name"
     );
+    env.delete_in_order(&[org], WAIT).await?;
+    Ok(())
+}
+
+/// Attack 4 with a grant naming one more existing group, `[Storefront]\Frontend` (seeded, not
+/// built in), so that it may be adopted: the organization, and the
+/// adopted group's DevOpsGroup, Ready.
+async fn adopted_frontend(env: &OperatorEnv) -> TestResult<(DynamicObject, DynamicObject, String)> {
+    let mut grant = storefront_grant(&[env.namespace.as_str()]);
+    grant.groups.push(FRONTEND.to_string());
+    let org = env
+        .fixtures()
+        .cluster_organization_granting(vec![grant])
+        .object();
+    env.apply(std::slice::from_ref(&org)).await?;
+    env.wait_ready(std::slice::from_ref(&org), "True", WAIT)
+        .await?;
+    let adopted = group(
+        env,
+        &env.namespace,
+        "frontend",
+        Some("Storefront"),
+        "Frontend",
+    )
+    .object();
+    env.apply(std::slice::from_ref(&adopted)).await?;
+    let ready = env
+        .wait_ready(std::slice::from_ref(&adopted), "True", WAIT)
+        .await?;
+    let descriptor = descriptor(env, FRONTEND)?;
+    let status = typed::<DevOpsGroup>(&ready[0])?.status.ok_or("no status")?;
+    assert!(status.adopted, "{status:?}");
+    assert_eq!(status.descriptor.as_deref(), Some(descriptor.as_str()));
+    Ok((org, adopted, descriptor))
+}
+
+const FRONTEND: &str = r"[Storefront]\Frontend";
+
+/// The group `descriptor` in the simulator: `(principal name, deleted)`.
+fn subject(env: &OperatorEnv, descriptor: &str) -> Option<(String, bool)> {
+    env.sim.control().with_state(|s| {
+        s.organization("contoso").and_then(|o| {
+            o.subject(descriptor)
+                .map(|x| (x.principal_name.clone(), x.deleted))
+        })
+    })
+}
+
+/// Attack 4: an adopted group is not renamed (only a group the operator created is).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "attack not yet refused: the operator renames the adopted [Storefront]\\Frontend to \
+            Frontend Renamed (the PATCH is sent), and only then reports NotAllowed, on the new \
+            name; the group stays renamed"]
+async fn an_adopted_group_is_not_renamed() -> TestResult {
+    let env = start("attacks-adopted-rename").await?;
+    let (org, _, descriptor) = adopted_frontend(&env).await?;
+    let before = baseline(&env);
+    let renamed = group(
+        &env,
+        &env.namespace,
+        "frontend",
+        Some("Storefront"),
+        "Frontend Renamed",
+    )
+    .object();
+    env.apply(std::slice::from_ref(&renamed)).await?;
+    refused(&env, &renamed, &[Reason::NotAllowed]).await?;
+    assert_eq!(
+        subject(&env, &descriptor),
+        Some((FRONTEND.to_string(), false)),
+        "not renamed"
+    );
+    untouched(&env, &before).await?;
+    env.delete_in_order(&[renamed, org], WAIT).await?;
+    assert_eq!(
+        subject(&env, &descriptor),
+        Some((FRONTEND.to_string(), false))
+    );
+    Ok(())
+}
+
+/// Attack 4: deleting the DevOpsGroup (deletionPolicy Delete) of an adopted group leaves the
+/// group alone: the grant does not allow deleteAdoptedGroups.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "attack not yet refused: deleting the DevOpsGroup deletes the adopted \
+            [Storefront]\\Frontend (cleanup does not look at status.adopted nor at \
+            deleteAdoptedGroups)"]
+async fn an_adopted_group_is_not_deleted_with_its_object() -> TestResult {
+    let env = start("attacks-adopted-delete").await?;
+    let (org, adopted, descriptor) = adopted_frontend(&env).await?;
+    let members = members_of(&env, &descriptor);
+    assert!(!members.is_empty(), "Frontend has its seeded members");
+    let before = baseline(&env);
+    env.delete_in_order(std::slice::from_ref(&adopted), WAIT)
+        .await?;
+    assert_eq!(
+        subject(&env, &descriptor),
+        Some((FRONTEND.to_string(), false)),
+        "the adopted group outlives its object"
+    );
+    assert_eq!(members_of(&env, &descriptor), members);
+    let written = writes(&env);
+    assert!(written.is_empty(), "{written:#?}");
+    assert_eq!(sim_snapshot(&env.sim), before);
     env.delete_in_order(&[org], WAIT).await?;
     Ok(())
 }
