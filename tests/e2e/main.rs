@@ -8,6 +8,7 @@ mod support;
 
 mod admission;
 mod apiserver_faults;
+mod attacks;
 mod behaviour;
 mod controlplane_smoke;
 mod faults;

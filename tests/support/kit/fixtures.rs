@@ -6,10 +6,10 @@ use std::path::Path;
 use azdo_operator::api::{
     AllowedNamespaces, ClientSecretAuth, ClusterDevOpsOrganization, ClusterDevOpsOrganizationSpec,
     DeletionPolicy, DevOpsGroup, DevOpsGroupSpec, DevOpsMembership, DevOpsMembershipSpec,
-    DevOpsOrganization, DevOpsOrganizationSpec, GroupTarget, LocalRef, Member, MembershipMode,
-    OrganizationAuth, OrganizationKind, OrganizationRef, PatAuth, PipelineResourceAuthorization,
-    PipelineResourceAuthorizationSpec, PipelineSelector, ResourceSelector, ResourceType,
-    SecretKeyRef, WorkloadIdentityAuth,
+    DevOpsOrganization, DevOpsOrganizationSpec, Grant, GroupTarget, LocalRef, Member,
+    MembershipMode, OrganizationAuth, OrganizationKind, OrganizationRef, PatAuth,
+    PipelineResourceAuthorization, PipelineResourceAuthorizationSpec, PipelineSelector,
+    ResourceGrant, ResourceSelector, ResourceType, SecretKeyRef, WorkloadIdentityAuth,
 };
 use kube::api::DynamicObject;
 use serde::Deserialize as _;
@@ -93,6 +93,15 @@ impl Fixtures {
                 allowed_namespaces: allowed,
             },
         )
+    }
+
+    /// ClusterDevOpsOrganization `contoso` (the simulator, the operator's workload identity)
+    /// with exactly `grants`, and no deprecated `allowedNamespaces`.
+    pub fn cluster_organization_granting(&self, grants: Vec<Grant>) -> ClusterDevOpsOrganization {
+        let mut org = self.cluster_organization();
+        org.spec.allowed_namespaces = None;
+        org.spec.grants = grants;
+        org
     }
 
     /// A DevOpsOrganization `name` in this namespace with `auth`.
@@ -224,6 +233,26 @@ impl Fixtures {
                 }
             }
         }
+    }
+}
+
+/// What the samples' organization (config/samples/clusterdevopsorganization.yaml) grants its
+/// tenant, to `namespaces`: project Storefront, members of `[Storefront]\Contributors` (Additive
+/// only), and pipeline authorizations on the project's `storefront-*` environments.
+pub fn storefront_grant(namespaces: &[&str]) -> Grant {
+    Grant {
+        namespaces: Some(AllowedNamespaces {
+            names: namespaces.iter().map(|n| n.to_string()).collect(),
+            selector: None,
+        }),
+        projects: vec![PROJECT.to_string()],
+        groups: vec![r"[Storefront]\Contributors".to_string()],
+        pipeline_resources: vec![ResourceGrant {
+            type_: Some(ResourceType::Environment),
+            project: None,
+            names: vec!["storefront-*".to_string()],
+        }],
+        ..Grant::default()
     }
 }
 

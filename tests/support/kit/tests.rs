@@ -148,3 +148,18 @@ fn samples_are_localized_to_the_test() {
         }
     }
 }
+
+#[test]
+fn the_storefront_grant_is_the_samples_grant() {
+    let fx = fixtures();
+    let samples = fx.samples().expect("config/samples");
+    let org = samples
+        .iter()
+        .find(|s| kind_of(s) == "ClusterDevOpsOrganization")
+        .expect("a sample organization");
+    let ours = fx
+        .cluster_organization_granting(vec![super::fixtures::storefront_grant(&["team-x"])])
+        .object();
+    assert_eq!(ours.data["spec"]["grants"], org.data["spec"]["grants"]);
+    assert!(ours.data["spec"].get("allowedNamespaces").is_none());
+}
