@@ -272,6 +272,17 @@ async fn apply_azure_devops_group(
                 if origin != Origin::Created {
                     ctx.granted()
                         .existing_group(principal_name(&existing, display_name))?;
+                    if !existing.display_name.eq_ignore_ascii_case(display_name) {
+                        return Err(Error::new(
+                            Reason::NotAllowed,
+                            format!(
+                                "{} was adopted, not created, by this object: it is never renamed (set displayName back to {:?}, or manage a group of your own)",
+                                principal_name(&existing, display_name),
+                                existing.display_name
+                            ),
+                            Retry::AwaitChange,
+                        ));
+                    }
                 }
                 // Only a group the operator created for this object is ever renamed.
                 let rename = (origin == Origin::Created && existing.display_name != display_name)

@@ -5,8 +5,8 @@
 //! its reason, while the simulator's state (groups, memberships, pipeline permissions) stays as
 //! it was a resync later and the operator sends it no write.
 //!
-//! An attack the current code does not refuse is kept, `#[ignore]`d with what happens instead:
-//! `cargo test --test e2e attacks -- --ignored` shows them failing.
+//! An attack found not refused is kept as a test, `#[ignore]`d with what happens instead (none
+//! today): `cargo test --test e2e attacks -- --ignored` then shows them failing.
 
 use std::time::Duration;
 
@@ -267,9 +267,6 @@ async fn organization_level_groups_take_no_members_from_a_tenant() -> TestResult
 /// Attack 1, through nesting: a group the tenant was granted, once nested (out of band) in
 /// Project Collection Administrators, is protected too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "attack not yet refused: protection is checked on the group's own name only, so \
-            members are added to [Storefront]\\Contributors although it is a member of \
-            Project Collection Administrators"]
 async fn a_granted_group_nested_in_a_protected_one_takes_no_members() -> TestResult {
     let env = start("attacks-nested").await?;
     let ns = env.namespace.clone();
@@ -588,9 +585,6 @@ async fn existing_groups_the_grants_do_not_name_are_not_adopted_nor_deleted() ->
 /// Attack 4, through the granted group: `[Storefront]\Contributors` may be adopted, but
 /// renaming it (the DevOpsGroup's displayName) must be refused before anything is sent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "attack not yet refused by the operator: it sends the rename (PATCH) of the adopted \
-            group to Azure DevOps, which refuses it only because Contributors is built in \
-            (VS860021): Ready=False InvalidRequest, not NotAllowed"]
 async fn an_adopted_built_in_group_is_not_renamed() -> TestResult {
     let env = start("attacks-rename").await?;
     let ns = env.namespace.clone();
@@ -683,9 +677,6 @@ fn subject(env: &OperatorEnv, descriptor: &str) -> Option<(String, bool)> {
 
 /// Attack 4: an adopted group is not renamed (only a group the operator created is).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "attack not yet refused: the operator renames the adopted [Storefront]\\Frontend to \
-            Frontend Renamed (the PATCH is sent), and only then reports NotAllowed, on the new \
-            name; the group stays renamed"]
 async fn an_adopted_group_is_not_renamed() -> TestResult {
     let env = start("attacks-adopted-rename").await?;
     let (org, _, descriptor) = adopted_frontend(&env).await?;
@@ -717,9 +708,6 @@ async fn an_adopted_group_is_not_renamed() -> TestResult {
 /// Attack 4: deleting the DevOpsGroup (deletionPolicy Delete) of an adopted group leaves the
 /// group alone: the grant does not allow deleteAdoptedGroups.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "attack not yet refused: deleting the DevOpsGroup deletes the adopted \
-            [Storefront]\\Frontend (cleanup does not look at status.adopted nor at \
-            deleteAdoptedGroups)"]
 async fn an_adopted_group_is_not_deleted_with_its_object() -> TestResult {
     let env = start("attacks-adopted-delete").await?;
     let (org, adopted, descriptor) = adopted_frontend(&env).await?;
@@ -1078,10 +1066,6 @@ async fn a_removed_grant_stops_every_write() -> TestResult {
 /// project Storefront. A membership of the group the namespace created there, named by its
 /// principal name, must stop writing too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "attack not yet refused: a DevOpsMembership naming (by principalName) a group its \
-            namespace created stays Ready and keeps adding members after the grant stops \
-            naming the group's project (may_manage skips every grant check for a group \
-            created here)"]
 async fn a_narrowed_grant_stops_writes_in_the_project_it_no_longer_names() -> TestResult {
     let env = start("attacks-narrowed").await?;
     let ns = env.namespace.clone();

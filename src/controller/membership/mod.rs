@@ -22,7 +22,8 @@ use crate::reason::Reason;
 
 use super::cycles;
 use super::error::{Error, Retry};
-use super::ledger::Entry;
+use super::grants::Project;
+use super::ledger::{Entry, Origin};
 use super::object_context::Cx;
 use super::protection;
 use super::reconcile::{Ready, Reconciled};
@@ -34,7 +35,7 @@ impl Reconciled for DevOpsMembership {
         let (container, container_name) = resolve::container(self, cx).await?;
         status.group_descriptor = Some(container.clone());
         status.group_principal_name = container_name.clone();
-        may_manage(self, cx, &container, container_name.as_deref())?;
+        may_manage(self, cx, &container, container_name.as_deref()).await?;
         let client = &cx.org().client;
         // Protected by name, or nested in a protected group (read from Azure DevOps).
         let (org, name) = (&cx.org().spec, container_name.as_deref());
@@ -128,7 +129,7 @@ impl Reconciled for DevOpsMembership {
 /// Refuse a group this object may not manage: a protected one, one a DevOpsGroup in another
 /// namespace manages, or (unless a DevOpsGroup of this namespace created it) one the grants do
 /// not name, or name without Exclusive mode.
-fn may_manage(
+async fn may_manage(
     m: &DevOpsMembership,
     cx: &Cx<'_>,
     container: &str,
@@ -162,13 +163,36 @@ fn may_manage(
             Retry::Resync,
         ));
     }
-    let created_here = groups.iter().any(|g| {
-        g.namespace() == ns && managing(g) && g.status.as_ref().is_some_and(|s| !s.adopted)
-    });
-    if !created_here {
-        cx.granted().existing_group(name)?;
-        if m.spec.mode == MembershipMode::Exclusive {
-            cx.granted().exclusive_membership(name)?;
+    // A group a DevOpsGroup of this namespace created (as the operator's ledger, not its
+    // status, says) needs its project (or organization scope) still granted; any other group
+    // needs a grant naming it.
+    let mut creator = None;
+    for g in groups.iter().filter(|g| g.namespace() == ns && managing(g)) {
+        let done = cx.ledger.read(&**g).await?;
+        if done.group == Some((container.to_string(), Origin::Created)) {
+            creator = Some(g.clone());
+            break;
+        }
+    }
+    match creator.as_ref().map(|g| g.spec.project.as_deref()) {
+        Some(Some(project)) => {
+            let found = cx
+                .org()
+                .client
+                .project(project)
+                .await
+                .map_err(|e| Error::ado(&format!("looking up project {project:?}"), e))?;
+            cx.granted().project(&Project {
+                id: found.id,
+                name: found.name,
+            })?;
+        }
+        Some(None) => cx.granted().organization_scope()?,
+        None => {
+            cx.granted().existing_group(name)?;
+            if m.spec.mode == MembershipMode::Exclusive {
+                cx.granted().exclusive_membership(name)?;
+            }
         }
     }
     Ok(())
