@@ -12,7 +12,6 @@ use crate::reason::Reason;
 
 use super::context::Context;
 use super::error::{Error, Retry};
-use super::grants::Project;
 use super::ledger::{Entry, Origin};
 use super::object_context::Cx;
 use super::protection;
@@ -235,20 +234,8 @@ async fn apply_azure_devops_group(
 ) -> Result<Ready, Error> {
     let scope = match &group.spec.project {
         Some(project) => {
-            let found = client
-                .project(project)
-                .await
-                .map_err(|e| match e.is_not_found() {
-                    true => Error::not_found(
-                        Reason::ProjectNotFound,
-                        format!("project {project:?} does not exist"),
-                    ),
-                    false => Error::ado(&format!("looking up project {project:?}"), e),
-                })?;
-            ctx.granted().project(&Project {
-                id: found.id.clone(),
-                name: found.name.clone(),
-            })?;
+            let found = ctx.project(project).await?;
+            ctx.granted().project(&found)?;
             status.project_id = Some(found.id.clone());
             Some(
                 client

@@ -9,9 +9,10 @@ use kube::ResourceExt;
 
 use super::context::Context;
 use super::error::Error;
-use super::grants::Granted;
+use super::grants::{Granted, Project};
 use super::organization_registry::OrgHandle;
 use super::reconcile::Reconciled;
+use crate::reason::Reason;
 
 /// The context of one reconcile of one object.
 pub struct Cx<'a> {
@@ -66,6 +67,26 @@ impl<'a> Cx<'a> {
     /// The object's organization. Only kinds that name one (`organization_ref`) call this.
     pub fn org(&self) -> &OrgHandle {
         &self.org_and_grants().0
+    }
+
+    /// A project of the object's organization, by name or id, as Azure DevOps knows it.
+    pub async fn project(&self, name_or_id: &str) -> Result<Project, Error> {
+        let found =
+            self.org()
+                .client
+                .project(name_or_id)
+                .await
+                .map_err(|e| match e.is_not_found() {
+                    true => Error::not_found(
+                        Reason::ProjectNotFound,
+                        format!("project {name_or_id:?} does not exist"),
+                    ),
+                    false => Error::ado(&format!("looking up project {name_or_id:?}"), e),
+                })?;
+        Ok(Project {
+            id: found.id,
+            name: found.name,
+        })
     }
 
     /// What the object's namespace was granted in its organization: asked before every write.

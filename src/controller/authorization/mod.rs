@@ -15,7 +15,6 @@ use crate::api::{PipelineResourceAuthorization, PipelineSelector, PipelineState,
 use crate::reason::Reason;
 
 use super::error::Error;
-use super::grants::Project;
 use super::ledger::Entry;
 use super::object_context::Cx;
 use super::reconcile::{Ready, Reconciled};
@@ -32,22 +31,9 @@ impl Reconciled for PipelineResourceAuthorization {
         let before = cx.ledger.read(self).await?;
         let (resource_id, resource_name) = match &before.target {
             Some(id) => (id.clone(), self.spec.resource.name.clone()),
-            None => resolve::resource(self, client).await?,
+            None => resolve::resource(self, cx).await?,
         };
-        let in_project = client
-            .project(project)
-            .await
-            .map_err(|e| match e.is_not_found() {
-                true => Error::not_found(
-                    Reason::ProjectNotFound,
-                    format!("project {project:?} does not exist"),
-                ),
-                false => Error::ado(&format!("looking up project {project:?}"), e),
-            })?;
-        let in_project = Project {
-            id: in_project.id,
-            name: in_project.name,
-        };
+        let in_project = cx.project(project).await?;
         let type_ = self.spec.resource.type_;
         let name = resource_name
             .as_deref()

@@ -3,6 +3,7 @@
 use crate::ado::{AdoClient, ResourceKind};
 use crate::api::{PipelineResourceAuthorization, PipelineSelector, ResourceType};
 use crate::controller::error::{Error, Retry};
+use crate::controller::object_context::Cx;
 use crate::controller::set_sync::Problem;
 use crate::reason::Reason;
 
@@ -22,8 +23,9 @@ pub fn kind_of(t: ResourceType) -> ResourceKind {
 /// The resource's permission id and name.
 pub async fn resource(
     p: &PipelineResourceAuthorization,
-    client: &AdoClient,
+    cx: &Cx<'_>,
 ) -> Result<(String, Option<String>), Error> {
+    let client = &cx.org().client;
     let r = &p.spec.resource;
     let kind = kind_of(r.type_);
     let project = r.project.as_deref().unwrap_or(&p.spec.project);
@@ -38,16 +40,7 @@ pub async fn resource(
     };
     if let Some(id) = &r.id {
         if kind == ResourceKind::Repository && !id.contains('.') {
-            let found = client
-                .project(project)
-                .await
-                .map_err(|e| match e.is_not_found() {
-                    true => Error::not_found(
-                        Reason::ProjectNotFound,
-                        format!("project {project:?} does not exist"),
-                    ),
-                    false => Error::ado("looking up the repository's project", e),
-                })?;
+            let found = cx.project(project).await?;
             return Ok((format!("{}.{id}", found.id), None));
         }
         return Ok((id.clone(), None));

@@ -22,7 +22,6 @@ use crate::reason::Reason;
 
 use super::cycles;
 use super::error::{Error, Retry};
-use super::grants::Project;
 use super::ledger::{Entry, Origin};
 use super::object_context::Cx;
 use super::protection;
@@ -175,18 +174,7 @@ async fn may_manage(
         }
     }
     match creator.as_ref().map(|g| g.spec.project.as_deref()) {
-        Some(Some(project)) => {
-            let found = cx
-                .org()
-                .client
-                .project(project)
-                .await
-                .map_err(|e| Error::ado(&format!("looking up project {project:?}"), e))?;
-            cx.granted().project(&Project {
-                id: found.id,
-                name: found.name,
-            })?;
-        }
+        Some(Some(project)) => cx.granted().project(&cx.project(project).await?)?,
         Some(None) => cx.granted().organization_scope()?,
         None => {
             cx.granted().existing_group(name)?;
