@@ -92,14 +92,7 @@ impl Context {
     ) -> Result<(Arc<OrgHandle>, Granted), Error> {
         let (spec, granted, ready) = self.organization_spec(reference, namespace)?;
         granted.any()?;
-        if let Some(problem) = ready {
-            return Err(Error::new(
-                Reason::OrganizationNotReady,
-                format!("{} is not ready: {problem}", spec.key),
-                Retry::Backoff,
-            ));
-        }
-        Ok((self.orgs.handle(&spec, false).await?, granted))
+        self.ready_handle(spec, granted, ready).await
     }
 
     /// The organization to undo an object's work through, or `None` when the organization is
@@ -124,6 +117,16 @@ impl Context {
             }
             Err(e) => return Err(e),
         };
+        self.ready_handle(spec, granted, ready).await.map(Some)
+    }
+
+    /// The client of an organization that is not known to be broken.
+    async fn ready_handle(
+        &self,
+        spec: OrgSpec,
+        granted: Granted,
+        ready: Option<String>,
+    ) -> Result<(Arc<OrgHandle>, Granted), Error> {
         if let Some(problem) = ready {
             return Err(Error::new(
                 Reason::OrganizationNotReady,
@@ -131,7 +134,7 @@ impl Context {
                 Retry::Backoff,
             ));
         }
-        Ok(Some((self.orgs.handle(&spec, false).await?, granted)))
+        Ok((self.orgs.handle(&spec, false).await?, granted))
     }
 
     /// The organization's spec, what `namespace` was granted there, and its Ready problem.

@@ -119,7 +119,7 @@ async fn run<K: Reconciled>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action, Er
     finalizer(&api, finalizer_name, obj, |event| async {
         match event {
             FinalizerEvent::Apply(obj) => apply(obj, &ctx, &api, started).await,
-            FinalizerEvent::Cleanup(obj) => cleanup(obj, &ctx, &api, started).await,
+            FinalizerEvent::Cleanup(obj) => cleanup(obj, &ctx, started).await,
         }
     })
     .await
@@ -202,26 +202,15 @@ async fn apply<K: Reconciled>(
     }
 }
 
+/// Undo what `obj` did. What is undone comes from the operator's ledger, read live by the
+/// kind; the (possibly cached) object only says whether to undo (its deletion policy) and whose
+/// ledger it is (its uid).
 async fn cleanup<K: Reconciled>(
-    cached: Arc<K>,
+    obj: Arc<K>,
     ctx: &Context,
-    api: &Api<K>,
     started: Instant,
 ) -> Result<Action, Error> {
     let kind = K::kind(&());
-    // Cleanup undoes what the status records. The cache can be behind our own last status write
-    // (an apply that was running when the delete came finished after it), so read the object
-    // live: what that apply added is then removed too, not leaked.
-    let obj = match api.get_opt(&cached.name_any()).await {
-        Ok(Some(live)) => Arc::new(live),
-        Ok(None) => cached,
-        Err(err) => {
-            tracing::warn!(error = %err, "cannot read the object before cleanup");
-            ctx.metrics
-                .failed(&kind, Reason::KubernetesApiError.as_str());
-            return Err(err.into());
-        }
-    };
     let undone = if obj.orphans() {
         Ok(())
     } else {

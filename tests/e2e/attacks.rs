@@ -1107,3 +1107,71 @@ async fn a_narrowed_grant_stops_writes_in_the_project_it_no_longer_names() -> Te
     env.delete_in_order(&[members, crew, org], WAIT).await?;
     Ok(())
 }
+
+/// Forging status (anyone granted `*/status` can): a tenant points its own DevOpsGroup's
+/// `status.descriptor` at another team's group. That team's membership of its own group keeps
+/// converging (no Conflict from a forged status), and deleting the forger's object deletes only
+/// the group the operator created for it, as its ledger says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_status_neither_blocks_another_team_nor_steers_cleanup() -> TestResult {
+    let env = start("attacks-forged").await?;
+    let ns = env.namespace.clone();
+    let team_b = env.cp.new_namespace("attacks-forger").await?;
+    let org = organization(&env, vec![storefront_grant(&[team_b.as_str()])]).await?;
+
+    let victim = group(&env, &ns, "alpha", Some("Storefront"), "Alpha Crew").object();
+    let victim_members = |upns: &[&str]| {
+        membership(
+            &env,
+            &ns,
+            "alpha",
+            target_ref("alpha"),
+            MembershipMode::Additive,
+            upns,
+        )
+        .object()
+    };
+    let decoy = group(&env, &team_b, "decoy", Some("Storefront"), "Decoy Crew").object();
+    env.apply(&[
+        victim.clone(),
+        victim_members(&["debra.berger@contoso.com"]),
+        decoy.clone(),
+    ])
+    .await?;
+    env.wait_ready(&[victim.clone(), decoy.clone()], "True", WAIT)
+        .await?;
+    let alpha = descriptor(&env, r"[Storefront]\Alpha Crew")?;
+    let decoy_descriptor = descriptor(&env, r"[Storefront]\Decoy Crew")?;
+
+    let forged = serde_json::json!({"status": {"descriptor": alpha, "adopted": false}});
+    api_for(&env.client().await?, &decoy)?
+        .patch_status("decoy", &PatchParams::default(), &Patch::Merge(&forged))
+        .await?;
+    // The victim changes its membership: it converges, with no Conflict from the forgery.
+    let changed = victim_members(&["debra.berger@contoso.com", "alex.wilber@contoso.com"]);
+    env.apply(std::slice::from_ref(&changed)).await?;
+    env.wait_ready(std::slice::from_ref(&changed), "True", WAIT)
+        .await?;
+    let mut present = members_of(&env, &alpha);
+    present.sort();
+    assert_eq!(
+        present,
+        ["alex.wilber@contoso.com", "debra.berger@contoso.com"]
+    );
+
+    // Deleting the forger's object deletes its own group, never the one its status names.
+    env.delete_in_order(std::slice::from_ref(&decoy), WAIT)
+        .await?;
+    assert_eq!(
+        subject(&env, &alpha),
+        Some((r"[Storefront]\Alpha Crew".to_string(), false)),
+        "the victim's group survives the forger's cleanup"
+    );
+    assert_eq!(
+        subject(&env, &decoy_descriptor).map(|(_, deleted)| deleted),
+        Some(true),
+        "the forger's own group is what its deletion removed"
+    );
+    env.delete_in_order(&[changed, victim, org], WAIT).await?;
+    Ok(())
+}

@@ -150,17 +150,27 @@ async fn may_manage(
     let managing = |g: &DevOpsGroup| {
         g.status.as_ref().and_then(|s| s.descriptor.as_deref()) == Some(container)
     };
+    // Status only points at candidates (anyone granted `*/status` can write it); the ledger of
+    // the DevOpsGroup decides whether it really manages the group.
     let groups = cx.stores.groups.state();
-    if let Some(g) = groups.iter().find(|g| g.namespace() != ns && managing(g)) {
-        return Err(Error::new(
-            Reason::Conflict,
-            format!(
-                "the group is managed by DevOpsGroup {}/{} in another namespace",
-                g.namespace().unwrap_or_default(),
-                g.name_any()
-            ),
-            Retry::Resync,
-        ));
+    for g in groups.iter().filter(|g| g.namespace() != ns && managing(g)) {
+        if cx
+            .ledger
+            .read(&**g)
+            .await?
+            .group
+            .is_some_and(|(d, _)| d == container)
+        {
+            return Err(Error::new(
+                Reason::Conflict,
+                format!(
+                    "the group is managed by DevOpsGroup {}/{} in another namespace",
+                    g.namespace().unwrap_or_default(),
+                    g.name_any()
+                ),
+                Retry::Resync,
+            ));
+        }
     }
     // A group a DevOpsGroup of this namespace created (as the operator's ledger, not its
     // status, says) needs its project (or organization scope) still granted; any other group
