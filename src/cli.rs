@@ -87,6 +87,14 @@ pub struct RunArgs {
     /// Most objects of one kind reconciled at once.
     #[arg(long, env = "AZDO_RECONCILE_CONCURRENCY", default_value_t = 16)]
     pub reconcile_concurrency: u16,
+    /// How many of those one namespace may hold while every other worker is busy (default:
+    /// half). Past it, its reconciles wait a moment so other namespaces get workers.
+    #[arg(long, env = "AZDO_NAMESPACE_SHARE")]
+    pub namespace_share: Option<u16>,
+    /// The longest one reconcile may take: no Azure DevOps call is started after it (the
+    /// object reports DeadlineExceeded and continues at its next attempt).
+    #[arg(long, env = "AZDO_RECONCILE_TIMEOUT", value_parser = humantime::parse_duration, default_value = "2m")]
+    pub reconcile_timeout: Duration,
     /// A PEM file of extra CA certificates trusted for every organization (in addition to the
     /// system roots and each organization's `caBundle`).
     #[arg(long, env = "AZDO_EXTRA_CA_FILE")]

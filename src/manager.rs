@@ -172,6 +172,12 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             resync: args.resync_interval,
             jitter: args.resync_jitter,
             ledger_namespace: args.lease_namespace(),
+            reconcile_timeout: args.reconcile_timeout,
+            reconcile_concurrency: usize::from(args.reconcile_concurrency),
+            namespace_share: usize::from(
+                args.namespace_share
+                    .unwrap_or(args.reconcile_concurrency.div_ceil(2)),
+            ),
         },
         orgs,
         controller_metrics,

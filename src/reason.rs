@@ -48,6 +48,10 @@ pub enum Reason {
     Conflict,
     /// Rate limiting outlasted the retry budget.
     Throttled,
+    /// The reconcile used its time budget (`--reconcile-timeout`); the rest continues next time.
+    DeadlineExceeded,
+    /// The namespace already runs its share of concurrent reconciles; this one is deferred.
+    NamespaceBusy,
     /// 5xx or network errors after retries.
     AzureDevOpsUnavailable,
     /// Azure DevOps rejected the request (400).

@@ -17,8 +17,12 @@ use std::time::Duration;
 /// Where an organization lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrganizationEndpoint {
-    /// Organization name (metrics label, `[Org]\Name` principal names).
+    /// Organization name (`[Org]\Name` principal names).
     pub name: String,
+    /// The `organization` label of this client's metrics: the name by default; a fixed word
+    /// for organizations a tenant declares (their URL is tenant text, and labels must stay
+    /// bounded).
+    pub metrics_label: String,
     /// `https://dev.azure.com/{org}`.
     pub url: Url,
     /// `https://vssps.dev.azure.com/{org}` (Graph).
@@ -50,6 +54,7 @@ impl OrganizationEndpoint {
         };
         Ok(Self {
             name: name.to_string(),
+            metrics_label: name.to_string(),
             url: parse(url)?,
             graph_url: parse(graph_url)?,
         })
@@ -141,7 +146,7 @@ impl AdoClient {
             ancestry: super::graph_ancestry::AncestryCaches::new(limits.subject_ttl, capacity),
         };
         let transport = Transport::new(
-            endpoint.name.clone(),
+            endpoint.metrics_label.clone(),
             http,
             credential,
             limits.throttle,

@@ -72,6 +72,12 @@ pub enum AdoError {
     /// Client-side configuration problem (e.g. an unreadable CA bundle or URL).
     #[error("invalid client configuration: {0}")]
     Config(String),
+    /// The reconcile's time was up before this call was sent (see `tenant.rs`).
+    #[error("{operation} was not sent: the reconcile used its {}s budget", budget.as_secs())]
+    DeadlineExceeded {
+        operation: &'static str,
+        budget: Duration,
+    },
 }
 
 impl AdoError {
@@ -88,13 +94,16 @@ impl AdoError {
             AdoError::EntraLookup(_) => Reason::EntraLookupFailed,
             AdoError::Decode(_) => Reason::UnexpectedResponse,
             AdoError::Config(_) => Reason::InvalidConfiguration,
+            AdoError::DeadlineExceeded { .. } => Reason::DeadlineExceeded,
         }
     }
 
     /// Whether the same call can succeed later without any change on our side.
     pub fn is_transient(&self) -> bool {
         match self {
-            AdoError::Throttled { .. } | AdoError::Transient(_) => true,
+            AdoError::Throttled { .. }
+            | AdoError::Transient(_)
+            | AdoError::DeadlineExceeded { .. } => true,
             AdoError::Auth(err) => err.is_transient(),
             _ => false,
         }
@@ -119,7 +128,7 @@ impl AdoError {
             | AdoError::EntraLookup(d)
             | AdoError::Decode(d) => Some(d),
             AdoError::Throttled { detail, .. } => Some(detail),
-            AdoError::Auth(_) | AdoError::Config(_) => None,
+            AdoError::Auth(_) | AdoError::Config(_) | AdoError::DeadlineExceeded { .. } => None,
         }
     }
 

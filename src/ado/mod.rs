@@ -16,6 +16,7 @@ mod pipeline_permissions;
 mod pipelines;
 mod projects;
 mod resources;
+pub mod tenant;
 mod throttle;
 mod transport;
 mod types;

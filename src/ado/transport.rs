@@ -6,6 +6,7 @@
 use super::backoff::BackoffPolicy;
 use super::error::{classify, non_json_success, sanitize, ApiErrorDetail, FailedResponse};
 use super::metrics::AdoMetrics;
+use super::tenant::{self, Shares};
 use super::throttle::{ServerHints, Throttle, ThrottleConfig};
 use super::AdoError;
 use crate::auth::TokenSource;
@@ -142,6 +143,7 @@ pub(crate) struct Transport {
     http: reqwest::Client,
     credential: Arc<dyn TokenSource>,
     throttle: Throttle,
+    shares: Arc<Shares>,
     limits: RetryLimits,
     metrics: Arc<AdoMetrics>,
 }
@@ -166,6 +168,7 @@ impl Transport {
             http,
             credential,
             throttle: Throttle::new(throttle),
+            shares: Shares::new(throttle.max_concurrency),
             limits,
             metrics,
         }
@@ -202,12 +205,17 @@ impl Transport {
                 }
             }
             let header = self.credential.authorization_header().await?;
+            // A fair turn among namespaces at the organization's slots; no call is started
+            // past the reconcile's deadline.
+            let share = self.shares.enter().await;
+            tenant::check_deadline(call.operation)?;
             let admission = self.throttle.admit().await;
             self.metrics
                 .throttled(&self.organization, admission.throttled_for);
             let sent = Instant::now();
             let outcome = self.attempt(call, &header).await;
             drop(admission);
+            drop(share);
             let elapsed = sent.elapsed();
 
             let error = match outcome {

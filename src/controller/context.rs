@@ -19,7 +19,9 @@ use crate::api::{
 use crate::reason::Reason;
 use crate::telemetry::ControllerMetrics;
 
+use super::claims::Claims;
 use super::error::{Error, Retry};
+use super::fairness::Workers;
 use super::grants::Granted;
 use super::ledger::Ledger;
 use super::organization_registry::{OrgHandle, OrgKey, OrgSpec, OrganizationRegistry};
@@ -33,6 +35,12 @@ pub struct Settings {
     pub jitter: f64,
     /// The operator's own namespace, where it keeps its ledger.
     pub ledger_namespace: String,
+    /// The longest one reconcile may take before its next Azure DevOps call is refused.
+    pub reconcile_timeout: Duration,
+    /// Reconciles of one kind run at once (kube-runtime's concurrency).
+    pub reconcile_concurrency: usize,
+    /// How many of them one namespace may hold when the others are all busy.
+    pub namespace_share: usize,
 }
 
 /// Caches (reflector stores) of objects reconcilers look up.
@@ -50,11 +58,15 @@ pub struct Context {
     pub kube: kube::Client,
     /// What each object did in Azure DevOps, as only the operator records it.
     pub ledger: Ledger,
+    /// Which object owns which Azure DevOps identity, cluster-wide.
+    pub claims: Claims,
     pub settings: Settings,
     pub orgs: OrganizationRegistry,
     pub metrics: Arc<ControllerMetrics>,
     pub recorder: Recorder,
     pub stores: Stores,
+    /// Reconcile workers shared fairly between namespaces.
+    pub workers: Arc<Workers>,
     failures: Mutex<Backoffs>,
 }
 
@@ -62,6 +74,23 @@ const BACKOFF_BASE: Duration = Duration::from_secs(1);
 const BACKOFF_MAX: Duration = Duration::from_secs(300);
 
 impl Context {
+    /// Whether the organization `key` names is in the cache.
+    pub fn organization_exists(&self, key: &OrgKey) -> bool {
+        match (&key.kind, &key.namespace) {
+            (OrganizationKind::ClusterDevOpsOrganization, _) => self
+                .stores
+                .cluster_orgs
+                .get(&ObjectRef::new(&key.name))
+                .is_some(),
+            (OrganizationKind::DevOpsOrganization, Some(ns)) => self
+                .stores
+                .orgs
+                .get(&ObjectRef::new(&key.name).within(ns))
+                .is_some(),
+            (OrganizationKind::DevOpsOrganization, None) => false,
+        }
+    }
+
     pub fn new(
         kube: kube::Client,
         settings: Settings,
@@ -72,6 +101,8 @@ impl Context {
     ) -> Self {
         Self {
             ledger: Ledger::new(kube.clone(), &settings.ledger_namespace),
+            claims: Claims::new(kube.clone(), &settings.ledger_namespace),
+            workers: Workers::new(settings.reconcile_concurrency, settings.namespace_share),
             kube,
             settings,
             orgs,

@@ -4,17 +4,21 @@
 //! Before a membership adds a group to its group, the memberships declared in the cluster are
 //! searched for a path back; when one exists, that member is refused with `MembershipCycle`.
 //!
-//! Edges come from what the cluster declares (every DevOpsMembership, whether it converged yet
-//! or not: a `groupRef` is resolved through the DevOpsGroup cache, other members through the
-//! membership's status), so two memberships applied together refuse each other instead of both
-//! being added. An edge already present in Azure DevOps is never refused again.
+//! Which edges are trusted depends on whose they are. The memberships of the namespace itself
+//! count as declared, whether they converged yet or not (a `groupRef` is resolved through the
+//! DevOpsGroup cache, other members through the membership's status), so two memberships
+//! applied together refuse each other instead of both being added. Another namespace's
+//! membership counts only when it is Ready for its generation in the same organization, and
+//! only for the members it reports present: a tenant cannot block another team's nesting by
+//! declaring an edge that does not exist. An edge already present in Azure DevOps is never
+//! refused again.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use kube::runtime::reflector::ObjectRef;
 use kube::ResourceExt;
 
-use crate::api::{DevOpsGroup, DevOpsMembership};
+use crate::api::{DevOpsGroup, DevOpsMembership, HasCommonStatus, MemberState, OrganizationKind};
 
 use super::context::Stores;
 
@@ -40,27 +44,56 @@ fn cached_group(stores: &Stores, namespace: &str, name: &str) -> Option<String> 
         .clone()
 }
 
-/// Every edge the DevOpsMemberships other than `except` declare.
+/// Every edge the DevOpsMemberships other than `except` declare that it trusts (see the module
+/// documentation).
 pub fn declared(stores: &Stores, except: &DevOpsMembership) -> Graph {
     let mut graph = Graph::new();
+    let own_namespace = except.namespace().unwrap_or_default();
+    let own_org = organization_url(stores, &own_namespace, except);
     for m in stores.memberships.state() {
         if m.uid().is_some() && m.uid() == except.uid() {
             continue;
         }
         let ns = m.namespace().unwrap_or_default();
-        let status = m.status.as_ref();
-        let container = match &m.spec.group.group_ref {
-            Some(r) => cached_group(stores, &ns, &r.name),
-            None => m.spec.group.descriptor.clone(),
-        }
-        .or_else(|| status.and_then(|s| s.group_descriptor.clone()));
-        let Some(container) = container else {
+        let via = format!("{ns}/{}", m.name_any());
+        let edges = if ns == own_namespace {
+            declared_edges(stores, &m)
+        } else if m.is_ready(m.metadata.generation)
+            && own_org.is_some()
+            && organization_url(stores, &ns, &m) == own_org
+        {
+            present_edges(&m)
+        } else {
             continue;
         };
-        let via = format!("{ns}/{}", m.name_any());
-        for member in &m.spec.members {
+        for (container, member) in edges {
+            graph.entry(container).or_default().push(Edge {
+                member,
+                via: via.clone(),
+            });
+        }
+    }
+    graph
+}
+
+/// What a membership of the namespace itself declares, converged or not.
+fn declared_edges(stores: &Stores, m: &DevOpsMembership) -> Vec<(String, String)> {
+    let ns = m.namespace().unwrap_or_default();
+    let status = m.status.as_ref();
+    let container = match &m.spec.group.group_ref {
+        Some(r) => cached_group(stores, &ns, &r.name),
+        None => m.spec.group.descriptor.clone(),
+    }
+    .or_else(|| status.and_then(|s| s.group_descriptor.clone()));
+    let Some(container) = container else {
+        return Vec::new();
+    };
+    m.spec
+        .members
+        .iter()
+        .filter_map(|member| {
             let key = member.key();
-            let descriptor = match &member.group_ref {
+            match &member.group_ref {
                 Some(r) => cached_group(stores, &ns, &r.name),
                 None => member.descriptor.clone(),
             }
@@ -68,16 +101,43 @@ pub fn declared(stores: &Stores, except: &DevOpsMembership) -> Graph {
                 status
                     .and_then(|s| s.members.iter().find(|x| x.member == key))
                     .and_then(|x| x.descriptor.clone())
-            });
-            if let Some(member) = descriptor {
-                graph.entry(container.clone()).or_default().push(Edge {
-                    member,
-                    via: via.clone(),
-                });
-            }
-        }
-    }
-    graph
+            })
+        })
+        .map(|member| (container.clone(), member))
+        .collect()
+}
+
+/// What a Ready membership of another namespace reports present in its group.
+fn present_edges(m: &DevOpsMembership) -> Vec<(String, String)> {
+    let Some(status) = m.status.as_ref() else {
+        return Vec::new();
+    };
+    let Some(container) = status.group_descriptor.clone() else {
+        return Vec::new();
+    };
+    status
+        .members
+        .iter()
+        .filter(|x| x.state == MemberState::Present)
+        .filter_map(|x| x.descriptor.clone())
+        .map(|member| (container.clone(), member))
+        .collect()
+}
+
+/// The URL of the organization a membership works in, as the caches know it.
+fn organization_url(stores: &Stores, namespace: &str, m: &DevOpsMembership) -> Option<String> {
+    let reference = &m.spec.organization_ref;
+    let url = match reference.kind {
+        OrganizationKind::ClusterDevOpsOrganization => stores
+            .cluster_orgs
+            .get(&ObjectRef::new(&reference.name))
+            .map(|o| o.spec.url.clone()),
+        OrganizationKind::DevOpsOrganization => stores
+            .orgs
+            .get(&ObjectRef::new(&reference.name).within(namespace))
+            .map(|o| o.spec.url.clone()),
+    }?;
+    Some(url.trim_end_matches('/').to_lowercase())
 }
 
 /// The chain of edges by which `from` already (transitively) contains `to`, if any: adding

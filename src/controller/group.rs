@@ -3,14 +3,12 @@
 
 use async_trait::async_trait;
 use kube::runtime::events::EventType;
-use kube::runtime::reflector::ObjectRef;
-use kube::ResourceExt;
 
 use crate::ado::{AdoClient, EntraGroupKey, GraphGroup};
-use crate::api::{DevOpsGroup, DevOpsGroupStatus, OrganizationKind, READY};
+use crate::api::{DevOpsGroup, DevOpsGroupStatus};
 use crate::reason::Reason;
 
-use super::context::Context;
+use super::claims::Key;
 use super::error::{Error, Retry};
 use super::ledger::{Entry, Origin};
 use super::object_context::Cx;
@@ -29,13 +27,6 @@ impl Reconciled for DevOpsGroup {
                     Retry::AwaitChange,
                 ));
             }
-        }
-        if let Some(owner) = conflicting_owner(self, ctx) {
-            return Err(Error::new(
-                Reason::Conflict,
-                format!("DevOpsGroup {owner} already manages this group; change nothing until it is deleted"),
-                Retry::Resync,
-            ));
         }
         // What this object manages comes from the operator's ledger, never from its status.
         let before = ctx.ledger.read(self).await?;
@@ -110,14 +101,6 @@ const BUILT_IN_GROUPS: [&str; 12] = [
     "Project Valid Users",
 ];
 
-/// Whether a Ready reason says the object never got to manage its group (so it owns nothing).
-fn never_managed(reason: &str) -> bool {
-    matches!(
-        Reason::parse(reason),
-        Some(Reason::Conflict | Reason::NotAllowed | Reason::ProtectedGroup)
-    )
-}
-
 fn is_built_in(name: &str) -> bool {
     BUILT_IN_GROUPS
         .iter()
@@ -154,76 +137,6 @@ fn record(status: &mut DevOpsGroupStatus, group: &GraphGroup) {
     status.origin_id = group.origin_id.clone();
 }
 
-/// A key that identifies the Azure DevOps group an object targets, for conflict detection.
-fn target_key(group: &DevOpsGroup, ctx: &Context) -> Option<String> {
-    let ns = group.namespace().unwrap_or_default();
-    let org_url = match group.spec.organization_ref.kind {
-        OrganizationKind::ClusterDevOpsOrganization => ctx
-            .stores
-            .cluster_orgs
-            .get(&ObjectRef::new(&group.spec.organization_ref.name))
-            .map(|o| o.spec.url.clone()),
-        OrganizationKind::DevOpsOrganization => ctx
-            .stores
-            .orgs
-            .get(&ObjectRef::new(&group.spec.organization_ref.name).within(&ns))
-            .map(|o| o.spec.url.clone()),
-    }?;
-    let org = org_url.trim_end_matches('/').to_lowercase();
-    let identity = match (&group.spec.display_name, &group.spec.entra_group) {
-        (Some(name), _) => format!(
-            "ado|{}|{}",
-            group.spec.project.as_deref().unwrap_or("").to_lowercase(),
-            name.to_lowercase()
-        ),
-        (None, Some(entra)) => format!(
-            "entra|{}|{}",
-            entra.object_id.as_deref().unwrap_or("").to_lowercase(),
-            entra.mail_address.as_deref().unwrap_or("").to_lowercase()
-        ),
-        (None, None) => return None,
-    };
-    Some(format!("{org}|{identity}"))
-}
-
-/// The older object that already manages the same group, if any.
-fn conflicting_owner(group: &DevOpsGroup, ctx: &Context) -> Option<String> {
-    let mine = target_key(group, ctx)?;
-    let my_age = (
-        group.creation_timestamp(),
-        group.namespace(),
-        group.name_any(),
-    );
-    ctx.stores
-        .groups
-        .state()
-        .into_iter()
-        .filter(|other| other.uid() != group.uid() && other.metadata.deletion_timestamp.is_none())
-        .filter(|other| {
-            // An object that never got to manage the group does not own it.
-            !other
-                .status
-                .as_ref()
-                .and_then(|s| s.common.conditions.iter().find(|c| c.type_ == READY))
-                .is_some_and(|c| never_managed(&c.reason))
-        })
-        .filter(|other| {
-            (
-                other.creation_timestamp(),
-                other.namespace(),
-                other.name_any(),
-            ) < my_age
-        })
-        .find(|other| target_key(other, ctx).as_deref() == Some(mine.as_str()))
-        .map(|other| {
-            format!(
-                "{}/{}",
-                other.namespace().unwrap_or_default(),
-                other.name_any()
-            )
-        })
-}
-
 async fn apply_azure_devops_group(
     group: &DevOpsGroup,
     display_name: &str,
@@ -232,66 +145,43 @@ async fn apply_azure_devops_group(
     entry: &mut Entry,
     ctx: &Cx<'_>,
 ) -> Result<Ready, Error> {
-    let scope = match &group.spec.project {
+    let url = ctx.org().spec.url.clone();
+    let (scope, project_id) = match &group.spec.project {
         Some(project) => {
             let found = ctx.project(project).await?;
             ctx.granted().project(&found)?;
             status.project_id = Some(found.id.clone());
-            Some(
-                client
-                    .project_scope_descriptor(&found.id)
-                    .await
-                    .map_err(|e| {
-                        Error::ado(&format!("reading the scope of project {project:?}"), e)
-                    })?,
-            )
+            let scope = client
+                .project_scope_descriptor(&found.id)
+                .await
+                .map_err(|e| Error::ado(&format!("reading the scope of project {project:?}"), e))?;
+            (Some(scope), Some(found.id))
         }
         None => {
             ctx.granted().organization_scope()?;
-            None
+            (None, None)
         }
     };
-    let description = group.spec.description.as_deref();
+    // The name in its scope, claimed before a create: of two objects creating one group,
+    // however spelled, one goes on and the other is a Conflict that wrote nothing.
+    let name_key = Key::group_name(&url, project_id.as_deref(), display_name);
     if let Some((descriptor, origin)) = entry.group.clone() {
         match client.get_group(&descriptor).await {
             Ok(existing) if !existing.is_deleted => {
-                protection::refuse_group(ctx, &existing).await?;
-                if origin != Origin::Created {
-                    ctx.granted()
-                        .existing_group(principal_name(&existing, display_name))?;
-                    if !existing.display_name.eq_ignore_ascii_case(display_name) {
-                        return Err(Error::new(
-                            Reason::NotAllowed,
-                            format!(
-                                "{} was adopted, not created, by this object: it is never renamed (set displayName back to {:?}, or manage a group of your own)",
-                                principal_name(&existing, display_name),
-                                existing.display_name
-                            ),
-                            Retry::AwaitChange,
-                        ));
-                    }
+                if !lives_in(&existing, project_id.as_deref()) {
+                    return Err(Error::invalid(format!(
+                        "{} lives in another scope than spec.project names: a group does not move between projects (restore spec.project, or create a new DevOpsGroup)",
+                        principal_name(&existing, display_name)
+                    )));
                 }
-                // Only a group the operator created for this object is ever renamed.
-                let rename = (origin == Origin::Created && existing.display_name != display_name)
-                    .then_some(display_name);
-                let redescribe =
-                    description.filter(|d| existing.description.as_deref().unwrap_or("") != *d);
-                if rename.is_none() && redescribe.is_none() {
-                    record(status, &existing);
-                    return Ok(in_sync(&existing, display_name));
-                }
-                let updated = client
-                    .update_group(&descriptor, rename, redescribe)
-                    .await
-                    .map_err(|e| Error::ado("repairing the group's name or description", e))?;
-                record(status, &updated);
-                let note = format!(
-                    "repaired drift on {}",
-                    updated.principal_name.as_deref().unwrap_or(display_name)
-                );
-                ctx.publish(group, EventType::Normal, Reason::Updated, note)
-                    .await;
-                return Ok(in_sync(&updated, display_name));
+                let updated = repair(group, &existing, origin, &name_key, entry, ctx).await?;
+                let group_key = Key::group(&url, &existing.descriptor);
+                ctx.claims
+                    .release_others(group, entry, &[&name_key, &group_key])
+                    .await?;
+                let now = updated.as_ref().unwrap_or(&existing);
+                record(status, now);
+                return Ok(in_sync(now, display_name));
             }
             Ok(_) => {}
             Err(e) if e.is_not_found() => {}
@@ -308,65 +198,160 @@ async fn apply_azure_devops_group(
         status.adopted = false;
         entry.group = None;
     }
-    // A group that exists is adopted, never recorded as created: the search can lag behind a
-    // recent create, so when it finds nothing the scope is listed before creating.
+    let (found, origin) =
+        find_or_create(group, display_name, scope.as_deref(), &name_key, entry, ctx).await?;
+    entry.group = Some((found.descriptor.clone(), origin));
+    let group_key = Key::group(&url, &found.descriptor);
+    ctx.claims
+        .release_others(group, entry, &[&name_key, &group_key])
+        .await?;
+    record(status, &found);
+    status.adopted = origin == Origin::Adopted;
+    let (reason, verb) = match origin {
+        Origin::Adopted => (Reason::Adopted, "adopted existing"),
+        _ => (Reason::Created, "created"),
+    };
+    let note = format!("{verb} group {}", principal_name(&found, display_name));
+    ctx.publish(group, EventType::Normal, reason, note).await;
+    let description = group.spec.description.as_deref();
+    match description.filter(|d| found.description.as_deref().unwrap_or("") != *d) {
+        Some(d) if origin == Origin::Adopted => {
+            let updated = client
+                .update_group(&found.descriptor, None, Some(d))
+                .await
+                .map_err(|e| Error::ado("setting the adopted group's description", e))?;
+            record(status, &updated);
+            Ok(in_sync(&updated, display_name))
+        }
+        _ => Ok(in_sync(&found, display_name)),
+    }
+}
+
+/// The group of that name in `scope`, adopted if it exists (never recorded as created: the
+/// search can lag behind a recent create, so when it finds nothing the scope is listed before
+/// creating), created otherwise (its name claimed first); claimed by descriptor either way. The
+/// grants are checked before any claim, so an object refused holds none.
+async fn find_or_create(
+    group: &DevOpsGroup,
+    display_name: &str,
+    scope: Option<&str>,
+    name_key: &Key,
+    entry: &mut Entry,
+    ctx: &Cx<'_>,
+) -> Result<(GraphGroup, Origin), Error> {
+    let (client, url) = (&ctx.org().client, &ctx.org().spec.url);
     let lookup = |e| Error::ado("looking for an existing group of that name", e);
     let existing = match client
-        .find_group(scope.as_deref(), display_name)
+        .find_group(scope, display_name)
         .await
         .map_err(lookup)?
     {
         Some(found) => Some(found),
         None => client
-            .find_group_exhaustive(scope.as_deref(), display_name)
+            .find_group_exhaustive(scope, display_name)
             .await
             .map_err(lookup)?,
     };
-    match existing {
-        Some(existing) => {
-            protection::refuse_group(ctx, &existing).await?;
-            ctx.granted()
-                .existing_group(principal_name(&existing, display_name))?;
-            entry.group = Some((existing.descriptor.clone(), Origin::Adopted));
-            record(status, &existing);
-            status.adopted = true;
-            let note = format!(
-                "adopted existing group {}",
-                existing.principal_name.as_deref().unwrap_or(display_name)
-            );
-            ctx.publish(group, EventType::Normal, Reason::Adopted, note)
-                .await;
-            if let Some(d) =
-                description.filter(|d| existing.description.as_deref().unwrap_or("") != *d)
-            {
-                let updated = client
-                    .update_group(&existing.descriptor, None, Some(d))
-                    .await
-                    .map_err(|e| Error::ado("setting the adopted group's description", e))?;
-                record(status, &updated);
-                return Ok(in_sync(&updated, display_name));
-            }
-            Ok(in_sync(&existing, display_name))
-        }
-        None => {
-            let created = client
-                .create_group(scope.as_deref(), display_name, description)
-                .await
-                .map_err(|e| Error::ado("creating the group", e))?;
-            entry.group = Some((created.descriptor.clone(), Origin::Created));
-            // The service may answer a create with an existing group.
-            protection::refuse_group(ctx, &created).await?;
-            record(status, &created);
-            status.adopted = false;
-            let note = format!(
-                "created group {}",
-                created.principal_name.as_deref().unwrap_or(display_name)
-            );
-            ctx.publish(group, EventType::Normal, Reason::Created, note)
-                .await;
-            Ok(in_sync(&created, display_name))
+    if let Some(existing) = existing {
+        protection::refuse_group(ctx, &existing).await?;
+        // Another object's group is a Conflict whatever this namespace was granted.
+        ctx.claims
+            .refuse_held(group, &Key::group(url, &existing.descriptor))
+            .await?;
+        ctx.granted()
+            .existing_group(principal_name(&existing, display_name))?;
+        ctx.claims
+            .take(group, entry, &Key::group(url, &existing.descriptor))
+            .await?;
+        return Ok((existing, Origin::Adopted));
+    }
+    ctx.claims.take(group, entry, name_key).await?;
+    let created = client
+        .create_group(scope, display_name, group.spec.description.as_deref())
+        .await
+        .map_err(|e| Error::ado("creating the group", e))?;
+    // The service may answer a create with an existing group: one another object already
+    // claimed stays theirs, and a protected one is refused.
+    ctx.claims
+        .take(group, entry, &Key::group(url, &created.descriptor))
+        .await?;
+    protection::refuse_group(ctx, &created).await?;
+    Ok((created, Origin::Created))
+}
+
+/// Whether a group lives in the project `project_id` (or at organization scope for `None`), as
+/// its domain (`vstfs:///Classification/TeamProject/{projectId}`) says. A group without a domain
+/// is taken at its word.
+fn lives_in(group: &GraphGroup, project_id: Option<&str>) -> bool {
+    let in_project = group
+        .domain
+        .as_deref()
+        .and_then(|d| d.split_once("/TeamProject/"))
+        .map(|(_, id)| id.trim_matches('/'));
+    match (group.domain.as_deref(), in_project, project_id) {
+        (None, _, _) => true,
+        (Some(_), Some(id), Some(want)) => id.eq_ignore_ascii_case(want),
+        (Some(_), None, None) => true,
+        _ => false,
+    }
+}
+
+/// The group this object manages exists: check it may still be managed, claim it, and repair
+/// drift (a rename only of a group the operator created). `Some` when something was written.
+async fn repair(
+    group: &DevOpsGroup,
+    existing: &GraphGroup,
+    origin: Origin,
+    name_key: &Key,
+    entry: &mut Entry,
+    ctx: &Cx<'_>,
+) -> Result<Option<GraphGroup>, Error> {
+    let url = &ctx.org().spec.url;
+    let display_name = group.spec.display_name.as_deref().unwrap_or_default();
+    let name = principal_name(existing, display_name);
+    protection::refuse_group(ctx, existing).await?;
+    // Where the group really lives must still be granted: a narrowed grant, or a spec that now
+    // names another project, does not carry the group along.
+    ctx.group_scope_granted(name).await?;
+    ctx.claims
+        .take(group, entry, &Key::group(url, &existing.descriptor))
+        .await?;
+    if origin != Origin::Created {
+        ctx.granted().existing_group(name)?;
+        if !existing.display_name.eq_ignore_ascii_case(display_name) {
+            return Err(Error::new(
+                Reason::NotAllowed,
+                format!(
+                    "{name} was adopted, not created, by this object: it is never renamed (set displayName back to {:?}, or manage a group of your own)",
+                    existing.display_name
+                ),
+                Retry::AwaitChange,
+            ));
         }
     }
+    // A rename takes the new name's claim first.
+    ctx.claims.take(group, entry, name_key).await?;
+    // Only a group the operator created for this object is ever renamed.
+    let rename = (origin == Origin::Created && existing.display_name != display_name)
+        .then_some(display_name);
+    let description = group.spec.description.as_deref();
+    let redescribe = description.filter(|d| existing.description.as_deref().unwrap_or("") != *d);
+    if rename.is_none() && redescribe.is_none() {
+        return Ok(None);
+    }
+    let updated = ctx
+        .org()
+        .client
+        .update_group(&existing.descriptor, rename, redescribe)
+        .await
+        .map_err(|e| Error::ado("repairing the group's name or description", e))?;
+    let note = format!(
+        "repaired drift on {}",
+        principal_name(&updated, display_name)
+    );
+    ctx.publish(group, EventType::Normal, Reason::Updated, note)
+        .await;
+    Ok(Some(updated))
 }
 
 async fn apply_entra_group(
@@ -378,10 +363,16 @@ async fn apply_entra_group(
     ctx: &Cx<'_>,
 ) -> Result<Ready, Error> {
     ctx.granted().organization_scope()?;
+    let url = ctx.org().spec.url.clone();
     if let Some((descriptor, _)) = entry.group.clone() {
         match client.get_group(&descriptor).await {
             Ok(existing) if !existing.is_deleted => {
                 protection::refuse_group(ctx, &existing).await?;
+                let group_key = Key::group(&url, &existing.descriptor);
+                ctx.claims.take(group, entry, &group_key).await?;
+                ctx.claims
+                    .release_others(group, entry, &[&group_key])
+                    .await?;
                 record(status, &existing);
                 return Ok(materialized(&existing));
             }
@@ -392,6 +383,9 @@ async fn apply_entra_group(
         status.descriptor = None;
         entry.group = None;
     }
+    // Materializing is idempotent (an Entra group already in the organization is answered as
+    // it is), so the claim is taken on the descriptor it answers with: objects naming one Entra
+    // group by object id and by mail meet there, and the second writes nothing of its own.
     let found = client
         .materialize_entra_group(key.clone())
         .await
@@ -403,7 +397,12 @@ async fn apply_entra_group(
             false => Error::ado("materializing the Entra group", e),
         })?;
     protection::refuse_group(ctx, &found).await?;
+    let group_key = Key::group(&url, &found.descriptor);
+    ctx.claims.take(group, entry, &group_key).await?;
     entry.group = Some((found.descriptor.clone(), Origin::Materialized));
+    ctx.claims
+        .release_others(group, entry, &[&group_key])
+        .await?;
     record(status, &found);
     let note = format!("materialized Entra group {}", found.display_name);
     ctx.publish(group, EventType::Normal, Reason::Materialized, note)

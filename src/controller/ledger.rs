@@ -60,6 +60,8 @@ pub struct Entry {
     pub added: BTreeSet<String>,
     /// Authorizations: `allPipelines` before this object first changed it.
     pub all_pipelines_before: Option<bool>,
+    /// The ownership claims it holds (see `claims.rs`), by key.
+    pub claims: BTreeSet<String>,
 }
 
 impl Entry {
@@ -68,19 +70,22 @@ impl Entry {
             .get("group")
             .zip(data.get("origin"))
             .and_then(|(d, o)| Origin::parse(o).map(|o| (d.clone(), o)));
-        Self {
-            group,
-            target: data.get("target").cloned(),
-            added: data
-                .get("added")
+        let lines = |field: &str| -> BTreeSet<String> {
+            data.get(field)
                 .map(|a| {
                     a.lines()
                         .filter(|l| !l.is_empty())
                         .map(str::to_string)
                         .collect()
                 })
-                .unwrap_or_default(),
+                .unwrap_or_default()
+        };
+        Self {
+            group,
+            target: data.get("target").cloned(),
+            added: lines("added"),
             all_pipelines_before: data.get("allPipelinesBefore").and_then(|v| v.parse().ok()),
+            claims: lines("claims"),
         }
     }
 
@@ -93,9 +98,11 @@ impl Entry {
         if let Some(target) = &self.target {
             data.insert("target".into(), target.clone());
         }
-        if !self.added.is_empty() {
-            let added: Vec<&str> = self.added.iter().map(String::as_str).collect();
-            data.insert("added".into(), added.join("\n"));
+        for (field, set) in [("added", &self.added), ("claims", &self.claims)] {
+            if !set.is_empty() {
+                let lines: Vec<&str> = set.iter().map(String::as_str).collect();
+                data.insert(field.into(), lines.join("\n"));
+            }
         }
         if let Some(before) = self.all_pipelines_before {
             data.insert("allPipelinesBefore".into(), before.to_string());
@@ -119,7 +126,13 @@ impl Ledger {
 
     /// What `obj` did so far (empty for an object that did nothing yet).
     pub async fn read<K: Resource>(&self, obj: &K) -> Result<Entry, Error> {
-        let found = self.api.get_opt(&name_of(obj)).await?;
+        self.read_uid(obj.meta().uid.as_deref().unwrap_or("no-uid"))
+            .await
+    }
+
+    /// What the object with this uid did so far.
+    pub async fn read_uid(&self, uid: &str) -> Result<Entry, Error> {
+        let found = self.api.get_opt(&format!("azdo-ledger-{uid}")).await?;
         Ok(found
             .and_then(|cm| cm.data)
             .map(|data| Entry::from_data(&data))
@@ -197,6 +210,7 @@ mod tests {
             target: Some("vssgp.container".into()),
             added: ["aad.x".to_string(), "aad.y".to_string()].into(),
             all_pipelines_before: Some(false),
+            claims: ["group|https://x/o|vssgp.abc".to_string()].into(),
         };
         assert_eq!(Entry::from_data(&entry.to_data()), entry);
         assert_eq!(Entry::from_data(&BTreeMap::new()), Entry::default());

@@ -1,9 +1,11 @@
 //! The controllers: one reconciler per kind, sharing one [`Context`].
 
 mod authorization;
+mod claims;
 mod context;
 mod cycles;
 mod error;
+mod fairness;
 mod grants;
 mod group;
 mod ledger;
@@ -308,6 +310,7 @@ pub async fn run_controllers(
             ),
             scope,
         ),
+        organization::forget_deleted(kinds.ctx.clone(), kinds.shutdown.clone()).boxed(),
     ])
     .await;
 }

@@ -89,6 +89,30 @@ impl<'a> Cx<'a> {
         })
     }
 
+    /// Whether the scope an existing group lives in (read from its principal name, `[Scope]\Name`,
+    /// as Azure DevOps reports it, never from a spec or status) is granted: its project, or
+    /// organization scope for organization-level and Entra groups.
+    pub async fn group_scope_granted(&self, principal_name: &str) -> Result<(), Error> {
+        let scope = principal_name
+            .strip_prefix('[')
+            .and_then(|rest| rest.split_once("]\\"))
+            .map(|(scope, _)| scope)
+            .ok_or_else(|| {
+                Error::new(
+                    Reason::NotAllowed,
+                    format!("{principal_name:?} is not a group principal name ([Scope]\\Name)"),
+                    crate::controller::error::Retry::Resync,
+                )
+            })?;
+        let organization = self.org().spec.organization_name()?;
+        if scope.eq_ignore_ascii_case(&organization)
+            || scope.eq_ignore_ascii_case("TEAM FOUNDATION")
+        {
+            return self.granted().organization_scope();
+        }
+        self.granted().project(&self.project(scope).await?)
+    }
+
     /// What the object's namespace was granted in its organization: asked before every write.
     pub fn granted(&self) -> &Granted {
         &self.org_and_grants().1

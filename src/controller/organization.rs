@@ -54,3 +54,30 @@ async fn check(
         format!("authenticated to {} with {}", spec.url, spec.auth.method()),
     ))
 }
+
+/// How often clients of deleted organizations are looked for.
+const SWEEP: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Drop the clients (and their caches, throttles and tokens) of organizations that no longer
+/// exist. Organizations carry no finalizer (deleting one must never wait on Azure DevOps), so
+/// their deletion is noticed here, against the cache, once a minute.
+pub async fn forget_deleted(
+    ctx: std::sync::Arc<super::context::Context>,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    let sweep = async {
+        loop {
+            tokio::time::sleep(SWEEP).await;
+            for key in ctx.orgs.keys() {
+                if !ctx.organization_exists(&key) {
+                    tracing::info!(organization = %key, "forgetting the client of a deleted organization");
+                    ctx.orgs.forget(&key);
+                }
+            }
+        }
+    };
+    tokio::select! {
+        () = sweep => {}
+        () = shutdown => {}
+    }
+}

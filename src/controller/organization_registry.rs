@@ -276,6 +276,11 @@ impl OrganizationRegistry {
         Ok(handle)
     }
 
+    /// The organizations that have a client (or one being built).
+    pub fn keys(&self) -> Vec<OrgKey> {
+        self.entries().keys().cloned().collect()
+    }
+
     /// Forget an organization's client (deleted organization, or credentials that stopped working).
     pub fn forget(&self, key: &OrgKey) {
         self.forgotten.fetch_add(1, Ordering::SeqCst);
@@ -297,9 +302,13 @@ impl OrganizationRegistry {
         fingerprint: u64,
     ) -> Result<OrgHandle, Error> {
         let name = spec.organization_name()?;
-        let endpoint =
+        let mut endpoint =
             OrganizationEndpoint::new(&name, spec.url.trim_end_matches('/'), &spec.graph_url()?)
                 .map_err(|e| Error::invalid(e.to_string()))?;
+        // A namespaced organization's URL is tenant text: never a metric label.
+        if spec.key.kind == OrganizationKind::DevOpsOrganization {
+            endpoint.metrics_label = "namespaced".into();
+        }
         let ca = match (&self.extra_ca, &spec.ca_bundle) {
             (Some(a), Some(b)) => Some(format!("{a}\n{b}")),
             (Some(a), None) => Some(a.clone()),

@@ -12,10 +12,12 @@ use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
 use kube::runtime::finalizer::{finalizer, Event as FinalizerEvent};
 use kube::{Api, Resource, ResourceExt};
+use rand::Rng;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tracing::Instrument;
 
+use crate::ado::tenant::{on_behalf_of, Tenant};
 use crate::api::{HasCommonStatus, Lifecycle, StatusWithCommon};
 use crate::reason::Reason;
 
@@ -111,6 +113,22 @@ pub async fn reconcile<K: Reconciled>(obj: Arc<K>, ctx: Arc<Context>) -> Result<
 }
 
 async fn run<K: Reconciled>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let kind = K::kind(&());
+    let namespace = obj.namespace().unwrap_or_default();
+    // A namespace past its share of busy workers waits a moment (see `fairness.rs`).
+    let Some(_turn) = ctx.workers.enter(&kind, &namespace) else {
+        tracing::debug!("deferred: the namespace runs its share of reconciles");
+        ctx.metrics.failed(&kind, Reason::NamespaceBusy.as_str());
+        let wait = rand::rng().random_range(500..1_500);
+        return Ok(Action::requeue(std::time::Duration::from_millis(wait)));
+    };
+    // Every Azure DevOps call of this reconcile counts for its namespace and stops at its
+    // deadline (see `ado/tenant.rs`).
+    let tenant = Tenant::new(namespace, ctx.settings.reconcile_timeout);
+    on_behalf_of(tenant, reconcile_in_turn(obj, ctx)).await
+}
+
+async fn reconcile_in_turn<K: Reconciled>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action, Error> {
     let started = Instant::now();
     let api = api_of(ctx.kube.clone(), &*obj);
     let Some(finalizer_name) = K::FINALIZER else {
@@ -220,9 +238,9 @@ async fn cleanup<K: Reconciled>(
             Err(err) => Err(err),
         }
     };
-    // What the object did is undone (or deliberately left): its ledger goes with it.
+    // What the object did is undone (or deliberately left): its claims and ledger go with it.
     let undone = match undone {
-        Ok(()) => ctx.ledger.forget(&*obj).await,
+        Ok(()) => forget(&*obj, ctx).await,
         Err(err) => Err(err),
     };
     match undone {
@@ -250,6 +268,13 @@ async fn cleanup<K: Reconciled>(
             Err(err)
         }
     }
+}
+
+/// Release what a deleted object claimed, then drop its ledger.
+async fn forget<K: Reconciled>(obj: &K, ctx: &Context) -> Result<(), Error> {
+    let done = ctx.ledger.read(obj).await?;
+    ctx.claims.release_all(obj, &done).await?;
+    ctx.ledger.forget(obj).await
 }
 
 /// kube-runtime's error policy: only status writes and finalizer patches end up here.

@@ -14,6 +14,7 @@ use crate::ado::{Permission, PermissionResource, PipelinePermission, ResourcePip
 use crate::api::{PipelineResourceAuthorization, PipelineSelector, PipelineState, PipelineStatus};
 use crate::reason::Reason;
 
+use super::claims::{hold_only, Key};
 use super::error::Error;
 use super::ledger::Entry;
 use super::object_context::Cx;
@@ -43,6 +44,20 @@ impl Reconciled for PipelineResourceAuthorization {
         if self.spec.all_pipelines.is_some() {
             cx.granted().all_pipelines()?;
         }
+        // One object cluster-wide decides a resource's allPipelines switch.
+        let switch = Key::all_pipelines(
+            &cx.org().spec.url,
+            &in_project.id,
+            &kind_of(type_).to_string(),
+            &resource_id,
+        );
+        let keep: Vec<&Key> = self
+            .spec
+            .all_pipelines
+            .map(|_| &switch)
+            .into_iter()
+            .collect();
+        let before = hold_only(cx, self, before, &keep).await?;
         status.resource_id = Some(resource_id.clone());
         status.resource_name = resource_name
             .or_else(|| self.spec.resource.name.clone())

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use async_trait::async_trait;
 use futures::future::join_all;
 use kube::runtime::events::EventType;
-use kube::ResourceExt;
+use kube::{Resource, ResourceExt};
 
 use crate::ado::AdoClient;
 use crate::api::{
@@ -20,6 +20,7 @@ use crate::api::{
 };
 use crate::reason::Reason;
 
+use super::claims::{hold_only, Key};
 use super::cycles;
 use super::error::{Error, Retry};
 use super::ledger::{Entry, Origin};
@@ -35,6 +36,13 @@ impl Reconciled for DevOpsMembership {
         status.group_descriptor = Some(container.clone());
         status.group_principal_name = container_name.clone();
         may_manage(self, cx, &container, container_name.as_deref()).await?;
+        // One object cluster-wide decides a group's members exclusively.
+        let exclusive = Key::exclusive_members(&cx.org().spec.url, &container);
+        let keep: Vec<&Key> = match self.spec.mode {
+            MembershipMode::Exclusive => vec![&exclusive],
+            MembershipMode::Additive => vec![],
+        };
+        let before = hold_only(cx, self, cx.ledger.read(self).await?, &keep).await?;
         let client = &cx.org().client;
         // Protected by name, or nested in a protected group (read from Azure DevOps).
         let (org, name) = (&cx.org().spec, container_name.as_deref());
@@ -66,7 +74,6 @@ impl Reconciled for DevOpsMembership {
             .await
             .map(BTreeSet::from_iter)
             .map_err(|e| Error::ado("reading the group's members", e));
-        let before = cx.ledger.read(self).await?;
         let ours = match before.target.as_deref() {
             Some(target) if target != container => BTreeSet::new(),
             _ => before.added.clone(),
@@ -146,51 +153,31 @@ async fn may_manage(
             Retry::AwaitChange,
         ));
     }
-    let ns = m.namespace();
-    let managing = |g: &DevOpsGroup| {
-        g.status.as_ref().and_then(|s| s.descriptor.as_deref()) == Some(container)
-    };
-    // Status only points at candidates (anyone granted `*/status` can write it); the ledger of
-    // the DevOpsGroup decides whether it really manages the group.
-    let groups = cx.stores.groups.state();
-    for g in groups.iter().filter(|g| g.namespace() != ns && managing(g)) {
-        if cx
-            .ledger
-            .read(&**g)
-            .await?
-            .group
-            .is_some_and(|(d, _)| d == container)
-        {
+    // Who manages the group is the claim on its descriptor (created by the DevOpsGroup that
+    // manages it); whether that object created it, its ledger. Neither is tenant-writable.
+    let url = &org.url;
+    let creator = match cx.claims.holder(&Key::group(url, container)).await? {
+        Some(h) if Some(&h.namespace) != m.namespace().as_ref() => {
             return Err(Error::new(
                 Reason::Conflict,
-                format!(
-                    "the group is managed by DevOpsGroup {}/{} in another namespace",
-                    g.namespace().unwrap_or_default(),
-                    g.name_any()
-                ),
-                Retry::Resync,
+                format!("the group is managed by {h} in another namespace"),
+                Retry::Backoff,
             ));
         }
-    }
-    // A group a DevOpsGroup of this namespace created (as the operator's ledger, not its
-    // status, says) needs its project (or organization scope) still granted; any other group
-    // needs a grant naming it.
-    let mut creator = None;
-    for g in groups.iter().filter(|g| g.namespace() == ns && managing(g)) {
-        let done = cx.ledger.read(&**g).await?;
-        if done.group == Some((container.to_string(), Origin::Created)) {
-            creator = Some(g.clone());
-            break;
+        Some(h) if h.kind == DevOpsGroup::kind(&()) => {
+            let done = cx.ledger.read_uid(&h.uid).await?;
+            done.group == Some((container.to_string(), Origin::Created))
         }
-    }
-    match creator.as_ref().map(|g| g.spec.project.as_deref()) {
-        Some(Some(project)) => cx.granted().project(&cx.project(project).await?)?,
-        Some(None) => cx.granted().organization_scope()?,
-        None => {
-            cx.granted().existing_group(name)?;
-            if m.spec.mode == MembershipMode::Exclusive {
-                cx.granted().exclusive_membership(name)?;
-            }
+        _ => false,
+    };
+    // A group this namespace created needs the scope it lives in still granted; any other
+    // group needs a grant naming it.
+    if creator {
+        cx.group_scope_granted(name).await?;
+    } else {
+        cx.granted().existing_group(name)?;
+        if m.spec.mode == MembershipMode::Exclusive {
+            cx.granted().exclusive_membership(name)?;
         }
     }
     Ok(())

@@ -22,14 +22,15 @@ pub async fn container(
         descriptor,
     } = &m.spec.group;
     if let Some(reference) = group_ref {
-        return group_ref_descriptor(cx, reference).await.map_err(|p| {
+        let descriptor = group_ref_descriptor(cx, reference).await.map_err(|p| {
             let retry = if p.transient {
                 Retry::Backoff
             } else {
                 Retry::Resync
             };
             Error::new(p.reason, p.message, retry)
-        });
+        })?;
+        return named(cx, descriptor).await;
     }
     let not_found = |what: &str| {
         Error::not_found(
@@ -52,26 +53,24 @@ pub async fn container(
         ));
     }
     if let Some(descriptor) = descriptor {
-        let known = m
-            .status
-            .as_ref()
-            .filter(|s| s.group_descriptor.as_deref() == Some(descriptor.as_str()));
-        if let Some(name) = known.and_then(|s| s.group_principal_name.clone()) {
-            return Ok((descriptor.clone(), Some(name)));
-        }
-        let group = org
-            .client
-            .get_group(descriptor)
-            .await
-            .map_err(|e| match e.is_not_found() {
-                true => not_found(descriptor),
-                false => Error::ado("reading the group", e),
-            })?;
-        return Ok((group.descriptor, group.principal_name));
+        return named(cx, descriptor.clone()).await;
     }
     Err(Error::invalid(
         "group must set groupRef, principalName or descriptor",
     ))
+}
+
+/// A group descriptor with its principal name as Azure DevOps reports it (cached briefly), never
+/// as a status says: grants and protection judge that name.
+async fn named(cx: &Cx<'_>, descriptor: String) -> Result<(String, Option<String>), Error> {
+    match cx.org().client.group_principal_name(&descriptor).await {
+        Ok(Some(name)) => Ok((descriptor, Some(name))),
+        Ok(None) => Err(Error::not_found(
+            Reason::GroupNotFound,
+            format!("group {descriptor} does not exist"),
+        )),
+        Err(e) => Err(Error::ado("reading the group", e)),
+    }
 }
 
 /// One listed member's descriptor, or why it has none.
@@ -133,7 +132,7 @@ pub async fn member(member: &Member, cx: &Cx<'_>) -> Result<String, Problem> {
             .map_err(missing(Reason::GroupNotFound, format!("group {name}")));
     }
     if let Some(reference) = &member.group_ref {
-        return group_ref_descriptor(cx, reference).await.map(|(d, _)| d);
+        return group_ref_descriptor(cx, reference).await;
     }
     if let Some(descriptor) = &member.descriptor {
         return Ok(descriptor.clone());
@@ -144,13 +143,26 @@ pub async fn member(member: &Member, cx: &Cx<'_>) -> Result<String, Problem> {
     ))
 }
 
-/// The descriptor and principal name of a DevOpsGroup that is Ready for its generation.
-fn ready_group(group: &DevOpsGroup) -> Option<(String, Option<String>)> {
-    let status = group.status.as_ref()?;
-    let descriptor = status.descriptor.clone()?;
-    group
-        .is_ready(group.metadata.generation)
-        .then(|| (descriptor, status.principal_name.clone()))
+/// Whether a DevOpsGroup is Ready for its generation.
+fn ready_group(group: &DevOpsGroup) -> bool {
+    group.is_ready(group.metadata.generation)
+}
+
+/// The group a Ready DevOpsGroup manages, as the operator's ledger records it (its status is
+/// writable by anyone granted `*/status` and only says whether to look).
+async fn managed_by(cx: &Cx<'_>, group: &DevOpsGroup, name: &str) -> Result<String, Problem> {
+    let done = cx.ledger.read(group).await.map_err(|e| {
+        Problem::retry_soon(
+            Reason::KubernetesApiError,
+            format!("reading the ledger of {name}: {}", e.message),
+        )
+    })?;
+    done.group.map(|(descriptor, _)| descriptor).ok_or_else(|| {
+        Problem::pending(
+            Reason::GroupNotReady,
+            format!("waiting for {name} to manage a group"),
+        )
+    })
 }
 
 /// A DevOpsGroup of the same namespace that is Ready, as a descriptor. The cache answers when
@@ -158,19 +170,16 @@ fn ready_group(group: &DevOpsGroup) -> Option<(String, Option<String>)> {
 /// reconcile (a DevOpsGroup that became Ready) is a different stream from the cache's and may
 /// be ahead of it: answering from a stale cache would leave the membership waiting until its
 /// next resync.
-async fn group_ref_descriptor(
-    cx: &Cx<'_>,
-    reference: &LocalRef,
-) -> Result<(String, Option<String>), Problem> {
+async fn group_ref_descriptor(cx: &Cx<'_>, reference: &LocalRef) -> Result<String, Problem> {
     let namespace = cx.namespace.as_str();
     let cached = cx
         .stores
         .groups
         .get(&ObjectRef::<DevOpsGroup>::new(&reference.name).within(namespace));
-    if let Some(ready) = cached.as_deref().and_then(ready_group) {
-        return Ok(ready);
-    }
     let name = format!("DevOpsGroup {namespace}/{}", reference.name);
+    if let Some(group) = cached.as_deref().filter(|g| ready_group(g)) {
+        return managed_by(cx, group, &name).await;
+    }
     let live = Api::<DevOpsGroup>::namespaced(cx.kube.clone(), namespace)
         .get_opt(&reference.name)
         .await
@@ -183,10 +192,11 @@ async fn group_ref_descriptor(
             format!("{name} does not exist"),
         ));
     };
-    ready_group(&group).ok_or_else(|| {
-        Problem::pending(
+    if !ready_group(&group) {
+        return Err(Problem::pending(
             Reason::GroupNotReady,
             format!("waiting for {name} to be Ready"),
-        )
-    })
+        ));
+    }
+    managed_by(cx, &group, &name).await
 }
