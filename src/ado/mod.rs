@@ -7,6 +7,7 @@ mod cache;
 mod client;
 mod error;
 mod graph_ancestry;
+mod graph_entra_groups;
 mod graph_groups;
 mod graph_memberships;
 mod graph_subjects;

@@ -383,30 +383,43 @@ async fn apply_entra_group(
         status.descriptor = None;
         entry.group = None;
     }
-    // Materializing is idempotent (an Entra group already in the organization is answered as
-    // it is), so the claim is taken on the descriptor it answers with: objects naming one Entra
-    // group by object id and by mail meet there, and the second writes nothing of its own.
-    let found = client
-        .materialize_entra_group(key.clone())
+    // An Entra group already in the organization is adopted (nothing is written, and it is
+    // never deleted unless a grant allows deleting adopted groups); only one the operator
+    // materializes here is recorded as materialized. Materializing answers with the group's
+    // descriptor, where objects naming it by object id and by mail meet their claim.
+    let not_found = |e: crate::ado::AdoError| match e.is_not_found() {
+        true => Error::not_found(
+            Reason::EntraGroupNotFound,
+            format!("Entra group {key:?} does not exist in the organization's directory"),
+        ),
+        false => Error::ado("materializing the Entra group", e),
+    };
+    let (found, origin) = match client
+        .find_entra_group(&key)
         .await
-        .map_err(|e| match e.is_not_found() {
-            true => Error::not_found(
-                Reason::EntraGroupNotFound,
-                format!("Entra group {key:?} does not exist in the organization's directory"),
-            ),
-            false => Error::ado("materializing the Entra group", e),
-        })?;
+        .map_err(|e| Error::ado("looking for the Entra group in the organization", e))?
+    {
+        Some(existing) => (existing, Origin::Adopted),
+        None => {
+            let made = client.materialize_entra_group(key.clone()).await;
+            (made.map_err(not_found)?, Origin::Materialized)
+        }
+    };
     protection::refuse_group(ctx, &found).await?;
     let group_key = Key::group(&url, &found.descriptor);
     ctx.claims.take(group, entry, &group_key).await?;
-    entry.group = Some((found.descriptor.clone(), Origin::Materialized));
+    entry.group = Some((found.descriptor.clone(), origin));
     ctx.claims
         .release_others(group, entry, &[&group_key])
         .await?;
     record(status, &found);
-    let note = format!("materialized Entra group {}", found.display_name);
-    ctx.publish(group, EventType::Normal, Reason::Materialized, note)
-        .await;
+    status.adopted = origin == Origin::Adopted;
+    let (reason, verb) = match origin {
+        Origin::Adopted => (Reason::Adopted, "adopted Entra group"),
+        _ => (Reason::Materialized, "materialized Entra group"),
+    };
+    let note = format!("{verb} {}", found.display_name);
+    ctx.publish(group, EventType::Normal, reason, note).await;
     Ok(materialized(&found))
 }
 
