@@ -709,6 +709,20 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_tenants_organization_url_is_never_a_metric_label() {
+        let fake = fake_apiserver().await;
+        let platform = pat_org("contoso", "contoso-pat");
+        let mut tenant = pat_org("fabrikam-by-tenant", "contoso-pat");
+        tenant.key.kind = OrganizationKind::DevOpsOrganization;
+        tenant.key.namespace = Some("ops".into());
+        let platform = fake.registry.handle(&platform, false).await.unwrap();
+        let tenant = fake.registry.handle(&tenant, false).await.unwrap();
+        assert_eq!(platform.client.endpoint().metrics_label, "contoso");
+        assert_eq!(tenant.client.endpoint().metrics_label, "namespaced");
+        assert_eq!(tenant.client.organization(), "fabrikam-by-tenant");
+    }
+
+    #[tokio::test]
     async fn a_slow_secret_read_holds_up_no_other_organization() {
         let fake = fake_apiserver().await;
         let slow = pat_org("slowpoke", "slow");
