@@ -513,6 +513,7 @@ fn build_project(org: &Organization, seed: &ProjectSeed) -> Result<Project, Buil
                     .url
                     .clone()
                     .unwrap_or_else(|| "https://management.azure.com/".to_string()),
+                is_ready: e.is_ready,
             })
             .collect(),
         repositories: seed

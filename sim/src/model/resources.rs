@@ -89,6 +89,7 @@ pub struct ServiceEndpoint {
     pub name: String,
     pub endpoint_type: String,
     pub url: String,
+    pub is_ready: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

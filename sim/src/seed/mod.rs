@@ -214,6 +214,14 @@ pub struct ServiceEndpointSeed {
     pub endpoint_type: String,
     #[serde(default)]
     pub url: Option<String>,
+    /// `false`: the endpoint's creation or authorization failed (`isReady: false`); lists leave
+    /// it out unless asked with `includeFailed=true`.
+    #[serde(default = "ready")]
+    pub is_ready: bool,
+}
+
+fn ready() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -3,28 +3,42 @@
 use axum::extract::{Path, State};
 use axum::Extension;
 
+use super::resources::{cut_page, set_continuation};
 use super::shapes::{project_full, project_reference};
 use crate::http::app::SharedApp;
 use crate::http::auth::{Caller, Need};
 use crate::http::error::{ApiError, ApiResult};
+use crate::http::params::Params;
 use crate::http::respond::{collection, ok};
 
 pub async fn list(
     State(app): State<SharedApp>,
     Extension(caller): Extension<Caller>,
     Path(org_name): Path<String>,
+    params: Params,
 ) -> ApiResult {
     let state = app.state();
     let org = state
         .organization(&org_name)
         .ok_or_else(|| ApiError::organization_not_found(&org_name))?;
-    let values = org
-        .projects
+    let page_size = app.behaviours().list_page_size;
+    let (slice, next) = if page_size > 0 {
+        cut_page(&org.projects, &params, page_size)?
+    } else {
+        (org.projects.as_slice(), None)
+    };
+    let top = params.get("$top").and_then(|t| t.parse::<usize>().ok());
+    let values = slice
         .iter()
         .filter(|p| caller.access.projects.allows(&p.name))
+        .take(top.unwrap_or(usize::MAX))
         .map(|p| project_reference(&app.urls.dev, org, p))
         .collect();
-    Ok(ok(collection(values)))
+    let mut response = ok(collection(values));
+    if let Some(next) = next {
+        set_continuation(&mut response, next);
+    }
+    Ok(response)
 }
 
 pub async fn get_one(

@@ -195,7 +195,12 @@ pub fn endpoint(org: &Organization, project: &Project, endpoint: &ServiceEndpoin
         "description": "",
         "authorization": { "parameters": {}, "scheme": scheme },
         "isShared": false,
-        "isReady": true,
+        "isReady": endpoint.is_ready,
+        "operationStatus": if endpoint.is_ready {
+            json!({ "state": "Ready", "statusMessage": "" })
+        } else {
+            json!({ "state": "Failed", "statusMessage": "Failed to obtain the Json Web Token(JWT) using service principal client ID." })
+        },
         "isOutdated": false,
         "owner": "Library",
         "serviceEndpointProjectReferences": [{
