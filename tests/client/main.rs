@@ -3,6 +3,7 @@
 
 mod ancestry;
 mod auth_variants;
+mod contract;
 mod errors;
 mod graph;
 mod http_clients;

@@ -465,6 +465,10 @@ fn build_project(org: &Organization, seed: &ProjectSeed) -> Result<Project, Buil
                 path: normalize_folder(p.path.as_deref().unwrap_or("\\")),
                 revision: 1,
                 created_date: created,
+                repository: p
+                    .repository
+                    .clone()
+                    .or_else(|| seed.repositories.first().map(|r| r.name.clone())),
             })
             .collect(),
         queues: Vec::new(),

@@ -164,6 +164,9 @@ pub struct PipelineSeed {
     /// Folder, e.g. `\Services\Web`; `\` when omitted.
     #[serde(default)]
     pub path: Option<String>,
+    /// The git repository (by name) the pipeline builds; the project's first one when omitted.
+    #[serde(default)]
+    pub repository: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -38,8 +38,12 @@ pub trait ProjectResource: Sized + Send + Sync + 'static {
     fn has_id(&self, id: &str) -> bool;
     /// The list route's filter, from its query parameters.
     fn filter(params: &Params) -> impl Fn(&Self) -> bool;
-    /// The resource as the API returns it.
+    /// The resource as the API lists it.
     fn render(&self, dev: &str, org: &Organization, project: &Project) -> Value;
+    /// The resource as the get route returns it (the list's rendering unless richer).
+    fn render_one(&self, dev: &str, org: &Organization, project: &Project) -> Value {
+        self.render(dev, org, project)
+    }
 }
 
 /// `GET .../{project}/_apis/<kind>?<filters>`: the resources that pass every filter.
@@ -110,7 +114,7 @@ pub async fn get<R: ProjectResource>(
         .iter()
         .find(|r| r.has_id(&id))
         .ok_or_else(|| not_found(R::NOT_FOUND, R::not_found_message(&id)))?;
-    Ok(ok(found.render(&app.urls.dev, org, project)))
+    Ok(ok(found.render_one(&app.urls.dev, org, project)))
 }
 
 fn not_found(type_key: &'static str, message: String) -> ApiError {
@@ -171,6 +175,9 @@ impl ProjectResource for Pipeline {
     }
     fn render(&self, dev: &str, org: &Organization, project: &Project) -> Value {
         shapes::definition(dev, org, project, self)
+    }
+    fn render_one(&self, dev: &str, org: &Organization, project: &Project) -> Value {
+        shapes::definition_full(dev, org, project, self)
     }
 }
 
