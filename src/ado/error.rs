@@ -150,6 +150,9 @@ impl AdoError {
     }
 }
 
+/// Azure DevOps' generic internal error: an outage, whatever the call.
+const INTERNAL_ERROR: &str = "TF400898";
+
 /// A service principal the organization does not know (never added to it).
 pub(crate) const NOT_IN_ORGANIZATION: &str = "TF401444";
 
@@ -224,7 +227,10 @@ pub(crate) fn classify(response: &FailedResponse<'_>) -> AdoError {
             detail,
             retry_after: response.retry_after,
         },
-        503 if response.entra_lookup => AdoError::EntraLookup(detail),
+        // TF400898 ("An Internal Error Occurred") is a plain outage, on any call.
+        503 if response.entra_lookup && !detail.message.contains(INTERNAL_ERROR) => {
+            AdoError::EntraLookup(detail)
+        }
         500..=599 => AdoError::Transient(detail),
         _ => AdoError::InvalidInput(detail),
     }
@@ -401,6 +407,16 @@ mod tests {
             ..json
         };
         assert!(matches!(classify(&json), AdoError::EntraLookup(_)));
+        // An internal error on the same call is an outage.
+        let outage = FailedResponse {
+            entra_lookup: true,
+            ..failed(
+                503,
+                Some("application/json"),
+                r#"{"message":"TF400898: An Internal Error Occurred.","typeKey":"VssServiceException"}"#,
+            )
+        };
+        assert!(matches!(classify(&outage), AdoError::Transient(_)));
     }
 
     #[test]

@@ -7,8 +7,11 @@
 //! of concurrent requests is not thrown at a service that just said it is saturated.
 //!
 //! Azure DevOps keeps two budgets: the identity's, and the pipelines' beside it. Each [`Lane`]
-//! has its own barrier, probe and pacing, so running out of one does not hold back calls that
-//! draw on the other; the concurrency bound is shared.
+//! has its own barrier, probe and pacing, so running out of the pipelines' budget does not hold
+//! back the identity's calls. Which budget an answer speaks of is its `X-RateLimit-Resource`
+//! (`Pipelines`, or another name: the identity's); an answer without one speaks of the calling
+//! lane. A pipelines call also waits for the identity's barrier (a shared budget blocks both);
+//! the concurrency bound is shared.
 
 use reqwest::header::HeaderMap;
 use std::sync::Mutex;
@@ -48,6 +51,8 @@ pub(crate) struct ServerHints {
     pub remaining: Option<f64>,
     pub limit: Option<f64>,
     pub reset: Option<SystemTime>,
+    /// `X-RateLimit-Resource`: which budget the answer speaks of.
+    pub resource: Option<String>,
 }
 
 impl ServerHints {
@@ -73,6 +78,9 @@ impl ServerHints {
             reset: number("x-ratelimit-reset")
                 .filter(|v| *v > 0.0)
                 .map(|secs| UNIX_EPOCH + Duration::from_secs_f64(secs)),
+            resource: text("x-ratelimit-resource")
+                .filter(|v| !v.is_empty())
+                .map(String::from),
         }
     }
 }
@@ -105,6 +113,15 @@ impl Lane {
             Lane::Pipelines
         } else {
             Lane::Identity
+        }
+    }
+
+    /// The budget an answer to a call on `calling` speaks of.
+    fn of_answer(calling: Lane, hints: &ServerHints) -> Lane {
+        match hints.resource.as_deref() {
+            Some(resource) if resource.eq_ignore_ascii_case("pipelines") => Lane::Pipelines,
+            Some(_) => Lane::Identity,
+            None => calling,
         }
     }
 
@@ -178,11 +195,14 @@ impl Throttle {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The barrier currently in force on a lane, if any.
+    /// The barrier currently in force for calls on a lane, if any: a pipelines call also waits
+    /// for the identity's.
     pub(crate) fn blocked_until(&self, lane: Lane) -> Option<Instant> {
-        self.lock(lane)
-            .blocked_until
-            .filter(|t| *t > Instant::now())
+        let own = |l: Lane| self.lock(l).blocked_until.filter(|t| *t > Instant::now());
+        match lane {
+            Lane::Identity => own(Lane::Identity),
+            Lane::Pipelines => own(Lane::Pipelines).max(own(Lane::Identity)),
+        }
     }
 
     /// Wait until a request may be sent: past its lane's barrier, within the concurrency bound,
@@ -248,10 +268,10 @@ impl Throttle {
 
     /// Record the rate-limit headers of a response. Returns the `Retry-After` that now holds
     /// every request back, if the response carried one.
-    pub(crate) fn observe(&self, lane: Lane, hints: &ServerHints) -> Option<Duration> {
+    pub(crate) fn observe(&self, calling: Lane, hints: &ServerHints) -> Option<Duration> {
         let now = Instant::now();
         let cap = self.config.max_server_delay;
-        let mut state = self.lock(lane);
+        let mut state = self.lock(Lane::of_answer(calling, hints));
         let mut block = |delay: Duration| {
             let until = now + delay.min(cap);
             if state.blocked_until.is_none_or(|t| t < until) {
@@ -441,6 +461,7 @@ mod tests {
                 retry_after: Some(Duration::from_secs(60)),
                 remaining: Some(0.0),
                 limit: Some(200.0),
+                resource: Some("Pipelines".into()),
                 ..Default::default()
             },
         );
@@ -463,6 +484,34 @@ mod tests {
             Lane::Pipelines
         );
         assert_eq!(Lane::of_path("/contoso/_apis/graph/groups"), Lane::Identity);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_shared_budget_blocks_every_lane() {
+        let throttle = Throttle::new(ThrottleConfig::default());
+        // A pipelines call answered by the identity's budget (`Core`): everyone waits.
+        throttle.observe(
+            Lane::Pipelines,
+            &ServerHints {
+                retry_after: Some(Duration::from_secs(7)),
+                resource: Some("Core".into()),
+                ..Default::default()
+            },
+        );
+        let start = Instant::now();
+        drop(throttle.admit(Lane::Identity).await);
+        assert!(start.elapsed() >= Duration::from_secs(7));
+        // And the identity's barrier holds pipelines calls too.
+        throttle.observe(
+            Lane::Identity,
+            &ServerHints {
+                retry_after: Some(Duration::from_secs(5)),
+                ..Default::default()
+            },
+        );
+        let start = Instant::now();
+        drop(throttle.admit(Lane::Pipelines).await);
+        assert!(start.elapsed() >= Duration::from_secs(5));
     }
 
     #[tokio::test(start_paused = true)]
