@@ -95,7 +95,7 @@ pub struct Behaviours {
     /// does not define it; liveness is then only visible through `graph/membershipstates`).
     pub omit_is_deleted: bool,
     /// Page size of the dev-host lists the 7.1 spec pages with `continuationToken` (projects,
-    /// build definitions, environments); 0: one page. Pages are cut before filtering, so a
+    /// build definitions, environments, variable groups); 0: one page. Pages are cut before filtering, so a
     /// filtered page can be empty and still carry `x-ms-continuationtoken`.
     pub list_page_size: usize,
     /// `POST graph/subjectquery` with a `scopeDescriptor` also answers groups of other scopes

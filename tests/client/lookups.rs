@@ -182,4 +182,20 @@ async fn paged_dev_lists_are_followed_through_empty_pages() {
         h.count("GET", "/{org}/{project}/_apis/distributedtask/environments"),
         2
     );
+    let groups = client
+        .find_resource(
+            "Storefront",
+            ResourceKind::VariableGroup,
+            "storefront-common",
+        )
+        .await
+        .unwrap();
+    assert_eq!(groups.len(), 1);
+    assert_eq!(
+        h.count(
+            "GET",
+            "/{org}/{project}/_apis/distributedtask/variablegroups"
+        ),
+        2
+    );
 }

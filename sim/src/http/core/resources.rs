@@ -25,8 +25,8 @@ const VIEW: &str = "View project-level information";
 
 /// A kind of project-level resource, as its list and get routes see it.
 pub trait ProjectResource: Sized + Send + Sync + 'static {
-    /// Whether the 7.1 spec pages the list (`continuationToken`): build definitions and
-    /// environments.
+    /// Whether the 7.1 spec pages the list (`continuationToken`): build definitions,
+    /// environments and variable groups (by name).
     const PAGED: bool = false;
     /// The typeKey of the 404 for an unknown id.
     const NOT_FOUND: &'static str;
@@ -225,6 +225,7 @@ impl ProjectResource for Environment {
 }
 
 impl ProjectResource for VariableGroup {
+    const PAGED: bool = true;
     const NOT_FOUND: &'static str = "VariableGroupNotFoundException";
     fn not_found_message(id: &str) -> String {
         format!("Variable group {id} not found.")
