@@ -41,6 +41,8 @@ banner_url() {
   sed -n "s|^  $1 .*\(https://[^ ]*\)$|\1|p" "$WORK/sim.out" | head -n 1
 }
 
+command -v "$GO" >/dev/null || { log "the Go toolchain ($GO) is needed: https://go.dev/dl"; exit 1; }
+
 log "building azdo-sim"
 "$CARGO" build --quiet -p azdo-sim --bin azdo-sim --manifest-path "$ROOT/Cargo.toml"
 TARGET_DIR=$("$CARGO" metadata --format-version 1 --no-deps --manifest-path "$ROOT/Cargo.toml" |
