@@ -60,7 +60,7 @@ async fn the_client_slows_down_before_any_delay_starts() {
             budget: 40.0,
             window_seconds: 10,
             delay_from: 0.95,
-            delay_ms: 1000,
+            delay_ms: 5000,
             ..Throttling::default()
         },
         RateLimits {
@@ -99,7 +99,7 @@ async fn the_client_slows_down_before_any_delay_starts() {
         .map(|r| r.duration_ms)
         .fold(0.0, f64::max);
     assert!(
-        slowest < 900.0,
+        slowest < 4000.0,
         "a request was delayed by the service: {slowest} ms"
     );
 }
@@ -139,8 +139,9 @@ async fn the_pipelines_budget_is_separate_from_the_identitys() {
     let admins = h.subject("[contoso]\\Platform Admins").descriptor;
     let started = Instant::now();
     client.get_group(&admins).await.unwrap();
+    // Not held back by the pipelines' Retry-After (about 60 s).
     assert!(
-        started.elapsed() < Duration::from_secs(1),
+        started.elapsed() < Duration::from_secs(10),
         "{:?}",
         started.elapsed()
     );

@@ -94,13 +94,13 @@ impl TokenSource for Expiring {
 #[tokio::test]
 async fn an_expired_token_is_refreshed_on_the_sign_in_page_and_on_tf400813() {
     let h = Harness::with_options(SimOptions {
-        access_token_lifetime: Duration::from_secs(1),
+        access_token_lifetime: Duration::from_secs(2),
         ..SimOptions::default()
     })
     .await;
     let control = h.sim.control();
     let stale = control.issue_token("azdo-operator").unwrap();
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
     let source = std::sync::Arc::new(Expiring {
         control: control.clone(),
         current: Mutex::new(stale.clone()),
