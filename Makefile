@@ -18,6 +18,7 @@ test: controlplane ## Run every test: unit, simulator, client, end-to-end (build
 	hack/ensure-tools.sh
 	$(CARGO) test --workspace --all-targets
 	hack/sdk-test.sh
+	hack/go-sdk-test.sh
 
 # Every Rust test target that needs no control plane: the unit tests of the operator, the
 # simulator and the examples (hack/), the client tests (tests/client, against an in-process

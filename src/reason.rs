@@ -40,6 +40,13 @@ pub enum Reason {
     InvalidConfiguration,
     /// Azure DevOps could not look an Entra subject up.
     EntraLookupFailed,
+    /// The operator's service principal was never added to the organization (`TF401444`).
+    IdentityNotInOrganization,
+    /// Entra found no federated credential matching the token's issuer, subject and audience
+    /// (`AADSTS700213`, formerly `AADSTS70021`).
+    FederatedCredentialMismatch,
+    /// Federated identity credentials are disabled in the tenant (`AADSTS700223`).
+    FederationDisabled,
 
     // ---- Azure DevOps answers
     /// A subject, group or resource Azure DevOps does not have.
@@ -88,6 +95,8 @@ pub enum Reason {
     // ---- pipeline authorizations
     /// The protected resource does not exist.
     ResourceNotFound,
+    /// The service endpoint exists but is not ready (its creation or authorization failed).
+    ServiceEndpointNotReady,
     /// Several resources or pipelines share the name.
     AmbiguousName,
     /// A listed pipeline does not exist.

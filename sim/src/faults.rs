@@ -14,6 +14,9 @@ pub struct Faults {
     pub latency: Option<Latency>,
     /// A per-identity TSTU budget over a sliding window.
     pub throttling: Option<Throttling>,
+    /// How throttling reports itself (headers before delays, Retry-After on delayed 200s, the
+    /// pipelines' budget).
+    pub rate_limits: RateLimits,
     /// Fraction (0..=1) of Azure DevOps requests answered with `error_status`.
     pub error_rate: f64,
     /// Status used by `error_rate` (500, 502, 503 or 504); 503 when 0.
@@ -24,6 +27,34 @@ pub struct Faults {
     pub token_outage: bool,
     /// New memberships and pipeline authorizations stay invisible to reads for this long.
     pub consistency_lag_ms: u64,
+    /// Scripted errors: the next `times` requests matching each entry get its answer (the
+    /// documented passing errors `TF401349` and `VS800075`, a 404 right after a create, ...).
+    pub inject_errors: Vec<InjectedError>,
+}
+
+/// One scripted error answer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct InjectedError {
+    /// Only this method (any when empty).
+    pub method: String,
+    /// Only paths containing this (case-insensitive; any when empty).
+    pub path_contains: String,
+    pub status: u16,
+    pub type_key: String,
+    pub message: String,
+    /// How many matching requests get it (then the entry is spent).
+    pub times: u32,
+}
+
+impl InjectedError {
+    pub fn matches(&self, method: &str, path: &str) -> bool {
+        self.times > 0
+            && (self.method.is_empty() || self.method.eq_ignore_ascii_case(method))
+            && path
+                .to_ascii_lowercase()
+                .contains(&self.path_contains.to_ascii_lowercase())
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -58,6 +89,33 @@ pub struct Throttling {
     pub delay_ms: u64,
 }
 
+/// How throttling (when on) reports itself, beyond the budget: Microsoft's documented headers
+/// and budgets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct RateLimits {
+    /// Fraction of the budget from which `X-RateLimit-Resource/Limit/Remaining/Reset` are sent
+    /// on requests that pass undelayed (Microsoft sends them before any delay starts, so a
+    /// client can slow down early); `X-RateLimit-Delay` only comes with delays.
+    pub warn_from: f64,
+    /// Delayed 200s also carry `Retry-After` (the delay, rounded up to whole seconds), and a
+    /// request arriving before it elapses counts as a violation.
+    pub retry_after_on_delay: bool,
+    /// The pipelines' own budget (TSTUs per window) beside the identity's, for the build and
+    /// pipelines areas (`X-RateLimit-Resource: Pipelines`); 0: they share the identity's.
+    pub pipelines_budget: f64,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            warn_from: 0.5,
+            retry_after_on_delay: false,
+            pipelines_budget: 0.0,
+        }
+    }
+}
+
 impl Default for Throttling {
     fn default() -> Self {
         Throttling {
@@ -74,6 +132,10 @@ impl Default for Throttling {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ThrottleDecision {
     Pass,
+    /// Passes undelayed, with the rate-limit headers (no `X-RateLimit-Delay`).
+    Warn {
+        headers: RateLimitHeaders,
+    },
     Delay {
         delay: Duration,
         headers: RateLimitHeaders,
@@ -141,6 +203,25 @@ impl ThrottleState {
         config: &Throttling,
         now: Instant,
     ) -> ThrottleDecision {
+        self.decide_in(identity, "Core", config.budget, config, 1.0, now)
+    }
+
+    /// [`Self::decide`] against a named budget (`key` is its usage bucket, `resource` the
+    /// `X-RateLimit-Resource` it reports).
+    pub fn decide_in(
+        &mut self,
+        key: &str,
+        resource: &str,
+        budget: f64,
+        config: &Throttling,
+        warn_from: f64,
+        now: Instant,
+    ) -> ThrottleDecision {
+        let config = &Throttling {
+            budget,
+            ..config.clone()
+        };
+        let identity = key;
         let window = Duration::from_secs(config.window_seconds.max(1));
         let entries = self.usage.entry(identity.to_string()).or_default();
         while let Some((at, _)) = entries.front() {
@@ -160,7 +241,7 @@ impl ThrottleState {
             .map(|(at, _)| epoch_now + (window - now.duration_since(*at)).as_secs() + 1)
             .unwrap_or(epoch_now + window.as_secs());
         let headers = |delay_secs: f64, remaining: f64| RateLimitHeaders {
-            resource: "Core".to_string(),
+            resource: resource.to_string(),
             delay_secs,
             limit: config.budget,
             remaining: remaining.max(0.0),
@@ -191,6 +272,10 @@ impl ThrottleState {
                 delay,
                 headers: headers(delay.as_secs_f64(), config.budget - used),
             }
+        } else if used > config.budget * warn_from {
+            ThrottleDecision::Warn {
+                headers: headers(0.0, config.budget - used),
+            }
         } else {
             ThrottleDecision::Pass
         }
@@ -214,6 +299,24 @@ mod tests {
             delay_from: 0.5,
             delay_ms: 10,
         }
+    }
+
+    #[test]
+    fn headers_come_before_delays() {
+        let mut state = ThrottleState::default();
+        let now = Instant::now();
+        let decisions: Vec<_> = (0..6)
+            .map(|_| state.decide_in("op", "Core", 10.0, &config(), 0.2, now))
+            .collect();
+        assert!(decisions[..2].iter().all(|d| *d == ThrottleDecision::Pass));
+        match &decisions[2] {
+            ThrottleDecision::Warn { headers } => {
+                assert_eq!(headers.remaining, 7.0);
+                assert_eq!(headers.delay_secs, 0.0);
+            }
+            other => panic!("expected headers without a delay, got {other:?}"),
+        }
+        assert!(matches!(decisions[5], ThrottleDecision::Delay { .. }));
     }
 
     #[test]

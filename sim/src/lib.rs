@@ -17,9 +17,12 @@ mod server;
 pub mod tls;
 
 pub use control::{Control, ControlError};
-pub use faults::{Faults, Latency, Throttling};
+pub use faults::{Faults, InjectedError, Latency, RateLimits, Throttling};
 pub use issuer::{OidcIssuer, TokenSpec};
 pub use log::{HostKind, RequestLogSnapshot, RequestRecord, RouteCounter};
-pub use options::{Behaviours, DuplicateGroupCreate, RepeatedMembershipAdd, SimOptions};
+pub use options::{
+    Behaviours, DirectoryReadErrorBody, DuplicateGroupCreate, ExpiredToken, FederatedMismatchCode,
+    RepeatedMembershipAdd, SimOptions, UnknownIdentity,
+};
 pub use seed::{JwksSource, Seed, TrustedIssuer};
 pub use server::Simulator;

@@ -29,6 +29,8 @@ pub struct RequestRecord {
     /// The route template, e.g. `/{org}/_apis/graph/groups/{descriptor}`.
     pub route: String,
     pub path: String,
+    /// The query string (without `?`; empty when none).
+    pub query: String,
     /// 0 when the connection was dropped without a response.
     pub status: u16,
     /// The calling identity's name, when it authenticated.

@@ -30,6 +30,52 @@ pub enum RepeatedMembershipAdd {
     Conflict,
 }
 
+/// The body of the 503 that materializing an Entra subject gets when the identity may not read
+/// the directory.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum DirectoryReadErrorBody {
+    /// The usual JSON error document (what the fact sheet reports).
+    #[default]
+    Json,
+    /// The message as a bare JSON string.
+    String,
+}
+
+/// The Entra code of "no federated credential matches the assertion".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum FederatedMismatchCode {
+    /// `AADSTS70021` (older tenants, and what the e2e suite expects).
+    #[default]
+    Aadsts70021,
+    /// `AADSTS700213` (no matching federated identity record for the assertion's subject).
+    Aadsts700213,
+}
+
+/// What Azure DevOps answers a request whose access token has expired.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ExpiredToken {
+    /// Reads (GET, HEAD, POST queries) get the 203 sign-in page even with
+    /// `X-TFS-FedAuthRedirect: Suppress`; writes (PUT, PATCH, DELETE) get 401 `TF400813`.
+    #[default]
+    SignInPageOnReads,
+    /// Like any unknown credential: 401 with a challenge (203 without Suppress).
+    Challenge,
+}
+
+/// What a valid Entra identity that the organization does not know gets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum UnknownIdentity {
+    /// 401 `TF400813` (not authorized to access this resource).
+    #[default]
+    Tf400813,
+    /// 401 `TF401444` (a service principal never added: "Please sign-in at least once").
+    Tf401444,
+}
+
 /// Behaviour switches for the points the fact sheet leaves open.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
@@ -41,6 +87,31 @@ pub struct Behaviours {
     /// Entra error descriptions with `\r\n` before "Trace ID" (as Entra answered until about 2024)
     /// instead of spaces.
     pub entra_error_line_breaks: bool,
+    /// Refuse `-preview` versions of resources the 7.1 spec marks released (400
+    /// `VssInvalidPreviewVersionException`), as the service may 12 weeks after a release.
+    /// Default off: the official 7.1 SDK betas still send previews to released resources.
+    pub refuse_released_preview: bool,
+    /// Leave `isDeleted` out of `GET graph/groups/{descriptor}` (the published GraphGroup schema
+    /// does not define it; liveness is then only visible through `graph/membershipstates`).
+    pub omit_is_deleted: bool,
+    /// Page size of the dev-host lists the 7.1 spec pages with `continuationToken` (projects,
+    /// build definitions, environments, variable groups); 0: one page. Pages are cut before filtering, so a
+    /// filtered page can be empty and still carry `x-ms-continuationtoken`.
+    pub list_page_size: usize,
+    /// `POST graph/subjectquery` with a `scopeDescriptor` also answers groups of other scopes
+    /// (as a loose search may), so only a group's domain tells its scope.
+    pub subject_query_loose_scope: bool,
+    /// The body of the directory-read 503: `json` (default) or `string`.
+    pub directory_read_error_body: DirectoryReadErrorBody,
+    /// The Entra code for a federated credential that matches no record.
+    pub federated_mismatch_code: FederatedMismatchCode,
+    /// Federated identity credentials disabled in the tenant: every `client_assertion` grant is
+    /// refused with `AADSTS700223`.
+    pub federation_disabled: bool,
+    /// What an expired access token gets.
+    pub expired_token: ExpiredToken,
+    /// What an Entra identity without access to the organization gets.
+    pub unknown_identity: UnknownIdentity,
 }
 
 impl Default for Behaviours {
@@ -50,6 +121,15 @@ impl Default for Behaviours {
             repeated_membership_add: RepeatedMembershipAdd::Created,
             graph_page_size: 5,
             entra_error_line_breaks: false,
+            refuse_released_preview: false,
+            omit_is_deleted: false,
+            list_page_size: 0,
+            subject_query_loose_scope: false,
+            directory_read_error_body: DirectoryReadErrorBody::Json,
+            federated_mismatch_code: FederatedMismatchCode::Aadsts70021,
+            federation_disabled: false,
+            expired_token: ExpiredToken::SignInPageOnReads,
+            unknown_identity: UnknownIdentity::Tf400813,
         }
     }
 }

@@ -1,25 +1,36 @@
-//! api-version per resource. Preview resources need the `-preview.N` suffix (a plain `7.1` on
-//! a preview resource is a 400); a preview version is also accepted by released resources.
+//! api-version per resource, as Microsoft's published 7.1 REST specs mark it
+//! (`x-ms-docs-override-version` / the `api-Version` or `api-Version-preview.N` parameter of
+//! each operation). A released resource gets the plain `7.1`: a preview of a version that is
+//! already released may be switched off by the service (12 weeks after the release). A preview
+//! resource needs `-preview.N` with its own resource version N (a plain `7.1` is a 400).
+//! `docs/contract.md` lists every route with its version; `tests/client/contract.rs` holds the
+//! code to that table.
 
-/// Graph: groups, users, service principals, memberships, descriptors, storage keys, queries.
+/// Graph groups, users, service principals, memberships, membership states, subject query and
+/// subject lookup: preview (graph.json, `api-Version-preview.1`).
 pub const GRAPH: &str = "7.1-preview.1";
-/// `_apis/pipelines/pipelinepermissions`.
+/// `graph/descriptors`: released at 7.1 (graph.json, `api-Version`).
+pub const GRAPH_DESCRIPTORS: &str = "7.1";
+/// `graph/storagekeys`: released at 7.1 (graph.json, `api-Version`).
+pub const GRAPH_STORAGE_KEYS: &str = "7.1";
+/// `_apis/pipelines/pipelinepermissions`: preview (pipelinePermissions.json).
 pub const PIPELINE_PERMISSIONS: &str = "7.1-preview.1";
-/// `_apis/projects`.
+/// `_apis/projects`: released (core.json).
 pub const PROJECTS: &str = "7.1";
-/// `_apis/build/definitions`.
+/// `_apis/build/definitions`: released (build.json).
 pub const BUILD_DEFINITIONS: &str = "7.1";
-/// `_apis/git/repositories`.
+/// `_apis/git/repositories`: released (git.json).
 pub const GIT_REPOSITORIES: &str = "7.1";
-/// `_apis/distributedtask/queues`.
-pub const AGENT_QUEUES: &str = "7.1-preview.1";
-/// `_apis/distributedtask/pools`.
+/// `_apis/distributedtask/queues`: released (taskAgent.json).
+pub const AGENT_QUEUES: &str = "7.1";
+/// `_apis/distributedtask/pools`: released (taskAgent.json).
 pub const AGENT_POOLS: &str = "7.1";
-/// `_apis/distributedtask/environments`.
-pub const ENVIRONMENTS: &str = "7.1-preview.1";
-/// `_apis/serviceendpoint/endpoints`.
-pub const SERVICE_ENDPOINTS: &str = "7.1-preview.4";
-/// `_apis/distributedtask/variablegroups`.
-pub const VARIABLE_GROUPS: &str = "7.1-preview.2";
-/// `_apis/distributedtask/securefiles`.
+/// `_apis/distributedtask/environments`: released (taskAgent.json).
+pub const ENVIRONMENTS: &str = "7.1";
+/// `_apis/serviceendpoint/endpoints`: released (serviceEndpoint.json).
+pub const SERVICE_ENDPOINTS: &str = "7.1";
+/// `_apis/distributedtask/variablegroups`: released (taskAgent.json).
+pub const VARIABLE_GROUPS: &str = "7.1";
+/// `_apis/distributedtask/securefiles`: no 7.1 spec publishes it; every official client sends
+/// `-preview.1`.
 pub const SECURE_FILES: &str = "7.1-preview.1";

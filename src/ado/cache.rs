@@ -96,6 +96,15 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
         self.lock().retain(|k, (v, _)| !predicate(k, v));
     }
 
+    /// The key of a live entry whose value matches.
+    pub(crate) fn key_where(&self, mut predicate: impl FnMut(&V) -> bool) -> Option<K> {
+        let now = Instant::now();
+        self.lock()
+            .iter()
+            .find(|(_, (v, inserted))| !self.expired(*inserted, now) && predicate(v))
+            .map(|(k, _)| k.clone())
+    }
+
     pub(crate) fn clear(&self) {
         self.lock().clear();
     }

@@ -59,10 +59,14 @@ pub enum AdoError {
     /// 400 and other 4xx: the request itself is wrong (bad name, bad id, bad version).
     #[error("invalid request: {0}")]
     InvalidInput(ApiErrorDetail),
-    /// Materializing an Entra identity failed in a way that retrying will not fix (a 503 with a
-    /// plain-text body: usually the identity may not read the directory).
-    #[error("Entra ID lookup failed: {0}")]
+    /// Materializing an Entra identity failed in a way that retrying will not fix: a 503 (with
+    /// a JSON or a plain-text body) that a second attempt did not cure. Usually the identity may
+    /// not read the directory.
+    #[error("Entra ID lookup failed: {0}; the operator's identity probably may not read the directory (grant it the Entra role Directory Readers), or add the subject in Azure DevOps first")]
     EntraLookup(ApiErrorDetail),
+    /// The resource exists but cannot be used as it is (a service endpoint that is not ready).
+    #[error("not ready: {0}")]
+    NotReady(ApiErrorDetail),
     /// A token could not be acquired.
     #[error("authentication failed: {0}")]
     Auth(#[from] AuthError),
@@ -87,7 +91,12 @@ impl AdoError {
             AdoError::NotFound(_) => Reason::NotFound,
             AdoError::Conflict(_) => Reason::Conflict,
             AdoError::Forbidden(_) => Reason::Forbidden,
-            AdoError::Unauthorized(_) | AdoError::Auth(_) => Reason::AuthenticationFailed,
+            AdoError::Unauthorized(d) if d.message.contains(NOT_IN_ORGANIZATION) => {
+                Reason::IdentityNotInOrganization
+            }
+            AdoError::Unauthorized(_) => Reason::AuthenticationFailed,
+            AdoError::Auth(err) => auth_reason(err),
+            AdoError::NotReady(_) => Reason::ServiceEndpointNotReady,
             AdoError::Throttled { .. } => Reason::Throttled,
             AdoError::Transient(_) => Reason::AzureDevOpsUnavailable,
             AdoError::InvalidInput(_) => Reason::InvalidRequest,
@@ -126,6 +135,7 @@ impl AdoError {
             | AdoError::Transient(d)
             | AdoError::InvalidInput(d)
             | AdoError::EntraLookup(d)
+            | AdoError::NotReady(d)
             | AdoError::Decode(d) => Some(d),
             AdoError::Throttled { detail, .. } => Some(detail),
             AdoError::Auth(_) | AdoError::Config(_) | AdoError::DeadlineExceeded { .. } => None,
@@ -149,6 +159,30 @@ impl AdoError {
     }
 }
 
+/// Azure DevOps' generic internal error: an outage, whatever the call.
+const INTERNAL_ERROR: &str = "TF400898";
+
+/// A service principal the organization does not know (never added to it).
+pub(crate) const NOT_IN_ORGANIZATION: &str = "TF401444";
+
+/// Errors Azure DevOps documents as passing: `TF401349` (an unexpected error, "try again") and
+/// `VS800075` (the project is still being created). Retried like outages, whatever the status.
+const RETRY_CODES: [&str; 2] = ["TF401349", "VS800075"];
+
+/// The precise reason of a token that could not be acquired: Entra's codes for a federated
+/// credential that matches no record (`AADSTS700213`, formerly `AADSTS70021`) and for federated
+/// credentials disabled in the tenant (`AADSTS700223`).
+fn auth_reason(err: &AuthError) -> Reason {
+    let text = err.to_string();
+    if text.contains("AADSTS700223") {
+        Reason::FederationDisabled
+    } else if text.contains("AADSTS700213") || text.contains("AADSTS70021:") {
+        Reason::FederatedCredentialMismatch
+    } else {
+        Reason::AuthenticationFailed
+    }
+}
+
 /// Azure DevOps' JSON error body.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -164,14 +198,13 @@ pub(crate) struct FailedResponse<'a> {
     pub content_type: Option<&'a str>,
     pub body: &'a [u8],
     pub retry_after: Option<Duration>,
-    /// The call materializes an Entra identity: a 503 with a plain-text body is permanent.
+    /// The call materializes an Entra identity: a 503 is a directory-read failure.
     pub entra_lookup: bool,
 }
 
 /// Turn a non-success response into an error.
 pub(crate) fn classify(response: &FailedResponse<'_>) -> AdoError {
     let parsed: Option<ErrorBody> = serde_json::from_slice(response.body).ok();
-    let is_json = parsed.is_some();
     let (type_key, server_message) = match parsed {
         Some(body) => (body.type_key, body.message),
         None => (
@@ -190,6 +223,9 @@ pub(crate) fn classify(response: &FailedResponse<'_>) -> AdoError {
         type_key,
         message,
     };
+    if RETRY_CODES.iter().any(|code| detail.message.contains(code)) {
+        return AdoError::Transient(detail);
+    }
     match status {
         203 | 300..=399 | 401 => AdoError::Unauthorized(detail),
         400 => AdoError::InvalidInput(detail),
@@ -200,7 +236,10 @@ pub(crate) fn classify(response: &FailedResponse<'_>) -> AdoError {
             detail,
             retry_after: response.retry_after,
         },
-        503 if response.entra_lookup && !is_json => AdoError::EntraLookup(detail),
+        // TF400898 ("An Internal Error Occurred") is a plain outage, on any call.
+        503 if response.entra_lookup && !detail.message.contains(INTERNAL_ERROR) => {
+            AdoError::EntraLookup(detail)
+        }
         500..=599 => AdoError::Transient(detail),
         _ => AdoError::InvalidInput(detail),
     }
@@ -366,17 +405,77 @@ mod tests {
             err.detail().unwrap().message,
             "The identity could not be resolved"
         );
-        // A JSON 503 on the same call is an ordinary outage.
+        // A JSON 503 on the same call is the same failure (the transport tries it twice).
         let json = failed(
             503,
             Some("application/json"),
-            r#"{"message":"busy","typeKey":"X"}"#,
+            r#"{"message":"VS860015: cannot read the directory","typeKey":"X"}"#,
         );
         let json = FailedResponse {
             entra_lookup: true,
             ..json
         };
-        assert!(matches!(classify(&json), AdoError::Transient(_)));
+        assert!(matches!(classify(&json), AdoError::EntraLookup(_)));
+        // An internal error on the same call is an outage.
+        let outage = FailedResponse {
+            entra_lookup: true,
+            ..failed(
+                503,
+                Some("application/json"),
+                r#"{"message":"TF400898: An Internal Error Occurred.","typeKey":"VssServiceException"}"#,
+            )
+        };
+        assert!(matches!(classify(&outage), AdoError::Transient(_)));
+    }
+
+    #[test]
+    fn documented_passing_errors_are_transient_whatever_the_status() {
+        let json = Some("application/json");
+        let unexpected = classify(&failed(
+            400,
+            json,
+            r#"{"message":"TF401349: An unexpected error has occurred, please verify your request and try again.","typeKey":"UnexpectedException"}"#,
+        ));
+        assert!(unexpected.is_transient(), "{unexpected:?}");
+        let creating = classify(&failed(
+            404,
+            json,
+            r#"{"message":"VS800075: The project with id 'x' does not exist, or you do not have permission to access it.","typeKey":"ProjectDoesNotExistException"}"#,
+        ));
+        assert!(creating.is_transient(), "{creating:?}");
+    }
+
+    #[test]
+    fn precise_reasons_for_configuration_problems() {
+        let not_in_org = classify(&failed(
+            401,
+            Some("application/json"),
+            r#"{"message":"TF401444: Please sign-in at least once as 8d3c\\0b1c in a web browser to enable access to the service.","typeKey":"UnauthorizedRequestException"}"#,
+        ));
+        assert_eq!(not_in_org.reason(), Reason::IdentityNotInOrganization);
+        let entra = |message: &str| {
+            AdoError::Auth(AuthError::Entra {
+                status: Some(400),
+                message: message.to_string(),
+                transient: false,
+            })
+        };
+        assert_eq!(
+            entra("AADSTS700213: No matching federated identity record found").reason(),
+            Reason::FederatedCredentialMismatch
+        );
+        assert_eq!(
+            entra("AADSTS70021: No matching federated identity record found").reason(),
+            Reason::FederatedCredentialMismatch
+        );
+        assert_eq!(
+            entra("AADSTS700223: federated identity credentials are disabled").reason(),
+            Reason::FederationDisabled
+        );
+        assert_eq!(
+            entra("AADSTS7000215: Invalid client secret").reason(),
+            Reason::AuthenticationFailed
+        );
     }
 
     #[test]

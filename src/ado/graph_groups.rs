@@ -3,6 +3,7 @@
 
 use super::api_version;
 use super::client::{same_name, AdoClient};
+use super::error::ApiErrorDetail;
 use super::transport::Call;
 use super::types::{EntraGroupKey, GraphGroup, ListResponse};
 use super::AdoError;
@@ -28,12 +29,41 @@ impl AdoClient {
             .await
     }
 
-    /// A group by descriptor (also returned when deleted: check `is_deleted`). 1 call.
+    /// A group by descriptor (also returned when deleted: check `is_deleted`). 1 call when the
+    /// answer carries `isDeleted`; the published GraphGroup schema does not define it, so
+    /// without it liveness comes from the documented check, `membershipstates`: 2 calls.
     pub async fn get_group(&self, descriptor: &str) -> Result<GraphGroup, AdoError> {
         let url = self.graph_url(&["groups", descriptor])?;
-        self.execute(&Call::get("graph.groups.get", url, api_version::GRAPH))
-            .await?
-            .json()
+        let reply = self
+            .execute(&Call::get("graph.groups.get", url, api_version::GRAPH))
+            .await?;
+        let raw: serde_json::Value = reply.json()?;
+        let reported = raw.get("isDeleted").and_then(serde_json::Value::as_bool);
+        let mut group: GraphGroup = serde_json::from_value(raw).map_err(|e| {
+            AdoError::Decode(ApiErrorDetail {
+                operation: "graph.groups.get",
+                status: Some(reply.status),
+                type_key: None,
+                message: format!("the group did not have the expected shape: {e}"),
+            })
+        })?;
+        group.is_deleted = match reported {
+            Some(deleted) => deleted,
+            None => !self.is_active(&group.descriptor).await?,
+        };
+        Ok(group)
+    }
+
+    /// `GET graph/membershipstates/{descriptor}`: whether the subject is active (not deleted);
+    /// a subject unknown to the service is not. 1 call.
+    pub async fn is_active(&self, descriptor: &str) -> Result<bool, AdoError> {
+        let url = self.graph_url(&["membershipstates", descriptor])?;
+        let call = Call::get("graph.membership_states.get", url, api_version::GRAPH);
+        match self.execute(&call).await {
+            Ok(reply) => Ok(reply.json::<MembershipState>()?.active),
+            Err(AdoError::NotFound(_)) => Ok(false),
+            Err(error) => Err(error),
+        }
     }
 
     /// The Azure DevOps group of that display name (case-insensitive) directly in the scope
@@ -46,7 +76,8 @@ impl AdoClient {
     ) -> Result<Option<GraphGroup>, AdoError> {
         let candidates = self.query_groups(display_name, scope_descriptor).await?;
         let saturated = candidates.len() >= SUBJECT_QUERY_LIMIT;
-        if let Some(found) = pick_group(candidates, scope_descriptor, display_name) {
+        let project = self.scope_project(scope_descriptor).await?;
+        if let Some(found) = pick_group(candidates, project.as_deref(), display_name) {
             return Ok(Some(found));
         }
         if saturated {
@@ -64,7 +95,20 @@ impl AdoClient {
         display_name: &str,
     ) -> Result<Option<GraphGroup>, AdoError> {
         let groups = self.list_groups(scope_descriptor).await?;
-        Ok(pick_group(groups, scope_descriptor, display_name))
+        let project = self.scope_project(scope_descriptor).await?;
+        Ok(pick_group(groups, project.as_deref(), display_name))
+    }
+
+    /// What a scoped lookup must match: `None` for the organization, `Some(project id)` for a
+    /// project scope (a search may answer with groups of other scopes; only the domain tells).
+    async fn scope_project(
+        &self,
+        scope_descriptor: Option<&str>,
+    ) -> Result<Option<String>, AdoError> {
+        Ok(match scope_descriptor {
+            None => None,
+            Some(scope) => Some(self.scope_project_id(scope).await?),
+        })
     }
 
     /// `POST subjectquery` for groups whose name starts with `query`.
@@ -113,7 +157,11 @@ impl AdoClient {
         loop {
             round += 1;
             let error = match self.execute(&call).await {
-                Ok(reply) => return reply.json(),
+                Ok(reply) => {
+                    let group: GraphGroup = reply.json()?;
+                    self.inner.transport.note_created(&group.descriptor);
+                    return Ok(group);
+                }
                 Err(error) => error,
             };
             let duplicate = is_duplicate_group(&error);
@@ -155,7 +203,9 @@ impl AdoClient {
             .with_method(Method::POST)
             .with_json(body)
             .entra_lookup();
-        self.execute(&call).await?.json()
+        let group: GraphGroup = self.execute(&call).await?.json()?;
+        self.inner.transport.note_created(&group.descriptor);
+        Ok(group)
     }
 
     /// Change display name and/or description (JSON patch). 1 call; 0 + 1 GET when nothing
@@ -206,6 +256,12 @@ impl AdoClient {
     }
 }
 
+/// `{"active": bool}` of `membershipstates`.
+#[derive(Debug, serde::Deserialize)]
+struct MembershipState {
+    active: bool,
+}
+
 /// 409, or the TF50624 message on another status.
 fn is_duplicate_group(error: &AdoError) -> bool {
     error.is_conflict()
@@ -214,25 +270,29 @@ fn is_duplicate_group(error: &AdoError) -> bool {
             .is_some_and(|d| d.message.contains("TF50624"))
 }
 
-/// The Azure DevOps group named `display_name` that lives directly in the scope. For the
-/// organization scope, project groups (domain = a project) are excluded.
+/// The Azure DevOps group named `display_name` that lives directly in the scope: for a project
+/// (`project_id`), its domain must be that project; for the organization (`None`), project
+/// groups are excluded.
 pub(super) fn pick_group(
     groups: Vec<GraphGroup>,
-    scope_descriptor: Option<&str>,
+    project_id: Option<&str>,
     display_name: &str,
 ) -> Option<GraphGroup> {
     groups.into_iter().find(|g| {
         g.is_azure_devops_group()
             && !g.is_deleted
             && same_name(&g.display_name, display_name)
-            && (scope_descriptor.is_some() || g.project_id().is_none())
+            && match (project_id, g.project_id()) {
+                (None, found) => found.is_none(),
+                (Some(wanted), Some(found)) => wanted.eq_ignore_ascii_case(found),
+                (Some(_), None) => false,
+            }
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ado::error::ApiErrorDetail;
 
     fn group(descriptor: &str, name: &str, domain: &str) -> GraphGroup {
         serde_json::from_value(json!({
@@ -267,11 +327,13 @@ mod tests {
             "vssgp.o"
         );
         assert_eq!(
-            pick_group(groups, Some("scp.1"), "Deployers")
+            pick_group(groups.clone(), Some("1"), "Deployers")
                 .unwrap()
                 .descriptor,
             "vssgp.p"
         );
+        // A project lookup never takes another project's (or the organization's) group.
+        assert!(pick_group(groups, Some("2"), "Deployers").is_none());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use super::api_version;
 use super::client::{same_name, AdoClient};
 use super::error::ApiErrorDetail;
+use super::graph_groups::SUBJECT_QUERY_LIMIT;
 use super::transport::Call;
 use super::types::{GraphGroup, GraphSubject, ValueResponse};
 use super::AdoError;
@@ -12,8 +13,8 @@ use reqwest::Method;
 use serde_json::json;
 use std::collections::HashMap;
 
-/// Descriptors per `subjectlookup` request.
-const LOOKUP_BATCH: usize = 100;
+/// Keys per `subjectlookup` request: the service refuses more than 500 (`TF400049`).
+pub const LOOKUP_BATCH: usize = 500;
 
 impl AdoClient {
     /// A user by principal name (UPN), materialized if needed. Uncached: 1 call; cached: 0.
@@ -75,6 +76,7 @@ impl AdoClient {
             .with_json(body)
             .entra_lookup();
         let subject: GraphSubject = self.execute(&call).await?.json()?;
+        self.inner.transport.note_created(&subject.descriptor);
         cache.insert(cache_key, subject.clone());
         Ok(subject)
     }
@@ -112,28 +114,36 @@ impl AdoClient {
         } else {
             Some(self.project_scope_descriptor(container).await?)
         };
+        let named = |g: &GraphGroup| {
+            !g.is_deleted
+                && g.principal_name
+                    .as_deref()
+                    .is_some_and(|p| same_name(p, principal_name))
+        };
         let candidates = self.query_groups(name, scope.as_deref()).await?;
-        let group = candidates
-            .into_iter()
-            .find(|g| {
-                !g.is_deleted
-                    && g.principal_name
-                        .as_deref()
-                        .is_some_and(|p| same_name(p, principal_name))
+        // subjectquery stops at 100 results: a full answer without the group may hide it.
+        let saturated = candidates.len() >= SUBJECT_QUERY_LIMIT;
+        let mut found = candidates.into_iter().find(named);
+        if found.is_none() && saturated {
+            found = self
+                .list_groups(scope.as_deref())
+                .await?
+                .into_iter()
+                .find(named);
+        }
+        let group = found.ok_or_else(|| {
+            AdoError::NotFound(ApiErrorDetail {
+                operation: "graph.subjects.query",
+                status: None,
+                type_key: None,
+                message: format!("no group with principal name {principal_name}"),
             })
-            .ok_or_else(|| {
-                AdoError::NotFound(ApiErrorDetail {
-                    operation: "graph.subjects.query",
-                    status: None,
-                    type_key: None,
-                    message: format!("no group with principal name {principal_name}"),
-                })
-            })?;
+        })?;
         cache.insert(key, group.clone());
         Ok(group)
     }
 
-    /// Subjects by descriptor, in batches of 100 (1 call per batch). Unknown descriptors are
+    /// Subjects by descriptor, in batches of [`LOOKUP_BATCH`] (1 call per batch). Unknown descriptors are
     /// simply absent from the map.
     pub async fn lookup_subjects(
         &self,
@@ -164,7 +174,7 @@ impl AdoClient {
             .execute(&Call::get(
                 "graph.storage_keys.get",
                 url,
-                api_version::GRAPH,
+                api_version::GRAPH_STORAGE_KEYS,
             ))
             .await?
             .json()?;

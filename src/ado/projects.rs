@@ -60,7 +60,11 @@ impl AdoClient {
     async fn fetch_scope_descriptor(&self, project_id: &str) -> Result<String, AdoError> {
         let url = self.graph_url(&["descriptors", project_id])?;
         let scope: ValueResponse = self
-            .execute(&Call::get("graph.descriptors.get", url, api_version::GRAPH))
+            .execute(&Call::get(
+                "graph.descriptors.get",
+                url,
+                api_version::GRAPH_DESCRIPTORS,
+            ))
             .await?
             .json()?;
         self.inner
@@ -68,6 +72,20 @@ impl AdoClient {
             .scopes
             .insert(project_id.to_string(), scope.value.clone());
         Ok(scope.value)
+    }
+
+    /// The project id a project scope descriptor stands for: from the cache of scopes read
+    /// (0 calls), else its storage key (the project id; 1 call, cached).
+    pub async fn scope_project_id(&self, scope_descriptor: &str) -> Result<String, AdoError> {
+        if let Some(id) = self
+            .inner
+            .caches
+            .scopes
+            .key_where(|scope| scope == scope_descriptor)
+        {
+            return Ok(id);
+        }
+        self.storage_key(scope_descriptor).await
     }
 
     /// Evict a project (by id) and its scope descriptor from the caches.

@@ -3,16 +3,23 @@
 
 use super::api_version;
 use super::client::{same_name, AdoClient};
+use super::error::ApiErrorDetail;
 use super::transport::Call;
 use super::types::{ResourceKind, ResourceRef};
 use super::AdoError;
 use serde::Deserialize;
 
-/// `{"id": …, "name": …}`; ids are integers or GUIDs depending on the type.
+/// `{"id": …, "name": …}`; ids are integers or GUIDs depending on the type. Service endpoints
+/// also carry `isReady`.
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct NamedItem {
     id: serde_json::Value,
     name: String,
+    #[serde(default)]
+    is_ready: Option<bool>,
+    #[serde(default)]
+    operation_status: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,10 +89,37 @@ impl AdoClient {
         if let Some(parameter) = filter {
             url.query_pairs_mut().append_pair(parameter, name);
         }
+        if kind == ResourceKind::Endpoint {
+            // Without it a failed (not ready) endpoint is left out and would read as missing.
+            url.query_pairs_mut().append_pair("includeFailed", "true");
+        }
         let items: Vec<NamedItem> = self.get_all_pages(operation, url, version).await?;
-        Ok(items
+        let matching: Vec<NamedItem> = items
             .into_iter()
             .filter(|item| same_name(&item.name, name))
+            .collect();
+        if let [only] = matching.as_slice() {
+            if only.is_ready == Some(false) {
+                let status = only
+                    .operation_status
+                    .as_ref()
+                    .and_then(|s| s.get("statusMessage").or_else(|| s.get("state")))
+                    .and_then(serde_json::Value::as_str)
+                    .map(|s| format!(": {s}"))
+                    .unwrap_or_default();
+                return Err(AdoError::NotReady(ApiErrorDetail {
+                    operation,
+                    status: None,
+                    type_key: None,
+                    message: format!(
+                        "service endpoint {:?} exists but is not ready{status}; fix or re-verify it in the project's service connections",
+                        only.name
+                    ),
+                }));
+            }
+        }
+        Ok(matching
+            .into_iter()
             .filter_map(|item| {
                 let id = match item.id {
                     serde_json::Value::String(s) => s,

@@ -1,9 +1,17 @@
 //! Per-organization admission control shared by every call of one client (one organization,
-//! one identity): a concurrency bound, a "not before" barrier set by `Retry-After` /
-//! `X-RateLimit-Delay` (no request is sent before it passes), and pacing that spaces requests
-//! out as `X-RateLimit-Remaining` approaches zero. After a `Retry-After`, requests resume one at
-//! a time (a single probe) until a response arrives without one, so a whole wave of concurrent
-//! requests is not thrown at a service that just said it is saturated.
+//! one identity): a concurrency bound, a "not before" barrier set by `Retry-After` (on any
+//! status, a 200 included) or `X-RateLimit-Delay` (no request is sent before it passes), and
+//! pacing that spaces requests out as `X-RateLimit-Remaining` approaches zero (the
+//! `X-RateLimit-*` headers arrive before any delay starts). After a `Retry-After`, requests
+//! resume one at a time (a single probe) until a response arrives without one, so a whole wave
+//! of concurrent requests is not thrown at a service that just said it is saturated.
+//!
+//! Azure DevOps keeps two budgets: the identity's, and the pipelines' beside it. Each [`Lane`]
+//! has its own barrier, probe and pacing, so running out of the pipelines' budget does not hold
+//! back the identity's calls. Which budget an answer speaks of is its `X-RateLimit-Resource`
+//! (`Pipelines`, or another name: the identity's); an answer without one speaks of the calling
+//! lane. A pipelines call also waits for the identity's barrier (a shared budget blocks both);
+//! the concurrency bound is shared.
 
 use reqwest::header::HeaderMap;
 use std::sync::Mutex;
@@ -43,6 +51,8 @@ pub(crate) struct ServerHints {
     pub remaining: Option<f64>,
     pub limit: Option<f64>,
     pub reset: Option<SystemTime>,
+    /// `X-RateLimit-Resource`: which budget the answer speaks of.
+    pub resource: Option<String>,
 }
 
 impl ServerHints {
@@ -68,6 +78,9 @@ impl ServerHints {
             reset: number("x-ratelimit-reset")
                 .filter(|v| *v > 0.0)
                 .map(|secs| UNIX_EPOCH + Duration::from_secs_f64(secs)),
+            resource: text("x-ratelimit-resource")
+                .filter(|v| !v.is_empty())
+                .map(String::from),
         }
     }
 }
@@ -80,6 +93,44 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
     let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
     let at = UNIX_EPOCH + Duration::from_secs(u64::try_from(date.timestamp()).ok()?);
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// Which rate-limit budget a call draws on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lane {
+    /// The identity's budget (Graph, projects, task agent, endpoints, git, ...).
+    Identity,
+    /// The pipelines' own budget: the build and pipelines areas.
+    Pipelines,
+}
+
+impl Lane {
+    /// The lane of a request path: `.../_apis/build/...` and `.../_apis/pipelines/...` are
+    /// pipelines calls.
+    pub(crate) fn of_path(path: &str) -> Lane {
+        let lower = path.to_ascii_lowercase();
+        if lower.contains("/_apis/build/") || lower.contains("/_apis/pipelines/") {
+            Lane::Pipelines
+        } else {
+            Lane::Identity
+        }
+    }
+
+    /// The budget an answer to a call on `calling` speaks of.
+    fn of_answer(calling: Lane, hints: &ServerHints) -> Lane {
+        match hints.resource.as_deref() {
+            Some(resource) if resource.eq_ignore_ascii_case("pipelines") => Lane::Pipelines,
+            Some(_) => Lane::Identity,
+            None => calling,
+        }
+    }
+
+    fn index(self) -> usize {
+        match self {
+            Lane::Identity => 0,
+            Lane::Pipelines => 1,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -95,9 +146,28 @@ struct State {
 #[derive(Debug)]
 pub(crate) struct Throttle {
     permits: std::sync::Arc<Semaphore>,
+    lanes: [LaneState; 2],
+    config: ThrottleConfig,
+}
+
+#[derive(Debug)]
+struct LaneState {
     probe: std::sync::Arc<AsyncMutex<()>>,
     state: Mutex<State>,
-    config: ThrottleConfig,
+}
+
+impl LaneState {
+    fn new() -> Self {
+        Self {
+            probe: std::sync::Arc::new(AsyncMutex::new(())),
+            state: Mutex::new(State {
+                blocked_until: None,
+                pace: Duration::ZERO,
+                next_slot: None,
+                probing: false,
+            }),
+        }
+    }
 }
 
 /// Admission to send one request; hold it until the response body has been read.
@@ -112,50 +182,50 @@ impl Throttle {
     pub(crate) fn new(config: ThrottleConfig) -> Self {
         Self {
             permits: std::sync::Arc::new(Semaphore::new(config.max_concurrency.max(1))),
-            probe: std::sync::Arc::new(AsyncMutex::new(())),
-            state: Mutex::new(State {
-                blocked_until: None,
-                pace: Duration::ZERO,
-                next_slot: None,
-                probing: false,
-            }),
+            lanes: [LaneState::new(), LaneState::new()],
             config,
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+    fn lock(&self, lane: Lane) -> std::sync::MutexGuard<'_, State> {
         // A poisoned lock only means another task panicked mid-update of plain data.
-        self.state
+        self.lanes[lane.index()]
+            .state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The barrier currently in force, if any.
-    pub(crate) fn blocked_until(&self) -> Option<Instant> {
-        self.lock().blocked_until.filter(|t| *t > Instant::now())
+    /// The barrier currently in force for calls on a lane, if any: a pipelines call also waits
+    /// for the identity's.
+    pub(crate) fn blocked_until(&self, lane: Lane) -> Option<Instant> {
+        let own = |l: Lane| self.lock(l).blocked_until.filter(|t| *t > Instant::now());
+        match lane {
+            Lane::Identity => own(Lane::Identity),
+            Lane::Pipelines => own(Lane::Pipelines).max(own(Lane::Identity)),
+        }
     }
 
-    /// Wait until a request may be sent: past the barrier, within the concurrency bound, and in
-    /// its pacing slot.
-    pub(crate) async fn admit(&self) -> Admission {
+    /// Wait until a request may be sent: past its lane's barrier, within the concurrency bound,
+    /// and in its lane's pacing slot.
+    pub(crate) async fn admit(&self, lane: Lane) -> Admission {
         let mut throttled_for = Duration::ZERO;
         loop {
-            if let Some(until) = self.blocked_until() {
+            if let Some(until) = self.blocked_until(lane) {
                 let started = Instant::now();
                 tokio::time::sleep_until(until).await;
                 throttled_for += started.elapsed();
                 continue;
             }
             // While probing, one request at a time.
-            let probe = if self.lock().probing {
+            let probe = if self.lock(lane).probing {
                 let started = Instant::now();
-                let guard = self.probe.clone().lock_owned().await;
+                let guard = self.lanes[lane.index()].probe.clone().lock_owned().await;
                 throttled_for += started.elapsed();
-                self.lock().probing.then_some(guard)
+                self.lock(lane).probing.then_some(guard)
             } else {
                 None
             };
-            if self.blocked_until().is_some() {
+            if self.blocked_until(lane).is_some() {
                 continue;
             }
             let Ok(permit) = self.permits.clone().acquire_owned().await else {
@@ -163,7 +233,7 @@ impl Throttle {
             };
             // The barrier may have moved while we waited for a permit.
             let slot = {
-                let mut state = self.lock();
+                let mut state = self.lock(lane);
                 let now = Instant::now();
                 if state.blocked_until.is_some_and(|t| t > now) {
                     None
@@ -183,7 +253,7 @@ impl Throttle {
             if slot > now {
                 tokio::time::sleep_until(slot).await;
                 throttled_for += slot - now;
-                if self.blocked_until().is_some() {
+                if self.blocked_until(lane).is_some() {
                     drop(permit);
                     continue;
                 }
@@ -198,10 +268,10 @@ impl Throttle {
 
     /// Record the rate-limit headers of a response. Returns the `Retry-After` that now holds
     /// every request back, if the response carried one.
-    pub(crate) fn observe(&self, hints: &ServerHints) -> Option<Duration> {
+    pub(crate) fn observe(&self, calling: Lane, hints: &ServerHints) -> Option<Duration> {
         let now = Instant::now();
         let cap = self.config.max_server_delay;
-        let mut state = self.lock();
+        let mut state = self.lock(Lane::of_answer(calling, hints));
         let mut block = |delay: Duration| {
             let until = now + delay.min(cap);
             if state.blocked_until.is_none_or(|t| t < until) {
@@ -339,12 +409,15 @@ mod tests {
     async fn nothing_is_admitted_before_retry_after_elapses() {
         let throttle = Throttle::new(ThrottleConfig::default());
         let start = Instant::now();
-        let applied = throttle.observe(&ServerHints {
-            retry_after: Some(Duration::from_secs(4)),
-            ..Default::default()
-        });
+        let applied = throttle.observe(
+            Lane::Identity,
+            &ServerHints {
+                retry_after: Some(Duration::from_secs(4)),
+                ..Default::default()
+            },
+        );
         assert_eq!(applied, Some(Duration::from_secs(4)));
-        let admission = throttle.admit().await;
+        let admission = throttle.admit(Lane::Identity).await;
         assert!(start.elapsed() >= Duration::from_secs(4));
         assert!(admission.throttled_for >= Duration::from_secs(4));
     }
@@ -352,14 +425,17 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn after_a_retry_after_requests_resume_one_at_a_time_until_one_succeeds() {
         let throttle = Arc::new(Throttle::new(ThrottleConfig::default()));
-        throttle.observe(&ServerHints {
-            retry_after: Some(Duration::from_secs(1)),
-            ..Default::default()
-        });
-        let probe = throttle.admit().await;
+        throttle.observe(
+            Lane::Identity,
+            &ServerHints {
+                retry_after: Some(Duration::from_secs(1)),
+                ..Default::default()
+            },
+        );
+        let probe = throttle.admit(Lane::Identity).await;
         let waiting = {
             let throttle = throttle.clone();
-            tokio::spawn(async move { throttle.admit().await })
+            tokio::spawn(async move { throttle.admit(Lane::Identity).await })
         };
         tokio::time::sleep(Duration::from_secs(5)).await;
         assert!(
@@ -367,13 +443,75 @@ mod tests {
             "a second request went out during the probe"
         );
         // The probe's response carries no Retry-After: back to full concurrency.
-        throttle.observe(&ServerHints::default());
+        throttle.observe(Lane::Identity, &ServerHints::default());
         drop(probe);
         let second = waiting.await.unwrap();
-        let third = tokio::time::timeout(Duration::from_millis(1), throttle.admit())
+        let third = tokio::time::timeout(Duration::from_millis(1), throttle.admit(Lane::Identity))
             .await
             .expect("not probing any more");
         drop((second, third));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn lanes_keep_their_own_barrier_and_pace() {
+        let throttle = Throttle::new(ThrottleConfig::default());
+        throttle.observe(
+            Lane::Pipelines,
+            &ServerHints {
+                retry_after: Some(Duration::from_secs(60)),
+                remaining: Some(0.0),
+                limit: Some(200.0),
+                resource: Some("Pipelines".into()),
+                ..Default::default()
+            },
+        );
+        let start = Instant::now();
+        drop(throttle.admit(Lane::Identity).await);
+        drop(throttle.admit(Lane::Identity).await);
+        assert_eq!(
+            start.elapsed(),
+            Duration::ZERO,
+            "the identity's budget is untouched"
+        );
+        drop(throttle.admit(Lane::Pipelines).await);
+        assert!(start.elapsed() >= Duration::from_secs(60));
+        assert_eq!(
+            Lane::of_path("/contoso/Web/_apis/build/definitions"),
+            Lane::Pipelines
+        );
+        assert_eq!(
+            Lane::of_path("/contoso/Web/_apis/Pipelines/pipelinepermissions/queue/1"),
+            Lane::Pipelines
+        );
+        assert_eq!(Lane::of_path("/contoso/_apis/graph/groups"), Lane::Identity);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_shared_budget_blocks_every_lane() {
+        let throttle = Throttle::new(ThrottleConfig::default());
+        // A pipelines call answered by the identity's budget (`Core`): everyone waits.
+        throttle.observe(
+            Lane::Pipelines,
+            &ServerHints {
+                retry_after: Some(Duration::from_secs(7)),
+                resource: Some("Core".into()),
+                ..Default::default()
+            },
+        );
+        let start = Instant::now();
+        drop(throttle.admit(Lane::Identity).await);
+        assert!(start.elapsed() >= Duration::from_secs(7));
+        // And the identity's barrier holds pipelines calls too.
+        throttle.observe(
+            Lane::Identity,
+            &ServerHints {
+                retry_after: Some(Duration::from_secs(5)),
+                ..Default::default()
+            },
+        );
+        let start = Instant::now();
+        drop(throttle.admit(Lane::Pipelines).await);
+        assert!(start.elapsed() >= Duration::from_secs(5));
     }
 
     #[tokio::test(start_paused = true)]
@@ -383,11 +521,14 @@ mod tests {
             ..Default::default()
         });
         let start = Instant::now();
-        throttle.observe(&ServerHints {
-            retry_after: Some(Duration::from_secs(86_400)),
-            ..Default::default()
-        });
-        let _admission = throttle.admit().await;
+        throttle.observe(
+            Lane::Identity,
+            &ServerHints {
+                retry_after: Some(Duration::from_secs(86_400)),
+                ..Default::default()
+            },
+        );
+        let _admission = throttle.admit(Lane::Identity).await;
         let waited = start.elapsed();
         assert!(
             waited >= Duration::from_secs(2) && waited < Duration::from_secs(3),
@@ -408,7 +549,7 @@ mod tests {
                 let (throttle, in_flight, peak) =
                     (throttle.clone(), in_flight.clone(), peak.clone());
                 tokio::spawn(async move {
-                    let _admission = throttle.admit().await;
+                    let _admission = throttle.admit(Lane::Identity).await;
                     let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
                     peak.fetch_max(now, Ordering::SeqCst);
                     tokio::time::sleep(Duration::from_millis(10)).await;
@@ -428,21 +569,24 @@ mod tests {
             max_concurrency: 10,
             ..Default::default()
         });
-        throttle.observe(&ServerHints {
-            remaining: Some(0.0),
-            limit: Some(200.0),
-            ..Default::default()
-        });
+        throttle.observe(
+            Lane::Identity,
+            &ServerHints {
+                remaining: Some(0.0),
+                limit: Some(200.0),
+                ..Default::default()
+            },
+        );
         let start = Instant::now();
         for _ in 0..3 {
-            drop(throttle.admit().await);
+            drop(throttle.admit(Lane::Identity).await);
         }
         // First immediately, then one per pace (5s at zero remaining).
         assert_eq!(start.elapsed().as_secs(), 10);
         // A response without rate-limit headers ends the pacing.
-        throttle.observe(&ServerHints::default());
+        throttle.observe(Lane::Identity, &ServerHints::default());
         let start = Instant::now();
-        drop(throttle.admit().await);
+        drop(throttle.admit(Lane::Identity).await);
         assert_eq!(start.elapsed(), Duration::ZERO);
     }
 }

@@ -4,18 +4,28 @@
 //! to retry within an attempts/elapsed budget.
 
 use super::backoff::BackoffPolicy;
-use super::error::{classify, non_json_success, sanitize, ApiErrorDetail, FailedResponse};
+use super::error::{
+    classify, non_json_success, sanitize, ApiErrorDetail, FailedResponse, NOT_IN_ORGANIZATION,
+};
 use super::metrics::AdoMetrics;
 use super::tenant::{self, Shares};
-use super::throttle::{ServerHints, Throttle, ThrottleConfig};
+use super::throttle::{Lane, ServerHints, Throttle, ThrottleConfig};
 use super::AdoError;
 use crate::auth::TokenSource;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use tokio::time::Instant;
+
+/// How long a descriptor this client just created may still answer 404 (replication): a 404 on
+/// a URL naming it is retried within the call's budget.
+const FRESH_WINDOW: Duration = Duration::from_secs(30);
+/// Attempts of a call that keeps answering 404 for a fresh descriptor.
+const FRESH_404_ATTEMPTS: u32 = 4;
+/// Attempts of an Entra materialization that answers 503 (the second 503 is final).
+const ENTRA_503_ATTEMPTS: u32 = 2;
 
 /// Retry budget of one call.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -146,6 +156,8 @@ pub(crate) struct Transport {
     shares: Arc<Shares>,
     limits: RetryLimits,
     metrics: Arc<AdoMetrics>,
+    /// Descriptors created by this client, with when (see [`FRESH_WINDOW`]).
+    fresh: Mutex<Vec<(String, Instant)>>,
 }
 
 enum Attempt {
@@ -171,7 +183,28 @@ impl Transport {
             shares: Shares::new(throttle.max_concurrency),
             limits,
             metrics,
+            fresh: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Remember a descriptor this client just created: reads and writes naming it may answer
+    /// 404 for a moment (replication), and are retried meanwhile.
+    pub(crate) fn note_created(&self, descriptor: &str) {
+        let now = Instant::now();
+        let mut fresh = self.fresh.lock().unwrap_or_else(|p| p.into_inner());
+        fresh.retain(|(_, at)| now.duration_since(*at) < FRESH_WINDOW);
+        fresh.push((descriptor.to_string(), now));
+    }
+
+    /// Whether the call names a descriptor created within [`FRESH_WINDOW`].
+    fn names_fresh_descriptor(&self, call: &Call) -> bool {
+        let now = Instant::now();
+        let path = call.url.path();
+        self.fresh
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .any(|(d, at)| now.duration_since(*at) < FRESH_WINDOW && path.contains(d.as_str()))
     }
 
     pub(crate) fn metrics(&self) -> &AdoMetrics {
@@ -181,13 +214,14 @@ impl Transport {
     /// Send a call with admission control, classification, token refresh and retries.
     pub(crate) async fn execute(&self, call: &Call) -> Result<Reply, AdoError> {
         let started = Instant::now();
+        let lane = Lane::of_path(call.url.path());
         let mut attempt: u32 = 0;
         let mut refreshed = false;
         loop {
             attempt += 1;
             // A barrier that outlasts the budget is not waited out here: the caller is told to
             // come back later (and nothing is sent before it elapses either way).
-            if let Some(until) = self.throttle.blocked_until() {
+            if let Some(until) = self.throttle.blocked_until(lane) {
                 let wait = until.saturating_duration_since(Instant::now());
                 if started.elapsed() + wait > self.limits.max_elapsed {
                     return Err(AdoError::Throttled {
@@ -209,7 +243,7 @@ impl Transport {
             // past the reconcile's deadline.
             let share = self.shares.enter().await;
             tenant::check_deadline(call.operation)?;
-            let admission = self.throttle.admit().await;
+            let admission = self.throttle.admit(lane).await;
             self.metrics
                 .throttled(&self.organization, admission.throttled_for);
             let sent = Instant::now();
@@ -269,6 +303,8 @@ impl Transport {
             };
 
             match &error {
+                // A principal the organization does not know: a new token would not help.
+                AdoError::Unauthorized(detail) if detail.message.contains(NOT_IN_ORGANIZATION) => {}
                 AdoError::Unauthorized(_) if !refreshed => {
                     refreshed = true;
                     attempt -= 1;
@@ -298,8 +334,34 @@ impl Transport {
                         continue;
                     }
                 }
+                // One more try for an Entra lookup's 503 (a blip), never a storm: the second is
+                // final (the identity may not read the directory).
+                AdoError::EntraLookup(_) if attempt < ENTRA_503_ATTEMPTS => {
+                    if let Some(delay) = self.retry_delay(attempt, started, None) {
+                        self.note_retry(call, "entra_lookup", attempt, delay, &error);
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                }
+                // A 404 right after a create is replication, not absence. HEAD and DELETE are
+                // left alone: their 404 is an answer ("not a member", "already gone").
+                AdoError::NotFound(_)
+                    if attempt < FRESH_404_ATTEMPTS
+                        && call.method != Method::HEAD
+                        && call.method != Method::DELETE
+                        && self.names_fresh_descriptor(call) =>
+                {
+                    if let Some(delay) = self.retry_delay(attempt, started, None) {
+                        self.note_retry(call, "not_yet_replicated", attempt, delay, &error);
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                }
                 AdoError::Transient(_) if call.idempotent => {
-                    let retry_after = self.throttle.blocked_until().map(|t| t - Instant::now());
+                    let retry_after = self
+                        .throttle
+                        .blocked_until(lane)
+                        .map(|t| t - Instant::now());
                     if let Some(delay) = self.retry_delay(attempt, started, retry_after) {
                         self.note_retry(call, "server_error", attempt, delay, &error);
                         tokio::time::sleep(delay).await;
@@ -392,9 +454,10 @@ impl Transport {
             Ok(body) => body.to_vec(),
             Err(e) => return Attempt::Network(e),
         };
-        let retry_after = self
-            .throttle
-            .observe(&ServerHints::from_headers(&headers, SystemTime::now()));
+        let retry_after = self.throttle.observe(
+            Lane::of_path(call.url.path()),
+            &ServerHints::from_headers(&headers, SystemTime::now()),
+        );
         let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
         let success = (200..300).contains(&status) && status != 203;
         if success {

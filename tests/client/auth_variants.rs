@@ -501,3 +501,74 @@ async fn the_extra_ca_is_what_lets_entra_calls_through() {
     );
     assert_eq!(h.token_requests(), 0, "TLS was refused before any request");
 }
+
+/// Entra's codes for a federated credential that matches nothing (`AADSTS700213`) and for
+/// federation disabled in the tenant (`AADSTS700223`) become precise reasons, without a retry
+/// (nothing reaches Azure DevOps, one token request each).
+#[tokio::test]
+async fn federated_credential_errors_end_in_precise_reasons() {
+    use azdo_operator::reason::Reason;
+    let trusted = IssuerKey::generate("trusted");
+    let h = harness_trusting(&trusted).await;
+    let dir = crate::support::temp_dir("wi-codes");
+    let check = |subject: &str, file: &str| {
+        let token_file = dir.join(file);
+        std::fs::write(
+            &token_file,
+            trusted.sign(
+                "azdo-operator",
+                subject,
+                "api://AzureADTokenExchange",
+                Duration::from_secs(600),
+            ),
+        )
+        .unwrap();
+        let mut env = h.auth_env();
+        env.operator_identity = OperatorIdentity {
+            client_id: Some(OPERATOR_CLIENT_ID.to_string()),
+            tenant_id: Some(TENANT_ID.to_string()),
+            federated_token_file: Some(token_file),
+        };
+        env
+    };
+    let workload = AuthConfig::WorkloadIdentity {
+        client_id: None,
+        tenant_id: None,
+    };
+    h.sim.control().set_behaviours(azdo_sim::Behaviours {
+        federated_mismatch_code: azdo_sim::FederatedMismatchCode::Aadsts700213,
+        ..azdo_sim::Behaviours::default()
+    });
+    let env = check("intruder", "mismatch");
+    let source = token_source(workload.clone(), &env).await.unwrap();
+    let error = h
+        .client(source, fast_limits())
+        .check_access()
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("AADSTS700213"), "{error}");
+    assert_eq!(error.reason(), Reason::FederatedCredentialMismatch);
+    assert!(!error.is_transient());
+
+    h.sim.control().set_behaviours(azdo_sim::Behaviours {
+        federation_disabled: true,
+        ..azdo_sim::Behaviours::default()
+    });
+    let env = check("azdo-operator", "disabled");
+    let source = token_source(workload, &env).await.unwrap();
+    let error = h
+        .client(source, fast_limits())
+        .check_access()
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("AADSTS700223"), "{error}");
+    assert_eq!(error.reason(), Reason::FederationDisabled);
+    assert!(!error.is_transient());
+    assert_eq!(h.count("GET", "/{org}/_apis/projects"), 0);
+    assert_eq!(
+        h.token_requests(),
+        2,
+        "one token request per failure, no retry"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -3,11 +3,17 @@
 
 mod ancestry;
 mod auth_variants;
+mod contract;
 mod errors;
 mod graph;
 mod http_clients;
+mod liveness;
+mod lookups;
 mod pipelines_and_resources;
 mod quirks;
+mod rate_limits;
 mod scripted;
+mod stop_or_retry;
 mod support;
 mod throttling;
+mod versions;

@@ -25,6 +25,7 @@ fn client_for(server: &ScriptedServer) -> AdoClient {
 fn group_json(descriptor: &str, name: &str) -> serde_json::Value {
     json!({
         "subjectKind": "group", "descriptor": descriptor, "displayName": name, "origin": "vsts",
+        "isDeleted": false,
         "principalName": format!("[contoso]\\{name}"),
         "domain": "vstfs:///Framework/IdentityDomain/1b6f0c2e-8a4d-4e3b-9c7a-5d2e1f0a9b8c"
     })
@@ -226,12 +227,14 @@ async fn a_server_error_with_retry_after_is_retried_after_the_wait() {
 
 #[tokio::test]
 async fn a_plain_text_503_while_materializing_is_a_permanent_entra_lookup_failure() {
-    let server = ScriptedServer::start(vec![Reply::text(
-        503,
-        "text/plain; charset=utf-8",
-        "\"VS860015: The identity could not be found in the directory.\"",
-    )])
-    .await;
+    let plain = || {
+        Reply::text(
+            503,
+            "text/plain; charset=utf-8",
+            "\"VS860015: The identity could not be found in the directory.\"",
+        )
+    };
+    let server = ScriptedServer::start(vec![plain(), plain()]).await;
     let error = client_for(&server)
         .materialize_entra_group(EntraGroupKey::Mail("team@contoso.com".into()))
         .await
@@ -243,7 +246,7 @@ async fn a_plain_text_503_while_materializing_is_a_permanent_entra_lookup_failur
         azdo_operator::reason::Reason::EntraLookupFailed
     );
     assert!(error.to_string().contains("VS860015"), "{error}");
-    assert_eq!(server.received().len(), 1, "not retried");
+    assert_eq!(server.received().len(), 2, "tried twice, no more");
     assert_eq!(server.remaining(), 0);
 }
 

@@ -66,7 +66,11 @@ def location_ids(client, method_name):
 
 def test_resource_areas_put_graph_on_vssps_and_the_rest_on_dev(clients, sim):
     areas = {area.id: area for area in clients.location.get_resource_areas()}
-    assert set(areas) == {GRAPH_AREA, *DEV_AREAS}
+    assert {GRAPH_AREA, *DEV_AREAS} <= set(areas)
+    # Every other area the official SDKs know is listed too, on the real service's host.
+    entitlements = areas["68ddce18-2501-45f1-a17b-7931a9922690"]
+    assert entitlements.name == "MemberEntitlementManagement"
+    assert entitlements.location_url == f"https://vsaex.dev.azure.com/{ORGANIZATION}/"
     assert areas[GRAPH_AREA].name == "Graph"
     assert areas[GRAPH_AREA].location_url == f"{sim.vssps_url}/{ORGANIZATION}/"
     for area_id, name in DEV_AREAS.items():

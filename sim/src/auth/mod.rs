@@ -37,6 +37,14 @@ impl EntraError {
         }
     }
 
+    /// The same error under another code when it has code `from`.
+    pub fn with_code(mut self, from: u32, to: u32) -> Self {
+        if self.code == from {
+            self.code = to;
+        }
+        self
+    }
+
     pub fn invalid_request(code: u32, description: impl Into<String>) -> Self {
         EntraError::new(
             StatusCode::BAD_REQUEST,

@@ -119,6 +119,18 @@ impl TokenService {
     }
 
     /// Verifies signature, audience and lifetime (no leeway: an expired token is expired).
+    /// True when `token` is one of ours, valid in every way but its expiry.
+    pub fn is_expired(&self, token: &str) -> bool {
+        let mut validation = Validation::new(Algorithm::ES256);
+        validation.set_audience(&[AZURE_DEVOPS_RESOURCE]);
+        validation.validate_exp = false;
+        let ours = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &validation).is_ok();
+        ours && matches!(
+            self.verify(token),
+            Err(TokenError::Jwt(e)) if matches!(e.kind(), jsonwebtoken::errors::ErrorKind::ExpiredSignature)
+        )
+    }
+
     pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
         let mut validation = Validation::new(Algorithm::ES256);
         validation.set_audience(&[AZURE_DEVOPS_RESOURCE]);

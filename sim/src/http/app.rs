@@ -94,6 +94,21 @@ impl App {
         *lock(&self.faults) = faults;
     }
 
+    /// The scripted error the request gets, if one matches (its count goes down by one).
+    pub fn take_injected_error(
+        &self,
+        method: &str,
+        path: &str,
+    ) -> Option<crate::faults::InjectedError> {
+        let mut faults = lock(&self.faults);
+        let entry = faults
+            .inject_errors
+            .iter_mut()
+            .find(|e| e.matches(method, path))?;
+        entry.times -= 1;
+        Some(entry.clone())
+    }
+
     pub fn throttle(&self) -> MutexGuard<'_, ThrottleState> {
         lock(&self.throttle)
     }

@@ -14,6 +14,7 @@ use super::error::ApiError;
 use crate::model::permissions::Actor;
 use crate::model::subjects::GroupScope;
 use crate::model::Organization;
+use crate::options::{DirectoryReadErrorBody, ExpiredToken, UnknownIdentity};
 use crate::seed::{AccessSeed, ProjectAccess};
 
 /// The authenticated identity behind a request, with its access to the organization in the URL.
@@ -93,18 +94,21 @@ impl Caller {
         }
     }
 
-    /// Materializing Entra subjects needs to read the directory; Graph answers 503 with a plain
-    /// string body when the identity may not (and retrying does not help).
-    pub fn require_directory_read(&self) -> Result<(), ApiError> {
+    /// Materializing Entra subjects needs to read the directory; Graph answers 503 when the
+    /// identity may not (and retrying does not help): with a JSON error body, or with the
+    /// message as a bare JSON string (`directoryReadErrorBody: string`).
+    pub fn require_directory_read(&self, body: DirectoryReadErrorBody) -> Result<(), ApiError> {
         if self.directory_read {
             return Ok(());
         }
         let mut error = ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "",
+            "IdentityServiceException",
             "VS860015: The identity could not be resolved in Azure Active Directory: the caller is not allowed to read the directory.",
         );
-        error.body = super::error::ErrorBody::JsonString;
+        if body == DirectoryReadErrorBody::String {
+            error.body = super::error::ErrorBody::JsonString;
+        }
         Err(error)
     }
 
@@ -184,6 +188,27 @@ fn unauthenticated(app: &SharedApp, headers: &HeaderMap) -> Response {
     response
 }
 
+/// An expired access token: reads still get the sign-in page (203, whatever
+/// `X-TFS-FedAuthRedirect` says), writes a 401 `TF400813`.
+fn expired(method: &axum::http::Method) -> Response {
+    use axum::http::Method;
+    if [Method::GET, Method::HEAD, Method::POST, Method::OPTIONS].contains(method) {
+        let mut response =
+            (StatusCode::NON_AUTHORITATIVE_INFORMATION, SIGN_IN_PAGE).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        return response;
+    }
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "UnauthorizedRequestException",
+        "TF400813: The user '' is not authorized to access this resource.",
+    )
+    .into_response()
+}
+
 /// Deployment-level routes (`/_apis/...`) name no organization.
 const DEPLOYMENT_LEVEL: &str = "_apis";
 
@@ -204,6 +229,15 @@ pub async fn authenticate(
     let Some(org_name) = organization_in(request.uri().path()).map(str::to_string) else {
         return ApiError::route_not_found(request.uri().path()).into_response();
     };
+    let behaviours = app.behaviours();
+    if let Some(Credential::Bearer(token)) = credential(&headers) {
+        if behaviours.expired_token == ExpiredToken::SignInPageOnReads
+            && app.tokens.is_expired(&token)
+        {
+            return expired(request.method());
+        }
+    }
+    let bearer = matches!(credential(&headers), Some(Credential::Bearer(_)));
     let identity = {
         let state = app.state();
         let found = match credential(&headers) {
@@ -237,7 +271,19 @@ pub async fn authenticate(
         return response;
     }
     let Some(access) = identity.access_to(&org_name).cloned() else {
-        let mut response = ApiError::unauthorized(&identity.client_id.to_string()).into_response();
+        let error = if bearer && behaviours.unknown_identity == UnknownIdentity::Tf401444 {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "UnauthorizedRequestException",
+                format!(
+                    "TF401444: Please sign-in at least once as {}\\{} in a web browser to enable access to the service.",
+                    app.seed.tenant.id, identity.client_id
+                ),
+            )
+        } else {
+            ApiError::unauthorized(&identity.client_id.to_string())
+        };
+        let mut response = error.into_response();
         response
             .extensions_mut()
             .insert(CallerName(identity.name.clone()));

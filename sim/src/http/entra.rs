@@ -19,6 +19,7 @@ use crate::auth::assertion::verify_assertion;
 use crate::auth::tokens::ClientAuth;
 use crate::auth::{EntraError, AZURE_DEVOPS_RESOURCE};
 use crate::model::Identity;
+use crate::options::FederatedMismatchCode;
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
@@ -167,7 +168,19 @@ async fn authenticate_client(
                 "'client_assertion_type' must be 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'.",
             ));
         }
-        verify_assertion(&identity, assertion, &app.issuers).await?;
+        let behaviours = app.behaviours();
+        if behaviours.federation_disabled {
+            return Err(EntraError::invalid_request(
+                700223,
+                "The client application is not allowed to use federated identity credentials: federated identity credentials are disabled for this tenant or application.",
+            ));
+        }
+        verify_assertion(&identity, assertion, &app.issuers)
+            .await
+            .map_err(|error| match behaviours.federated_mismatch_code {
+                FederatedMismatchCode::Aadsts700213 => error.with_code(70021, 700213),
+                FederatedMismatchCode::Aadsts70021 => error,
+            })?;
         return Ok((identity, ClientAuth::Assertion));
     }
     Err(EntraError::invalid_client(

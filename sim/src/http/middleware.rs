@@ -13,6 +13,7 @@ use tokio::sync::Notify;
 use super::app::SharedApp;
 use super::auth::{Caller, CallerName};
 use super::error::ApiError;
+use super::version::VersionSwitches;
 use crate::faults::{roll, RateLimitHeaders, ThrottleDecision};
 use crate::log::{HostKind, RequestRecord};
 
@@ -34,6 +35,7 @@ pub struct LogTicket {
     host: HostKind,
     route: String,
     path: String,
+    query: String,
 }
 
 impl LogTicket {
@@ -45,6 +47,7 @@ impl LogTicket {
             host: self.host,
             route: self.route.clone(),
             path: self.path.clone(),
+            query: self.query.clone(),
             status,
             identity,
             duration_ms: self.started.elapsed().as_secs_f64() * 1000.0,
@@ -74,6 +77,7 @@ pub async fn log_requests(
         host: config.host,
         route,
         path: request.uri().path().to_string(),
+        query: request.uri().query().unwrap_or_default().to_string(),
     };
     request.extensions_mut().insert(ticket.clone());
     let mut response = next.run(request).await;
@@ -95,9 +99,15 @@ pub async fn log_requests(
 }
 
 fn insert_rate_limit_headers(response: &mut Response, headers: &RateLimitHeaders) {
+    if headers.delay_secs > 0.0 {
+        if let Ok(value) = HeaderValue::from_str(&format!("{:.3}", headers.delay_secs)) {
+            response
+                .headers_mut()
+                .insert(HeaderName::from_static("x-ratelimit-delay"), value);
+        }
+    }
     let pairs = [
         ("x-ratelimit-resource", headers.resource.clone()),
-        ("x-ratelimit-delay", format!("{:.3}", headers.delay_secs)),
         (
             "x-ratelimit-limit",
             format!("{}", headers.limit.round() as i64),
@@ -117,24 +127,48 @@ fn insert_rate_limit_headers(response: &mut Response, headers: &RateLimitHeaders
     }
 }
 
+/// Requests that draw on the pipelines' budget: the build and pipelines areas.
+fn is_pipelines_path(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    lower.contains("/_apis/build/") || lower.contains("/_apis/pipelines/")
+}
+
 /// Per-identity TSTU throttling (after authentication, so it knows the identity).
 pub async fn throttle(State(app): State<SharedApp>, request: Request, next: Next) -> Response {
     let Some(identity) = request.extensions().get::<Caller>().map(|c| c.name.clone()) else {
         return next.run(request).await;
     };
     let now = Instant::now();
-    let config = app.faults().throttling;
+    let path = request.uri().path().to_string();
+    let faults = app.faults();
+    let config = faults.throttling;
+    let limits = faults.rate_limits;
+    // Each budget keeps its own usage and its own Retry-After bookkeeping.
+    let pipelines = config
+        .as_ref()
+        .is_some_and(|_| limits.pipelines_budget > 0.0 && is_pipelines_path(&path));
+    let key = if pipelines {
+        format!("{identity}#pipelines")
+    } else {
+        identity.clone()
+    };
     let decision = {
         let mut throttle = app.throttle();
-        throttle.note_arrival(&identity, now);
+        throttle.note_arrival(&key, now);
         match &config {
             Some(config) => {
-                let decision = throttle.decide(&identity, config, now);
+                let (resource, budget) = if pipelines {
+                    ("Pipelines", limits.pipelines_budget)
+                } else {
+                    ("Core", config.budget)
+                };
+                let decision =
+                    throttle.decide_in(&key, resource, budget, config, limits.warn_from, now);
                 if let ThrottleDecision::Block {
                     retry_after_secs, ..
                 } = &decision
                 {
-                    throttle.note_retry_after(&identity, now, *retry_after_secs);
+                    throttle.note_retry_after(&key, now, *retry_after_secs);
                 }
                 decision
             }
@@ -143,10 +177,24 @@ pub async fn throttle(State(app): State<SharedApp>, request: Request, next: Next
     };
     match decision {
         ThrottleDecision::Pass => next.run(request).await,
+        ThrottleDecision::Warn { headers } => {
+            let mut response = next.run(request).await;
+            insert_rate_limit_headers(&mut response, &headers);
+            response
+        }
         ThrottleDecision::Delay { delay, headers } => {
             tokio::time::sleep(delay).await;
             let mut response = next.run(request).await;
             insert_rate_limit_headers(&mut response, &headers);
+            if limits.retry_after_on_delay {
+                let secs = delay.as_secs_f64().ceil().max(1.0) as u64;
+                app.throttle().note_retry_after(&key, Instant::now(), secs);
+                if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
+                    response
+                        .headers_mut()
+                        .insert(axum::http::header::RETRY_AFTER, value);
+                }
+            }
             response
         }
         ThrottleDecision::Block {
@@ -173,6 +221,19 @@ pub async fn throttle(State(app): State<SharedApp>, request: Request, next: Next
     }
 }
 
+/// Hands the api-version behaviour switches to the per-route version check.
+pub async fn version_switches(
+    State(app): State<SharedApp>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let behaviours = app.behaviours();
+    request.extensions_mut().insert(VersionSwitches {
+        refuse_released_preview: behaviours.refuse_released_preview,
+    });
+    next.run(request).await
+}
+
 /// Latency, server errors and dropped connections.
 pub async fn inject_faults(State(app): State<SharedApp>, request: Request, next: Next) -> Response {
     let faults = app.faults();
@@ -188,6 +249,22 @@ pub async fn inject_faults(State(app): State<SharedApp>, request: Request, next:
             handle.drop_connection();
             std::future::pending::<()>().await;
         }
+    }
+    if let Some(injected) = app.take_injected_error(request.method().as_str(), request.uri().path())
+    {
+        let status = StatusCode::from_u16(injected.status).unwrap_or(StatusCode::BAD_REQUEST);
+        return super::respond::json(
+            status,
+            serde_json::json!({
+                "$id": "1",
+                "innerException": null,
+                "message": injected.message,
+                "typeName": format!("Microsoft.VisualStudio.Services.WebApi.{}, Microsoft.VisualStudio.Services.WebApi", injected.type_key),
+                "typeKey": injected.type_key,
+                "errorCode": 0,
+                "eventId": 3000,
+            }),
+        );
     }
     if roll(faults.error_rate) {
         let status = StatusCode::from_u16(faults.error_status)

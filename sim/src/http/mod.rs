@@ -43,6 +43,10 @@ fn azure_devops_layers(router: Router<SharedApp>, app: &SharedApp, host: HostKin
     router
         .fallback(not_found)
         .layer(from_fn_with_state(app.clone(), middleware::inject_faults))
+        .layer(from_fn_with_state(
+            app.clone(),
+            middleware::version_switches,
+        ))
         .layer(from_fn_with_state(app.clone(), middleware::throttle))
         .layer(from_fn_with_state(app.clone(), auth::authenticate))
         .layer(from_fn_with_state(

@@ -17,12 +17,15 @@ pub struct ApiVersion {
     pub major: u32,
     pub minor: u32,
     pub preview: bool,
+    /// `N` of `-preview.N` (`None` for a bare `-preview`).
+    pub preview_number: Option<u32>,
     pub text: String,
 }
 
 impl ApiVersion {
     pub fn parse(text: &str) -> Option<ApiVersion> {
         let text = text.trim();
+        let mut preview_number = None;
         let (number, preview) = match text.split_once('-') {
             Some((number, suffix)) => {
                 let suffix = suffix.to_ascii_lowercase();
@@ -34,6 +37,7 @@ impl ApiVersion {
                 {
                     return None;
                 }
+                preview_number = rest.strip_prefix('.').and_then(|r| r.parse().ok());
                 (number, true)
             }
             None => (text, false),
@@ -43,6 +47,7 @@ impl ApiVersion {
             major: major.parse().ok()?,
             minor: minor.parse().ok()?,
             preview,
+            preview_number,
             text: text.to_string(),
         })
     }
@@ -77,22 +82,47 @@ pub struct VersionPolicy {
     /// The newest version served without the `-preview` flag (`None`: preview-only). Newer
     /// versions, up to the maximum, need the flag.
     pub released: Option<(u32, u32)>,
+    /// The resource's version: `-preview.N` above it is out of range.
+    pub resource_version: u32,
 }
 
 impl VersionPolicy {
-    pub const PREVIEW_ONLY: VersionPolicy = VersionPolicy { released: None };
+    pub const PREVIEW_ONLY: VersionPolicy = VersionPolicy {
+        released: None,
+        resource_version: 1,
+    };
 
-    /// From a location's `releasedVersion` (`0.0`: preview-only).
-    pub fn released_at(released_version: &str) -> VersionPolicy {
+    /// From a location's `releasedVersion` (`0.0`: preview-only) and resource version.
+    pub fn released_at(released_version: &str, resource_version: u32) -> VersionPolicy {
         let released = ApiVersion::parse(released_version)
             .map(|v| (v.major, v.minor))
             .filter(|&v| v != (0, 0));
-        VersionPolicy { released }
+        VersionPolicy {
+            released,
+            resource_version,
+        }
     }
+}
+
+/// Version rules that are behaviour switches rather than facts of a resource.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct VersionSwitches {
+    /// Refuse `-preview` on a version the resource has released (as the service may do 12 weeks
+    /// after a release).
+    pub refuse_released_preview: bool,
 }
 
 pub fn check(
     policy: VersionPolicy,
+    method: &str,
+    requested: Option<String>,
+) -> Result<ApiVersion, ApiError> {
+    check_with(policy, VersionSwitches::default(), method, requested)
+}
+
+pub fn check_with(
+    policy: VersionPolicy,
+    switches: VersionSwitches,
     method: &str,
     requested: Option<String>,
 ) -> Result<ApiVersion, ApiError> {
@@ -136,6 +166,33 @@ pub fn check(
             ),
         ));
     }
+    if version
+        .preview_number
+        .is_some_and(|n| n > policy.resource_version)
+    {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "VssVersionOutOfRangeException",
+            format!(
+                "The requested version \"{}\" of the resource is out of range: the resource's version is {}. The latest version this resource supports is \"{}-preview.{}\".",
+                version.text,
+                policy.resource_version,
+                version.number(),
+                policy.resource_version
+            ),
+        ));
+    }
+    if version.preview && released && switches.refuse_released_preview {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "VssInvalidPreviewVersionException",
+            format!(
+                "The requested version \"{}\" is a preview of a released version of the resource; previews of released versions are no longer served. Use \"{}\".",
+                version.text,
+                version.number()
+            ),
+        ));
+    }
     Ok(version)
 }
 
@@ -146,7 +203,12 @@ pub async fn enforce(
     next: Next,
 ) -> Response {
     let requested = requested_version(request.uri().query(), request.headers());
-    match check(policy, request.method().as_str(), requested) {
+    let switches = request
+        .extensions()
+        .get::<VersionSwitches>()
+        .copied()
+        .unwrap_or_default();
+    match check_with(policy, switches, request.method().as_str(), requested) {
         Ok(_) => next.run(request).await,
         Err(error) => error.into_response(),
     }
@@ -159,6 +221,7 @@ mod tests {
     const GRAPH: VersionPolicy = VersionPolicy::PREVIEW_ONLY;
     const CORE: VersionPolicy = VersionPolicy {
         released: Some((7, 1)),
+        resource_version: 4,
     };
 
     #[test]
@@ -197,8 +260,44 @@ mod tests {
 
     #[test]
     fn policies_from_released_versions() {
-        assert_eq!(VersionPolicy::released_at("0.0").released, None);
-        assert_eq!(VersionPolicy::released_at("7.1").released, Some((7, 1)));
+        assert_eq!(VersionPolicy::released_at("0.0", 1).released, None);
+        assert_eq!(VersionPolicy::released_at("7.1", 2).released, Some((7, 1)));
+    }
+
+    #[test]
+    fn preview_numbers_are_checked_against_the_resource_version() {
+        assert_eq!(
+            ApiVersion::parse("7.1-preview.4").unwrap().preview_number,
+            Some(4)
+        );
+        assert!(check(CORE, "GET", Some("7.1-preview.4".into())).is_ok());
+        assert!(check(CORE, "GET", Some("7.1-preview".into())).is_ok());
+        assert_eq!(
+            check(CORE, "GET", Some("7.1-preview.5".into()))
+                .unwrap_err()
+                .type_key,
+            "VssVersionOutOfRangeException"
+        );
+        assert_eq!(
+            check(GRAPH, "GET", Some("7.1-preview.2".into()))
+                .unwrap_err()
+                .type_key,
+            "VssVersionOutOfRangeException"
+        );
+    }
+
+    #[test]
+    fn previews_of_released_versions_can_be_refused() {
+        let refuse = VersionSwitches {
+            refuse_released_preview: true,
+        };
+        let err = check_with(CORE, refuse, "GET", Some("7.1-preview.1".into())).unwrap_err();
+        assert_eq!(err.type_key, "VssInvalidPreviewVersionException");
+        assert!(check_with(CORE, refuse, "GET", Some("7.1".into())).is_ok());
+        // A preview beyond the released version is still a preview.
+        assert!(check_with(CORE, refuse, "GET", Some("7.2-preview.1".into())).is_ok());
+        // Preview-only resources are unaffected.
+        assert!(check_with(GRAPH, refuse, "GET", Some("7.1-preview.1".into())).is_ok());
     }
 
     #[test]

@@ -465,6 +465,10 @@ fn build_project(org: &Organization, seed: &ProjectSeed) -> Result<Project, Buil
                 path: normalize_folder(p.path.as_deref().unwrap_or("\\")),
                 revision: 1,
                 created_date: created,
+                repository: p
+                    .repository
+                    .clone()
+                    .or_else(|| seed.repositories.first().map(|r| r.name.clone())),
             })
             .collect(),
         queues: Vec::new(),
@@ -513,6 +517,7 @@ fn build_project(org: &Organization, seed: &ProjectSeed) -> Result<Project, Buil
                     .url
                     .clone()
                     .unwrap_or_else(|| "https://management.azure.com/".to_string()),
+                is_ready: e.is_ready,
             })
             .collect(),
         repositories: seed

@@ -36,6 +36,8 @@ pub struct Pipeline {
     pub path: String,
     pub revision: u32,
     pub created_date: DateTime<Utc>,
+    /// The repository it builds (by name), if the project has one.
+    pub repository: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -89,6 +91,7 @@ pub struct ServiceEndpoint {
     pub name: String,
     pub endpoint_type: String,
     pub url: String,
+    pub is_ready: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

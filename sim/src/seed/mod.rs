@@ -164,6 +164,9 @@ pub struct PipelineSeed {
     /// Folder, e.g. `\Services\Web`; `\` when omitted.
     #[serde(default)]
     pub path: Option<String>,
+    /// The git repository (by name) the pipeline builds; the project's first one when omitted.
+    #[serde(default)]
+    pub repository: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -214,6 +217,14 @@ pub struct ServiceEndpointSeed {
     pub endpoint_type: String,
     #[serde(default)]
     pub url: Option<String>,
+    /// `false`: the endpoint's creation or authorization failed (`isReady: false`); lists leave
+    /// it out unless asked with `includeFailed=true`.
+    #[serde(default = "ready")]
+    pub is_ready: bool,
+}
+
+fn ready() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

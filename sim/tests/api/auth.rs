@@ -71,7 +71,33 @@ async fn expired_tokens_are_rejected() {
         .send()
         .await
         .unwrap();
-    assert_eq!(expired.status(), 401);
+    // Reads get the sign-in page even with redirects suppressed; writes a 401 TF400813.
+    assert_eq!(expired.status(), 203);
+    let write = h
+        .client
+        .patch(h.core("Storefront/_apis/pipelines/pipelinepermissions?api-version=7.1-preview.1"))
+        .json(&serde_json::json!([]))
+        .bearer_auth(&token)
+        .header("X-TFS-FedAuthRedirect", "Suppress")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(write.status(), 401);
+    assert!(write.text().await.unwrap().contains("TF400813"));
+    // The older answer, a challenge like any unknown credential.
+    h.sim.control().set_behaviours(azdo_sim::Behaviours {
+        expired_token: azdo_sim::ExpiredToken::Challenge,
+        ..azdo_sim::Behaviours::default()
+    });
+    let challenged = h
+        .client
+        .get(&url)
+        .bearer_auth(&token)
+        .header("X-TFS-FedAuthRedirect", "Suppress")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(challenged.status(), 401);
 }
 
 #[tokio::test]

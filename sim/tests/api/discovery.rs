@@ -64,7 +64,27 @@ async fn resource_areas_put_graph_on_vssps_and_the_rest_on_dev() {
         // Asked on either host, with the route words in the service's own case.
         let url = format!("{}/{ORG}/_apis/ResourceAreas", base_url(&h, host));
         let areas = resource_areas(&h, url).await;
-        assert_eq!(areas.len(), 1 + DEV_AREAS.len(), "{host:?}: {areas:?}");
+        assert_eq!(
+            areas.len(),
+            1 + DEV_AREAS.len() + catalog::KNOWN_AREAS.len(),
+            "{host:?}: {areas:?}"
+        );
+        // Areas the official SDKs know but the simulator does not serve: on the real host.
+        assert_eq!(
+            areas["68ddce18-2501-45f1-a17b-7931a9922690"],
+            (
+                "MemberEntitlementManagement".to_string(),
+                format!("https://vsaex.dev.azure.com/{ORG}/")
+            )
+        );
+        assert_eq!(
+            areas["8a3d49b8-91f0-46ef-b33d-dda338c25db3"],
+            ("IMS".to_string(), vssps_org.clone())
+        );
+        assert_eq!(
+            areas["4a933897-0488-45af-bd82-6fd3ad33f46a"],
+            ("PipelinesChecks".to_string(), dev_org.clone())
+        );
         assert_eq!(
             areas[GRAPH_AREA],
             ("Graph".to_string(), vssps_org.clone()),

@@ -221,7 +221,14 @@ async fn materializing_without_directory_read_is_a_503_with_a_plain_string() {
         .find(|i| i.name == STOREFRONT_ONLY)
         .unwrap()
         .directory_read = false;
-    let h = Harness::with_seed(seed, azdo_sim::SimOptions::default()).await;
+    let options = azdo_sim::SimOptions {
+        behaviours: Some(azdo_sim::Behaviours {
+            directory_read_error_body: azdo_sim::DirectoryReadErrorBody::String,
+            ..azdo_sim::Behaviours::default()
+        }),
+        ..azdo_sim::SimOptions::default()
+    };
+    let h = Harness::with_seed(seed, options).await;
     let contributors = h.group_descriptor("[Storefront]\\Contributors").await;
     let response = h
         .graph_request(Method::POST, "users", STOREFRONT_ONLY)

@@ -19,6 +19,8 @@ pub fn routes() -> ApiRoutes {
     ApiRoutes::new()
         .serve(&catalog::LIST_PROJECTS, projects::list)
         .serve(&catalog::GET_PROJECT, projects::get_one)
+        .serve(&catalog::LIST_PROCESSES, projects::processes)
+        .serve(&catalog::GET_PROCESS, projects::process_one)
         .serve(&catalog::LIST_POOLS, resources::pools)
         .serve(&catalog::GET_POOL, resources::pool)
         .serve(&catalog::LIST_DEFINITIONS, list::<Pipeline>)

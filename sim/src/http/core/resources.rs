@@ -25,6 +25,9 @@ const VIEW: &str = "View project-level information";
 
 /// A kind of project-level resource, as its list and get routes see it.
 pub trait ProjectResource: Sized + Send + Sync + 'static {
+    /// Whether the 7.1 spec pages the list (`continuationToken`): build definitions,
+    /// environments and variable groups (by name).
+    const PAGED: bool = false;
     /// The typeKey of the 404 for an unknown id.
     const NOT_FOUND: &'static str;
     /// The message of that 404.
@@ -35,8 +38,12 @@ pub trait ProjectResource: Sized + Send + Sync + 'static {
     fn has_id(&self, id: &str) -> bool;
     /// The list route's filter, from its query parameters.
     fn filter(params: &Params) -> impl Fn(&Self) -> bool;
-    /// The resource as the API returns it.
+    /// The resource as the API lists it.
     fn render(&self, dev: &str, org: &Organization, project: &Project) -> Value;
+    /// The resource as the get route returns it (the list's rendering unless richer).
+    fn render_one(&self, dev: &str, org: &Organization, project: &Project) -> Value {
+        self.render(dev, org, project)
+    }
 }
 
 /// `GET .../{project}/_apis/<kind>?<filters>`: the resources that pass every filter.
@@ -49,12 +56,50 @@ pub async fn list<R: ProjectResource>(
     let state = app.state();
     let (org, project) = project_for(&state, &caller, &org_name, &project, Need::Read, VIEW)?;
     let keep = R::filter(&params);
-    let values = R::all(project)
+    let all = R::all(project);
+    // Lists the spec pages (continuationToken) are cut into pages before filtering, like the
+    // real service: a page can be empty and still carry a continuation token.
+    let page_size = app.behaviours().list_page_size;
+    let (slice, next) = if R::PAGED && page_size > 0 {
+        cut_page(all, &params, page_size)?
+    } else {
+        (all, None)
+    };
+    let values = slice
         .iter()
         .filter(|r| keep(r))
         .map(|r| r.render(&app.urls.dev, org, project))
         .collect();
-    Ok(ok(collection(values)))
+    let mut response = ok(collection(values));
+    if let Some(next) = next {
+        set_continuation(&mut response, next);
+    }
+    Ok(response)
+}
+
+/// One page of `all` from `?continuationToken=` (an offset), and the token of the next page.
+pub fn cut_page<'a, T>(
+    all: &'a [T],
+    params: &Params,
+    page_size: usize,
+) -> Result<(&'a [T], Option<usize>), ApiError> {
+    let offset = match params.get("continuationToken") {
+        Some(token) => token.parse::<usize>().map_err(|_| {
+            ApiError::invalid_argument(format!("The continuation token '{token}' is not valid."))
+        })?,
+        None => 0,
+    };
+    let start = offset.min(all.len());
+    let end = (start + page_size).min(all.len());
+    Ok((&all[start..end], (end < all.len()).then_some(end)))
+}
+
+pub fn set_continuation(response: &mut axum::response::Response, next: usize) {
+    if let Ok(value) = axum::http::HeaderValue::from_str(&next.to_string()) {
+        response
+            .headers_mut()
+            .insert("x-ms-continuationtoken", value);
+    }
 }
 
 /// `GET .../{project}/_apis/<kind>/{id}`: one resource, or the kind's own 404.
@@ -69,7 +114,7 @@ pub async fn get<R: ProjectResource>(
         .iter()
         .find(|r| r.has_id(&id))
         .ok_or_else(|| not_found(R::NOT_FOUND, R::not_found_message(&id)))?;
-    Ok(ok(found.render(&app.urls.dev, org, project)))
+    Ok(ok(found.render_one(&app.urls.dev, org, project)))
 }
 
 fn not_found(type_key: &'static str, message: String) -> ApiError {
@@ -105,6 +150,7 @@ fn same_id(id: &impl ToString, wanted: &str) -> bool {
 }
 
 impl ProjectResource for Pipeline {
+    const PAGED: bool = true;
     const NOT_FOUND: &'static str = "DefinitionNotFoundException";
     fn not_found_message(id: &str) -> String {
         format!("The requested build definition {id} cannot be found.")
@@ -129,6 +175,9 @@ impl ProjectResource for Pipeline {
     }
     fn render(&self, dev: &str, org: &Organization, project: &Project) -> Value {
         shapes::definition(dev, org, project, self)
+    }
+    fn render_one(&self, dev: &str, org: &Organization, project: &Project) -> Value {
+        shapes::definition_full(dev, org, project, self)
     }
 }
 
@@ -155,6 +204,7 @@ impl ProjectResource for Queue {
 }
 
 impl ProjectResource for Environment {
+    const PAGED: bool = true;
     const NOT_FOUND: &'static str = "EnvironmentNotFoundException";
     fn not_found_message(id: &str) -> String {
         format!("Environment with id {id} does not exist.")
@@ -175,6 +225,7 @@ impl ProjectResource for Environment {
 }
 
 impl ProjectResource for VariableGroup {
+    const PAGED: bool = true;
     const NOT_FOUND: &'static str = "VariableGroupNotFoundException";
     fn not_found_message(id: &str) -> String {
         format!("Variable group {id} not found.")
@@ -239,8 +290,13 @@ impl ProjectResource for ServiceEndpoint {
         let names = params.list("endpointNames");
         let wanted = params.list("endpointIds");
         let kind = params.get("type").map(str::to_string);
+        // Endpoints that are not ready are listed only with `includeFailed=true`.
+        let include_failed = params
+            .get("includeFailed")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
         move |e| {
-            (names.is_empty() || names.iter().any(|n| n.eq_ignore_ascii_case(&e.name)))
+            (e.is_ready || include_failed)
+                && (names.is_empty() || names.iter().any(|n| n.eq_ignore_ascii_case(&e.name)))
                 && filter_guids(&wanted, &e.id)
                 && kind
                     .as_deref()

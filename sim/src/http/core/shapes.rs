@@ -128,6 +128,86 @@ pub fn definition(dev: &str, org: &Organization, project: &Project, pipeline: &P
     })
 }
 
+/// The full definition (`GET .../definitions/{id}`): the reference plus its `repository`.
+pub fn definition_full(
+    dev: &str,
+    org: &Organization,
+    project: &Project,
+    pipeline: &Pipeline,
+) -> Value {
+    let mut value = definition(dev, org, project, pipeline);
+    let repository = pipeline
+        .repository
+        .as_deref()
+        .and_then(|name| project.repositories.iter().find(|r| r.name == name));
+    if let Some(repo) = repository {
+        value["repository"] = json!({
+            "properties": { "reportBuildStatus": "true" },
+            "id": repo.id,
+            "type": "TfsGit",
+            "name": repo.name,
+            "url": format!("{dev}/{}/{}/_git/{}", org.name, project.name, repo.name),
+            "defaultBranch": repo.default_branch,
+            "clean": null,
+            "checkoutSubmodules": false,
+        });
+    }
+    value
+}
+
+/// `capabilities` of a project (`?includeCapabilities=true`): Git, and the Agile process.
+pub fn capabilities() -> Value {
+    json!({
+        "versioncontrol": { "sourceControlType": "Git", "gitEnabled": "True", "tfvcEnabled": "False" },
+        "processTemplate": { "templateName": "Agile", "templateTypeId": AGILE_PROCESS_ID },
+    })
+}
+
+/// The system processes every organization has: (id, name, description, default).
+pub const PROCESSES: [(&str, &str, &str, bool); 4] = [
+    (
+        AGILE_PROCESS_ID,
+        "Agile",
+        "This template is flexible and will work great for most teams using Agile planning methods, including those practicing Scrum.",
+        true,
+    ),
+    (
+        "6b724908-ef14-45cf-84f8-768b5384da45",
+        "Scrum",
+        "This template is for teams who follow the Scrum framework.",
+        false,
+    ),
+    (
+        "27450541-8e31-4150-9947-dc59f998fc01",
+        "CMMI",
+        "This template is for more formal projects requiring a framework for process improvement and an auditable record of decisions.",
+        false,
+    ),
+    (
+        "b8a3a935-7e91-48b8-a94c-606d37c3e9f2",
+        "Basic",
+        "This template is flexible for any process and great for teams getting started with Azure DevOps.",
+        false,
+    ),
+];
+
+pub const AGILE_PROCESS_ID: &str = "adcc42ab-9882-485e-a3ed-7678f01f66bc";
+
+/// A `Process` (core.json).
+pub fn process(dev: &str, org: &Organization, process: (&str, &str, &str, bool)) -> Value {
+    let (id, name, description, is_default) = process;
+    let url = format!("{dev}/{}/_apis/process/processes/{id}", org.name);
+    json!({
+        "id": id,
+        "name": name,
+        "description": description,
+        "isDefault": is_default,
+        "type": "system",
+        "url": url,
+        "_links": { "self": { "href": url } },
+    })
+}
+
 pub fn environment(org: &Organization, project: &Project, environment: &Environment) -> Value {
     json!({
         "id": environment.id,
@@ -195,8 +275,12 @@ pub fn endpoint(org: &Organization, project: &Project, endpoint: &ServiceEndpoin
         "description": "",
         "authorization": { "parameters": {}, "scheme": scheme },
         "isShared": false,
-        "isReady": true,
-        "isOutdated": false,
+        "isReady": endpoint.is_ready,
+        "operationStatus": if endpoint.is_ready {
+            json!({ "state": "Ready", "statusMessage": "" })
+        } else {
+            json!({ "state": "Failed", "statusMessage": "Failed to obtain the Json Web Token(JWT) using service principal client ID." })
+        },
         "owner": "Library",
         "serviceEndpointProjectReferences": [{
             "projectReference": { "id": project.id, "name": project.name },

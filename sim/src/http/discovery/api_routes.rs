@@ -28,7 +28,10 @@ impl ApiRoutes {
         H: Handler<T, SharedApp>,
         T: 'static,
     {
-        let policy = VersionPolicy::released_at(endpoint.location.released_version);
+        let policy = VersionPolicy::released_at(
+            endpoint.location.released_version,
+            endpoint.location.resource_version,
+        );
         let method_router = on(endpoint.verb.filter(), handler)
             .route_layer(from_fn_with_state(policy, version::enforce));
         self.router = self.router.route(endpoint.path, method_router);

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 
-use super::catalog::{Area, Host, AREAS};
+use super::catalog::{AreaHost, Host, AREAS, KNOWN_AREAS};
 use crate::http::app::SharedApp;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::params::Params;
@@ -36,36 +36,55 @@ fn deployment_scope(app: &SharedApp, params: &Params) -> Result<Scope, ApiError>
     scope_for(app, org)
 }
 
-/// The areas clients can look up: those with an id.
-fn published() -> impl Iterator<Item = (&'static Area, &'static str, Host)> {
-    AREAS
-        .iter()
-        .filter_map(|area| Some((*area, area.id?, area.host?)))
+/// Where an area lives: a host of the simulator, or another host of the real service.
+#[derive(Clone, Copy)]
+enum Place {
+    Sim(Host),
+    Organization(&'static str),
+    Global(&'static str),
 }
 
-fn area_json(app: &SharedApp, scope: &Scope, area: &Area, id: &str, host: Host) -> Value {
-    let base = match host {
-        Host::Dev => &app.urls.dev,
-        Host::Vssps => &app.urls.vssps,
+/// The areas clients can look up: those the simulator serves, then every other area the
+/// official SDKs know (on the real service's host).
+fn published() -> impl Iterator<Item = (&'static str, &'static str, Place)> {
+    let served = AREAS
+        .iter()
+        .filter_map(|area| Some((area.id?, area.name, Place::Sim(area.host?))));
+    let known = KNOWN_AREAS.iter().map(|known| {
+        let place = match known.host {
+            AreaHost::Sim(host) => Place::Sim(host),
+            AreaHost::Organization(host) => Place::Organization(host),
+            AreaHost::Global(host) => Place::Global(host),
+        };
+        (known.id, known.name, place)
+    });
+    served.chain(known)
+}
+
+fn area_json(app: &SharedApp, scope: &Scope, id: &str, name: &str, place: Place) -> Value {
+    let base = match place {
+        Place::Sim(Host::Dev) => app.urls.dev.clone(),
+        Place::Sim(Host::Vssps) => app.urls.vssps.clone(),
+        Place::Organization(host) | Place::Global(host) => format!("https://{host}"),
     };
-    let location_url = match scope {
-        Scope::Organization(org) => format!("{base}/{org}/"),
-        Scope::Deployment => format!("{base}/"),
+    let location_url = match (scope, place) {
+        (_, Place::Global(_)) | (Scope::Deployment, _) => format!("{base}/"),
+        (Scope::Organization(org), _) => format!("{base}/{org}/"),
     };
-    json!({ "id": id, "name": area.name, "locationUrl": location_url })
+    json!({ "id": id, "name": name, "locationUrl": location_url })
 }
 
 fn list_for(app: &SharedApp, scope: Scope) -> ApiResult {
     let values = published()
-        .map(|(area, id, host)| area_json(app, &scope, area, id, host))
+        .map(|(id, name, place)| area_json(app, &scope, id, name, place))
         .collect();
     Ok(ok(collection(values)))
 }
 
 fn one_for(app: &SharedApp, scope: Scope, area_id: &str) -> ApiResult {
     published()
-        .find(|(_, id, _)| id.eq_ignore_ascii_case(area_id))
-        .map(|(area, id, host)| ok(area_json(app, &scope, area, id, host)))
+        .find(|(id, _, _)| id.eq_ignore_ascii_case(area_id))
+        .map(|(id, name, place)| ok(area_json(app, &scope, id, name, place)))
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::NOT_FOUND,

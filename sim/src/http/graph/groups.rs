@@ -62,7 +62,13 @@ pub async fn get_one(
         .filter(|s| s.is_group())
         .ok_or_else(|| ApiError::subject_not_found(&descriptor))?;
     caller.require_scope(org, group.scope, Need::Read)?;
-    Ok(ok(subject_json(&app.urls.vssps, org, group)))
+    let mut body = subject_json(&app.urls.vssps, org, group);
+    if app.behaviours().omit_is_deleted {
+        if let Some(fields) = body.as_object_mut() {
+            fields.remove("isDeleted");
+        }
+    }
+    Ok(ok(body))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -106,7 +112,7 @@ pub async fn create(
         if parents.is_empty() {
             caller.require_scope(org, GroupScope::Organization, Need::Write)?;
         }
-        caller.require_directory_read()?;
+        caller.require_directory_read(app.behaviours().directory_read_error_body)?;
         let group = directory
             .groups
             .iter()

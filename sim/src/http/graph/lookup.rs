@@ -17,6 +17,8 @@ use crate::ids::scope_descriptor;
 use crate::model::subjects::{GroupScope, SubjectKind};
 
 const MAX_QUERY_RESULTS: usize = 100;
+/// More lookup keys than this in one `subjectlookup` request is a 400 `TF400049`.
+pub const MAX_LOOKUP_KEYS: usize = 500;
 
 pub async fn descriptor(
     State(app): State<SharedApp>,
@@ -101,6 +103,7 @@ pub async fn query(
     body: Bytes,
 ) -> ApiResult {
     let query: SubjectQuery = parse_body(&body, "subjectQuery")?;
+    let loose = app.behaviours().subject_query_loose_scope;
     let state = app.state();
     let org = organization(&state, &org_name)?;
     let scope = match query.scope_descriptor.as_deref().filter(|s| !s.is_empty()) {
@@ -132,6 +135,7 @@ pub async fn query(
         .filter(|s| kinds.is_empty() || kinds.contains(&s.kind))
         .filter(|s| match scope {
             None => true,
+            Some(_) if loose => true,
             Some(scope) => !s.is_group() || s.scope == scope,
         })
         .filter(|s| {
@@ -171,6 +175,16 @@ pub async fn lookup(
     body: Bytes,
 ) -> ApiResult {
     let request: LookupBody = parse_body(&body, "subjectLookup")?;
+    if request.lookup_keys.len() > MAX_LOOKUP_KEYS {
+        return Err(ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "InvalidArgumentValueException",
+            format!(
+                "TF400049: The number of lookup keys ({}) exceeds the maximum of {MAX_LOOKUP_KEYS} per request.",
+                request.lookup_keys.len()
+            ),
+        ));
+    }
     let state = app.state();
     let org = organization(&state, &org_name)?;
     let mut found = Map::new();

@@ -72,8 +72,10 @@ pub fn subject_json(vssps: &str, org: &Organization, subject: &Subject) -> Value
     body.insert("_links".into(), Value::Object(links));
     body.insert("url".into(), json!(url));
     body.insert("descriptor".into(), json!(subject.descriptor));
-    if subject.deleted {
-        body.insert("isDeleted".into(), json!(true));
+    // The SDK model's `isDeleted` (not in the published schema): on every group; on other
+    // subjects only once deleted. `omitIsDeleted` leaves it out of `GET graph/groups/{d}`.
+    if subject.kind == SubjectKind::Group || subject.deleted {
+        body.insert("isDeleted".into(), json!(subject.deleted));
     }
     Value::Object(body)
 }

@@ -107,7 +107,7 @@ pub async fn create_user(
     body: Bytes,
 ) -> ApiResult {
     let context: SubjectCreationContext = parse_body(&body, "creationContext")?;
-    caller.require_directory_read()?;
+    caller.require_directory_read(app.behaviours().directory_read_error_body)?;
     let mut state = app.state();
     let tenant = state.tenant_id;
     let key = context
@@ -148,7 +148,7 @@ pub async fn create_service_principal(
     body: Bytes,
 ) -> ApiResult {
     let context: SubjectCreationContext = parse_body(&body, "creationContext")?;
-    caller.require_directory_read()?;
+    caller.require_directory_read(app.behaviours().directory_read_error_body)?;
     let mut state = app.state();
     let tenant = state.tenant_id;
     let key = context.origin_id.ok_or_else(|| {

@@ -48,6 +48,15 @@ pub static PROJECTS: Location = Location {
     min_version: "1.0",
     released_version: RELEASED,
 };
+pub static PROCESSES: Location = Location {
+    id: "93878975-88c5-4e6a-8abb-7ddd77a8a7d8",
+    area: &CORE,
+    resource_name: "processes",
+    route_template: "_apis/process/{resource}/{processId}",
+    resource_version: 1,
+    min_version: "1.0",
+    released_version: RELEASED,
+};
 pub static BUILD_DEFINITIONS: Location = Location {
     id: "dbeaf647-6167-421a-bda9-c9327b25e2e6",
     area: &BUILD,
@@ -157,6 +166,8 @@ const fn get(location: &'static Location, path: &'static str) -> Endpoint {
 
 pub static LIST_PROJECTS: Endpoint = get(&PROJECTS, "/{org}/_apis/projects");
 pub static GET_PROJECT: Endpoint = get(&PROJECTS, "/{org}/_apis/projects/{project}");
+pub static LIST_PROCESSES: Endpoint = get(&PROCESSES, "/{org}/_apis/process/processes");
+pub static GET_PROCESS: Endpoint = get(&PROCESSES, "/{org}/_apis/process/processes/{id}");
 pub static LIST_DEFINITIONS: Endpoint = get(
     &BUILD_DEFINITIONS,
     "/{org}/{project}/_apis/build/definitions",

@@ -12,6 +12,7 @@
 
 mod dev;
 mod graph;
+mod known_areas;
 mod location;
 mod template;
 
@@ -23,6 +24,7 @@ use axum::routing::MethodFilter;
 
 pub use dev::*;
 pub use graph::*;
+pub use known_areas::{AreaHost, KnownArea, KNOWN_AREAS};
 pub use location::*;
 use template::is_parameter;
 pub use template::{path_matches_template, template_segments};
@@ -169,6 +171,7 @@ pub static AREAS: &[&Area] = &[
 /// Every location, in the order `OPTIONS _apis` lists them.
 pub static LOCATIONS: &[&Location] = &[
     &PROJECTS,
+    &PROCESSES,
     &BUILD_DEFINITIONS,
     &AGENT_POOLS,
     &AGENT_QUEUES,
@@ -197,6 +200,8 @@ pub static ENDPOINTS: &[&Endpoint] = &[
     // dev.azure.com
     &LIST_PROJECTS,
     &GET_PROJECT,
+    &LIST_PROCESSES,
+    &GET_PROCESS,
     &LIST_DEFINITIONS,
     &GET_DEFINITION,
     &LIST_POOLS,
