@@ -229,6 +229,21 @@ impl Claims {
         }
     }
 
+    /// Who holds `key`, if anyone still alive (a holder of kind `K` that no longer exists holds
+    /// nothing).
+    pub async fn live_holder<K>(&self, key: &Key) -> Result<Option<Holder>, Error>
+    where
+        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + serde::de::DeserializeOwned
+            + std::fmt::Debug,
+    {
+        match self.holder(key).await? {
+            Some(h) if self.is_alive::<K>(&h).await? => Ok(Some(h)),
+            _ => Ok(None),
+        }
+    }
+
     /// Who holds `key`, if anyone.
     pub async fn holder(&self, key: &Key) -> Result<Option<Holder>, Error> {
         Ok(self

@@ -36,18 +36,19 @@ impl Reconciled for DevOpsMembership {
         status.group_descriptor = Some(container.clone());
         status.group_principal_name = container_name.clone();
         may_manage(self, cx, &container, container_name.as_deref()).await?;
-        // One object cluster-wide decides a group's members exclusively.
+        let client = &cx.org().client;
+        // Protected by name, or nested in a protected group (read from Azure DevOps).
+        let (org, name) = (&cx.org().spec, container_name.as_deref());
+        let refused = "its members cannot be managed here";
+        protection::refuse_protected(org, client, &container, name, refused).await?;
+        // One object cluster-wide decides a group's members exclusively (claimed only once
+        // every check passed, so a refused object holds nothing).
         let exclusive = Key::exclusive_members(&cx.org().spec.url, &container);
         let keep: Vec<&Key> = match self.spec.mode {
             MembershipMode::Exclusive => vec![&exclusive],
             MembershipMode::Additive => vec![],
         };
         let before = hold_only(cx, self, cx.ledger.read(self).await?, &keep).await?;
-        let client = &cx.org().client;
-        // Protected by name, or nested in a protected group (read from Azure DevOps).
-        let (org, name) = (&cx.org().spec, container_name.as_deref());
-        let refused = "its members cannot be managed here";
-        protection::refuse_protected(org, client, &container, name, refused).await?;
 
         let items = set_sync::resolve(
             set_sync::unique(&self.spec.members, Member::key),
@@ -156,7 +157,11 @@ async fn may_manage(
     // Who manages the group is the claim on its descriptor (created by the DevOpsGroup that
     // manages it); whether that object created it, its ledger. Neither is tenant-writable.
     let url = &org.url;
-    let creator = match cx.claims.holder(&Key::group(url, container)).await? {
+    let holder = cx
+        .claims
+        .live_holder::<DevOpsGroup>(&Key::group(url, container))
+        .await?;
+    let creator = match holder {
         Some(h) if Some(&h.namespace) != m.namespace().as_ref() => {
             return Err(Error::new(
                 Reason::Conflict,
