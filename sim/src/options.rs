@@ -30,6 +30,18 @@ pub enum RepeatedMembershipAdd {
     Conflict,
 }
 
+/// What a security role call on an unknown scope id or resource id does. Azure DevOps has
+/// been seen to answer 200 and change nothing; an error is what the contract implies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum UnknownRoleTarget {
+    /// 404 for an unknown scope or resource.
+    #[default]
+    NotFound,
+    /// 200: reads answer an empty list, writes change nothing.
+    SilentlyIgnored,
+}
+
 /// Behaviour switches for the points the fact sheet leaves open.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
@@ -41,6 +53,8 @@ pub struct Behaviours {
     /// Entra error descriptions with `\r\n` before "Trace ID" (as Entra answered until about 2024)
     /// instead of spaces.
     pub entra_error_line_breaks: bool,
+    /// Security role calls on an unknown scope or resource id.
+    pub unknown_role_target: UnknownRoleTarget,
 }
 
 impl Default for Behaviours {
@@ -50,6 +64,7 @@ impl Default for Behaviours {
             repeated_membership_add: RepeatedMembershipAdd::Created,
             graph_page_size: 5,
             entra_error_line_breaks: false,
+            unknown_role_target: UnknownRoleTarget::NotFound,
         }
     }
 }

@@ -23,3 +23,5 @@ pub const SERVICE_ENDPOINTS: &str = "7.1-preview.4";
 pub const VARIABLE_GROUPS: &str = "7.1-preview.2";
 /// `_apis/distributedtask/securefiles`.
 pub const SECURE_FILES: &str = "7.1-preview.1";
+/// `_apis/securityroles`: role definitions and role assignments (preview only).
+pub const SECURITY_ROLES: &str = "7.1-preview.1";

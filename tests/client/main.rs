@@ -9,5 +9,6 @@ mod http_clients;
 mod pipelines_and_resources;
 mod quirks;
 mod scripted;
+mod security_roles;
 mod support;
 mod throttling;

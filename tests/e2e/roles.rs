@@ -1,0 +1,358 @@
+//! DevOpsRoleAssignment end to end: create, add, remove, Exclusive failing closed, drift
+//! repair, the resource deleted out of band, and both deletion policies. The simulator's state
+//! is read directly; out-of-band changes are made in it as another administrator would.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use azdo_operator::api::{
+    DeletionPolicy, DevOpsRoleAssignment, Grant, Member, MembershipMode, RoleGrant, RoleMembers,
+    RoleResource, RoleResourceType,
+};
+use azdo_operator::reason::Reason;
+use azdo_sim::model::roles::{Assignment, RoleScope};
+use kube::api::DynamicObject;
+use uuid::Uuid;
+
+use crate::operator_env::{OperatorEnv, TestResult};
+use crate::support::kit::fixtures::storefront_grant;
+use crate::support::kit::{Check, ToObject};
+
+pub const WAIT: Duration = Duration::from_secs(60);
+const RESYNC: &str = "3s";
+/// Longer than one resync.
+pub const A_RESYNC: Duration = Duration::from_secs(4);
+pub const STOREFRONT_ID: &str = "3f2a1b0c-4d5e-4f60-8a7b-9c0d1e2f3a4b";
+/// `storefront-production`'s security roles resource id.
+pub const PRODUCTION: &str = "3f2a1b0c-4d5e-4f60-8a7b-9c0d1e2f3a4b_2";
+
+pub async fn start(prefix: &str) -> TestResult<OperatorEnv> {
+    let mut env = OperatorEnv::start(prefix).await?;
+    env.start_operator(&["--resync-interval", RESYNC, "--resync-jitter", "0"])
+        .await?;
+    Ok(env)
+}
+
+/// ClusterDevOpsOrganization granting the test's namespace [`storefront_grant`] (roles on the
+/// `storefront-*` environments), with Exclusive mode too when `exclusive`; applied and Ready.
+pub async fn organization(
+    env: &OperatorEnv,
+    exclusive: bool,
+    others: Vec<Grant>,
+) -> TestResult<DynamicObject> {
+    let mut grant = storefront_grant(&[env.namespace.as_str()]);
+    grant.role_assignments = vec![RoleGrant {
+        type_: Some(RoleResourceType::Environment),
+        names: vec!["storefront-*".into()],
+        exclusive,
+        ..RoleGrant::default()
+    }];
+    let mut grants = vec![grant];
+    grants.extend(others);
+    let org = env
+        .fixtures()
+        .cluster_organization_granting(grants)
+        .object();
+    env.apply(std::slice::from_ref(&org)).await?;
+    env.wait_ready(std::slice::from_ref(&org), "True", WAIT)
+        .await?;
+    Ok(org)
+}
+
+pub fn user(upn: &str) -> Member {
+    Member {
+        user: Some(upn.to_string()),
+        ..Member::default()
+    }
+}
+
+pub fn environment(name: &str) -> RoleResource {
+    RoleResource {
+        type_: RoleResourceType::Environment,
+        id: None,
+        name: Some(name.to_string()),
+    }
+}
+
+/// DevOpsRoleAssignment `name` on `resource` with `roles` (role, UPNs) in `mode`.
+pub fn roles(
+    env: &OperatorEnv,
+    name: &str,
+    resource: RoleResource,
+    roles: &[(&str, &[&str])],
+    mode: MembershipMode,
+) -> DevOpsRoleAssignment {
+    let assignments = roles
+        .iter()
+        .map(|(role, upns)| RoleMembers {
+            role: role.to_string(),
+            members: upns.iter().map(|u| user(u)).collect(),
+        })
+        .collect();
+    let mut r = env.fixtures().role_assignment(name, resource, assignments);
+    r.spec.mode = mode;
+    r
+}
+
+/// The explicit assignments on a resource in the simulator: principal name -> role.
+pub fn held(env: &OperatorEnv, scope: RoleScope, resource_id: &str) -> BTreeMap<String, String> {
+    env.sim.control().with_state(|state| {
+        let org = state.organization("contoso").expect("contoso");
+        org.role_resource(scope, resource_id)
+            .map(|r| {
+                r.assignments
+                    .iter()
+                    .map(|a| {
+                        let who = org.subject_by_identity_id(a.identity_id).map_or_else(
+                            || a.identity_id.to_string(),
+                            |s| s.principal_name.clone(),
+                        );
+                        (who.to_lowercase(), a.role.clone())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    })
+}
+
+/// Assign `role` to `principal` (materialized already) out of band.
+pub fn assign_out_of_band(env: &OperatorEnv, resource_id: &str, principal: &str, role: &str) {
+    env.sim.control().with_state(|state| {
+        let org = state.organization_mut("contoso").expect("contoso");
+        let id: Uuid = org
+            .subjects
+            .iter()
+            .find(|s| s.principal_name.eq_ignore_ascii_case(principal))
+            .map(|s| s.storage_key)
+            .unwrap_or_else(|| panic!("{principal} is not a subject"));
+        let resource = org.role_resource_mut(RoleScope::Environment, resource_id);
+        resource.assignments.retain(|a| a.identity_id != id);
+        resource.assignments.push(Assignment {
+            identity_id: id,
+            role: role.to_string(),
+        });
+    });
+}
+
+/// Remove `principal`'s assignment out of band.
+pub fn unassign_out_of_band(env: &OperatorEnv, resource_id: &str, principal: &str) {
+    env.sim.control().with_state(|state| {
+        let org = state.organization_mut("contoso").expect("contoso");
+        let id = org
+            .subjects
+            .iter()
+            .find(|s| s.principal_name.eq_ignore_ascii_case(principal))
+            .map(|s| s.storage_key);
+        let resource = org.role_resource_mut(RoleScope::Environment, resource_id);
+        resource.assignments.retain(|a| Some(a.identity_id) != id);
+    });
+}
+
+/// Requests to the simulator for `method` on the role assignments route.
+pub fn assignment_calls(env: &OperatorEnv, method: &str) -> u64 {
+    env.sim.control().requests().count(
+        method,
+        "/{org}/_apis/securityroles/scopes/{scope_id}/roleassignments/resources/{resource_id}",
+    )
+}
+
+fn expect(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(p, r)| (p.to_string(), r.to_string()))
+        .collect()
+}
+
+/// Wait until the simulator holds exactly `want` on the resource.
+pub async fn until_held(env: &OperatorEnv, resource_id: &str, want: &[(&str, &str)]) -> TestResult {
+    let want = expect(want);
+    env.until("the resource's role assignments", WAIT, || async {
+        let now = held(env, RoleScope::Environment, resource_id);
+        Ok(match now == want {
+            true => Check::Done(()),
+            false => Check::NotYet(format!("{now:?}, want {want:?}")),
+        })
+    })
+    .await
+}
+
+const ADELE: &str = "adele.vance@contoso.com";
+const ALEX: &str = "alex.wilber@contoso.com";
+const SANJAY: &str = "sanjay.shah@contoso.com";
+
+/// Create with two roles, a steady resync costs one read and no write, add a member, change a
+/// role, remove a member (only what the object assigned; someone else's assignment stays),
+/// and deletion (policy Delete) removes what it assigned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_are_assigned_changed_and_removed() -> TestResult {
+    let env = start("roles-crud").await?;
+    let org = organization(&env, false, vec![]).await?;
+    assign_out_of_band(&env, PRODUCTION, SANJAY, "Reader");
+    let mut r = roles(
+        &env,
+        "prod",
+        environment("storefront-production"),
+        &[("User", &[ADELE]), ("Reader", &[ALEX])],
+        MembershipMode::Additive,
+    );
+    env.apply(&[r.object()]).await?;
+    env.wait_ready(&[r.object()], "True", WAIT).await?;
+    until_held(
+        &env,
+        PRODUCTION,
+        &[(ADELE, "User"), (ALEX, "Reader"), (SANJAY, "Reader")],
+    )
+    .await?;
+
+    // Steady state: a resync reads once and writes nothing.
+    env.sim.control().clear_requests();
+    tokio::time::sleep(A_RESYNC).await;
+    let reads = assignment_calls(&env, "GET");
+    assert!((1..=2).contains(&reads), "one read per resync, saw {reads}");
+    assert_eq!(
+        assignment_calls(&env, "PUT") + assignment_calls(&env, "PATCH"),
+        0
+    );
+
+    // Alex becomes User, Omar is added as Reader.
+    r.spec.assignments = vec![
+        RoleMembers {
+            role: "User".into(),
+            members: vec![user(ADELE), user(ALEX)],
+        },
+        RoleMembers {
+            role: "reader".into(),
+            members: vec![user("omar.haddad@contoso.com")],
+        },
+    ];
+    env.apply(&[r.object()]).await?;
+    until_held(
+        &env,
+        PRODUCTION,
+        &[
+            (ADELE, "User"),
+            (ALEX, "User"),
+            ("omar.haddad@contoso.com", "Reader"),
+            (SANJAY, "Reader"),
+        ],
+    )
+    .await?;
+
+    // Adele leaves the list: removed; Sanjay (not ours) stays.
+    r.spec.assignments[0].members = vec![user(ALEX)];
+    env.apply(&[r.object()]).await?;
+    until_held(
+        &env,
+        PRODUCTION,
+        &[
+            (ALEX, "User"),
+            ("omar.haddad@contoso.com", "Reader"),
+            (SANJAY, "Reader"),
+        ],
+    )
+    .await?;
+    env.wait_ready(&[r.object()], "True", WAIT).await?;
+
+    env.delete_in_order(&[r.object()], WAIT).await?;
+    until_held(&env, PRODUCTION, &[(SANJAY, "Reader")]).await?;
+    env.delete_in_order(&[org], WAIT).await?;
+    Ok(())
+}
+
+/// Exclusive mode: nothing is removed while a listed member does not resolve; once it does,
+/// every unlisted assignment goes; drift (an assignment added or removed out of band) is
+/// repaired at the next resync.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exclusive_fails_closed_and_repairs_drift() -> TestResult {
+    let env = start("roles-exclusive").await?;
+    let org = organization(&env, true, vec![]).await?;
+    assign_out_of_band(&env, PRODUCTION, SANJAY, "User");
+    let mut r = roles(
+        &env,
+        "prod",
+        environment("storefront-production"),
+        &[("User", &[ADELE, "no.such.user@contoso.com"])],
+        MembershipMode::Exclusive,
+    );
+    env.apply(&[r.object()]).await?;
+    env.wait_for_reason(&r.object(), Reason::UserNotFound, WAIT)
+        .await?;
+    tokio::time::sleep(A_RESYNC).await;
+    assert_eq!(
+        held(&env, RoleScope::Environment, PRODUCTION),
+        expect(&[(ADELE, "User"), (SANJAY, "User")]),
+        "adds go ahead, nothing is removed while an item fails"
+    );
+
+    r.spec.assignments[0].members = vec![user(ADELE)];
+    env.apply(&[r.object()]).await?;
+    until_held(&env, PRODUCTION, &[(ADELE, "User")]).await?;
+    env.wait_ready(&[r.object()], "True", WAIT).await?;
+
+    // Drift: someone removes Adele and adds Alex as Administrator.
+    unassign_out_of_band(&env, PRODUCTION, ADELE);
+    assign_out_of_band(&env, PRODUCTION, SANJAY, "Administrator");
+    until_held(&env, PRODUCTION, &[(ADELE, "User")]).await?;
+
+    env.delete_in_order(&[r.object()], WAIT).await?;
+    until_held(&env, PRODUCTION, &[]).await?;
+    env.delete_in_order(&[org], WAIT).await?;
+    Ok(())
+}
+
+/// The environment is deleted out of band: the object reports ResourceNotFound (it does not
+/// recreate assignments anywhere), and deleting it then finishes. With deletionPolicy Orphan,
+/// deleting the object leaves its assignments.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_resource_is_reported_and_orphan_keeps_assignments() -> TestResult {
+    let env = start("roles-gone").await?;
+    let org = organization(&env, false, vec![]).await?;
+    let staging = format!("{STOREFRONT_ID}_1");
+    let mut kept = roles(
+        &env,
+        "prod",
+        environment("storefront-production"),
+        &[("Reader", &[ADELE])],
+        MembershipMode::Additive,
+    );
+    kept.spec.deletion_policy = DeletionPolicy::Orphan;
+    let gone = roles(
+        &env,
+        "staging",
+        environment("storefront-staging"),
+        &[("User", &[ALEX])],
+        MembershipMode::Additive,
+    );
+    env.apply(&[kept.object(), gone.object()]).await?;
+    env.wait_ready(&[kept.object(), gone.object()], "True", WAIT)
+        .await?;
+    until_held(&env, &staging, &[(ALEX, "User")]).await?;
+
+    env.sim.control().with_state(|state| {
+        let org = state.organization_mut("contoso").expect("contoso");
+        let project = org.project_mut("Storefront").expect("Storefront");
+        project
+            .environments
+            .retain(|e| e.name != "storefront-staging");
+        org.role_assignments
+            .retain(|r| r.resource_id != format!("{STOREFRONT_ID}_1"));
+    });
+    env.wait_for_reason(&gone.object(), Reason::ResourceNotFound, WAIT)
+        .await?;
+    tokio::time::sleep(A_RESYNC).await;
+    assert!(
+        held(&env, RoleScope::Environment, &staging).is_empty(),
+        "nothing is assigned on a resource that is gone"
+    );
+    env.delete_in_order(&[gone.object()], WAIT).await?;
+
+    env.delete_in_order(&[kept.object()], WAIT).await?;
+    tokio::time::sleep(A_RESYNC).await;
+    assert_eq!(
+        held(&env, RoleScope::Environment, PRODUCTION),
+        expect(&[(ADELE, "Reader")]),
+        "Orphan leaves the assignments"
+    );
+    env.delete_in_order(&[org], WAIT).await?;
+    Ok(())
+}
