@@ -56,7 +56,10 @@ async fn role_definitions_per_scope_are_read_once() {
     );
     assert_eq!(h.count("GET", DEFINITIONS), 3, "one read per scope");
     client.role_definitions(RoleScope::Endpoint).await.unwrap();
-    client.role_named(RoleScope::Environment, "User").await.unwrap();
+    client
+        .role_named(RoleScope::Environment, "User")
+        .await
+        .unwrap();
     assert_eq!(h.count("GET", DEFINITIONS), 3, "then cached");
 }
 
