@@ -59,6 +59,10 @@ impl Reconciled for DevOpsRoleAssignment {
             MembershipMode::Additive => vec![],
         };
         let before = hold_only(cx, self, before, &keep).await?;
+        if self.spec.mode == MembershipMode::Additive {
+            // Adding to a set another object decides exclusively would only fight it.
+            cx.claims.refuse_held(self, &exclusive).await?;
+        }
 
         let listed = listed(self);
         let items =

@@ -132,7 +132,8 @@ async fn administrator_inheritance_and_exclusive_need_their_grant() -> TestResul
 
 /// Two namespaces granted Exclusive mode on the same environment: the second Exclusive object
 /// (naming the environment by id rather than name) is a Conflict and writes nothing, so it
-/// cannot wipe the first one's assignments.
+/// cannot wipe the first one's assignments; an Additive object on that environment is a
+/// Conflict too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_exclusive_object_cannot_wipe_the_first_ones_set() -> TestResult {
     let env = start("attacks-roles-wipe").await?;
@@ -185,8 +186,25 @@ async fn a_second_exclusive_object_cannot_wipe_the_first_ones_set() -> TestResul
     env.apply(std::slice::from_ref(&wiper)).await?;
     let refusal = refused(&env, &wiper, &[Reason::Conflict]).await?;
     assert!(refusal.message.contains("Exclusive"), "{}", refusal.message);
+    // Nor can an Additive object add to the set the first one decides (the two would fight).
+    let mut adder = roles(
+        &env,
+        "adder",
+        resource(
+            RoleResourceType::Environment,
+            None,
+            Some("storefront-production"),
+        ),
+        &[("Reader", &[ALEX])],
+        MembershipMode::Additive,
+    );
+    adder.metadata.namespace = Some(rival.clone());
+    let adder = adder.object();
+    env.apply(std::slice::from_ref(&adder)).await?;
+    refused(&env, &adder, &[Reason::Conflict]).await?;
     untouched(&env, &before).await?;
-    env.delete_in_order(&[wiper, first, org], WAIT).await?;
+    env.delete_in_order(&[wiper, adder, first, org], WAIT)
+        .await?;
     Ok(())
 }
 
