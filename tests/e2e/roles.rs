@@ -1,5 +1,5 @@
 //! DevOpsRoleAssignment end to end: create, add, remove, Exclusive failing closed, drift
-//! repair, the resource deleted out of band, and both deletion policies. The simulator's state
+//! repair, the resource deleted out of band, both deletion policies, and inheritance. The simulator's state
 //! is read directly; out-of-band changes are made in it as another administrator would.
 
 use std::collections::BTreeMap;
@@ -353,6 +353,78 @@ async fn a_deleted_resource_is_reported_and_orphan_keeps_assignments() -> TestRe
         expect(&[(ADELE, "Reader")]),
         "Orphan leaves the assignments"
     );
+    env.delete_in_order(&[org], WAIT).await?;
+    Ok(())
+}
+
+/// Whether the simulator's resource inherits its parent's assignments.
+fn inherits(env: &OperatorEnv, resource_id: &str) -> bool {
+    env.sim.control().with_state(|state| {
+        state
+            .organization("contoso")
+            .and_then(|o| o.role_resource(RoleScope::Environment, resource_id))
+            .is_none_or(|r| r.inherit)
+    })
+}
+
+async fn until_inherits(env: &OperatorEnv, resource_id: &str, want: bool) -> TestResult {
+    env.eventually(&format!("inherit = {want}"), WAIT, || async {
+        Ok(inherits(env, resource_id) == want)
+    })
+    .await
+}
+
+/// `inheritance: false` (granted with `administrator`) switches inheritance off; switched back
+/// on out of band while the parent has assignments, it is switched off again; deleting the
+/// object turns it back on and removes what it assigned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inheritance_is_switched_off_kept_off_and_restored() -> TestResult {
+    let env = start("roles-inherit").await?;
+    let mut grant = storefront_grant(&[env.namespace.as_str()]);
+    grant.role_assignments = vec![RoleGrant {
+        type_: Some(RoleResourceType::Environment),
+        names: vec!["storefront-production".into()],
+        administrator: true,
+        ..RoleGrant::default()
+    }];
+    let org = env
+        .fixtures()
+        .cluster_organization_granting(vec![grant])
+        .object();
+    env.apply(std::slice::from_ref(&org)).await?;
+    env.wait_ready(std::slice::from_ref(&org), "True", WAIT)
+        .await?;
+    // The project-level collection of environments has an assignment every environment inherits.
+    let all_environments = format!("{STOREFRONT_ID}_0");
+    assign_out_of_band(&env, &all_environments, SANJAY, "Reader");
+    let mut r = roles(
+        &env,
+        "prod",
+        environment("storefront-production"),
+        &[("Administrator", &[ADELE])],
+        MembershipMode::Additive,
+    );
+    r.spec.inheritance = Some(false);
+    env.apply(&[r.object()]).await?;
+    env.wait_ready(&[r.object()], "True", WAIT).await?;
+    until_inherits(&env, PRODUCTION, false).await?;
+    until_held(&env, PRODUCTION, &[(ADELE, "Administrator")]).await?;
+
+    env.sim.control().clear_requests();
+    tokio::time::sleep(A_RESYNC).await;
+    assert_eq!(assignment_calls(&env, "PATCH"), 0, "no write once in place");
+
+    // Switched back on by hand: the inherited Reader shows, and the operator switches it off.
+    env.sim.control().with_state(|state| {
+        let org = state.organization_mut("contoso").expect("contoso");
+        org.role_resource_mut(RoleScope::Environment, PRODUCTION)
+            .inherit = true;
+    });
+    until_inherits(&env, PRODUCTION, false).await?;
+
+    env.delete_in_order(&[r.object()], WAIT).await?;
+    until_inherits(&env, PRODUCTION, true).await?;
+    until_held(&env, PRODUCTION, &[]).await?;
     env.delete_in_order(&[org], WAIT).await?;
     Ok(())
 }
