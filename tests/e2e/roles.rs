@@ -1,6 +1,7 @@
 //! DevOpsRoleAssignment end to end: create, add, remove, Exclusive failing closed, drift
-//! repair, the resource deleted out of band, both deletion policies, and inheritance. The simulator's state
-//! is read directly; out-of-band changes are made in it as another administrator would.
+//! repair, the resource deleted out of band, both deletion policies, and inheritance. The
+//! simulator's state is read directly; out-of-band changes are made in it as another
+//! administrator would.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
