@@ -123,7 +123,20 @@ impl Reconciled for DevOpsRoleAssignment {
         );
         let assignments = read?;
         let current = current.unwrap_or_default();
-        let written = self.write(cx, &target, &plan).await?;
+        let written = match self.write(cx, &target, &plan).await {
+            Ok(written) => written,
+            Err(err) => {
+                // The PUT may have landed before a later step failed: the adds count as this
+                // object's, so its deletion can undo them (the next read settles what stands).
+                let now = Entry {
+                    target: Some(target.recorded()),
+                    added: ours.iter().chain(&plan.add).map(Held::recorded).collect(),
+                    ..before.clone()
+                };
+                cx.ledger.write(self, &before, &now).await?;
+                return Err(err);
+            }
+        };
         let inheritance = self.inheritance(cx, &target, &before, &assignments).await?;
         let settled = set_sync::settle(items, &plan, &written, Some(&current), ours);
         let now = Entry {
