@@ -429,3 +429,148 @@ async fn inheritance_is_switched_off_kept_off_and_restored() -> TestResult {
     env.delete_in_order(&[org], WAIT).await?;
     Ok(())
 }
+
+/// Entra object id of a directory group or service principal of the seed.
+fn directory_id(env: &OperatorEnv, display_name: &str) -> String {
+    env.sim.control().with_state(|state| {
+        let d = &state.directory;
+        d.groups
+            .iter()
+            .find(|g| g.display_name == display_name)
+            .map(|g| g.object_id)
+            .or_else(|| {
+                d.service_principals
+                    .iter()
+                    .find(|s| s.display_name == display_name)
+                    .map(|s| s.object_id)
+            })
+            .map(|id| id.to_string())
+            .unwrap_or_else(|| panic!("{display_name} is not in the directory"))
+    })
+}
+
+/// Role held on a resource by the subject with this Entra object id (or principal name).
+fn role_of(env: &OperatorEnv, scope: RoleScope, resource_id: &str, who: &str) -> Option<String> {
+    env.sim.control().with_state(|state| {
+        let org = state.organization("contoso")?;
+        let subject = org.subjects.iter().find(|s| {
+            s.origin_id.eq_ignore_ascii_case(who) || s.principal_name.eq_ignore_ascii_case(who)
+        })?;
+        org.role_resource(scope, resource_id)?
+            .assignments
+            .iter()
+            .find(|a| a.identity_id == subject.storage_key)
+            .map(|a| a.role.clone())
+    })
+}
+
+/// A variable group by id (Entra group and service principal members), an organization agent
+/// pool by name (no project), and the project's Library (a project group): each lands on its
+/// own scope and resource id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_resource_types_and_member_forms() -> TestResult {
+    let env = start("roles-types").await?;
+    let mut grant = storefront_grant(&[env.namespace.as_str()]);
+    let entry = |type_, names: &[&str]| RoleGrant {
+        type_: Some(type_),
+        names: names.iter().map(|n| n.to_string()).collect(),
+        ..RoleGrant::default()
+    };
+    grant.role_assignments = vec![
+        entry(RoleResourceType::Variablegroup, &["storefront-*"]),
+        entry(RoleResourceType::Agentpool, &["linux-x64"]),
+        entry(RoleResourceType::Library, &["Library"]),
+    ];
+    let org = env
+        .fixtures()
+        .cluster_organization_granting(vec![grant])
+        .object();
+    env.apply(std::slice::from_ref(&org)).await?;
+    env.wait_ready(std::slice::from_ref(&org), "True", WAIT)
+        .await?;
+    let developers = directory_id(&env, "Storefront Developers");
+    let deploy_bot = directory_id(&env, "deploy-bot");
+    let fx = env.fixtures();
+    let secrets = fx.role_assignment(
+        "secrets",
+        RoleResource {
+            type_: RoleResourceType::Variablegroup,
+            id: Some("6".into()),
+            name: None,
+        },
+        vec![
+            RoleMembers {
+                role: "User".into(),
+                members: vec![Member {
+                    entra_group: Some(developers.clone()),
+                    ..Member::default()
+                }],
+            },
+            RoleMembers {
+                role: "Reader".into(),
+                members: vec![Member {
+                    service_principal: Some(deploy_bot.clone()),
+                    ..Member::default()
+                }],
+            },
+        ],
+    );
+    let pool = fx.role_assignment(
+        "pool",
+        RoleResource {
+            type_: RoleResourceType::Agentpool,
+            id: None,
+            name: Some("linux-x64".into()),
+        },
+        vec![RoleMembers {
+            role: "Reader".into(),
+            members: vec![user(ADELE)],
+        }],
+    );
+    let library = fx.role_assignment(
+        "library",
+        RoleResource {
+            type_: RoleResourceType::Library,
+            id: None,
+            name: None,
+        },
+        vec![RoleMembers {
+            role: "Creator".into(),
+            members: vec![Member {
+                group: Some(r"[Storefront]\Readers".into()),
+                ..Member::default()
+            }],
+        }],
+    );
+    let objs = [secrets.object(), pool.object(), library.object()];
+    env.apply(&objs).await?;
+    env.wait_ready(&objs, "True", WAIT).await?;
+    let group = format!("{STOREFRONT_ID}$6");
+    let lib = format!("{STOREFRONT_ID}$0");
+    let vg = RoleScope::VariableGroup;
+    assert_eq!(
+        role_of(&env, vg, &group, &developers).as_deref(),
+        Some("User")
+    );
+    assert_eq!(
+        role_of(&env, vg, &group, &deploy_bot).as_deref(),
+        Some("Reader")
+    );
+    assert_eq!(
+        role_of(&env, RoleScope::AgentPool, "12", ADELE).as_deref(),
+        Some("Reader")
+    );
+    assert_eq!(
+        role_of(&env, RoleScope::Library, &lib, r"[Storefront]\Readers").as_deref(),
+        Some("Creator")
+    );
+    env.delete_in_order(&objs, WAIT).await?;
+    assert_eq!(role_of(&env, vg, &group, &developers), None);
+    assert_eq!(role_of(&env, RoleScope::AgentPool, "12", ADELE), None);
+    assert_eq!(
+        role_of(&env, RoleScope::Library, &lib, r"[Storefront]\Readers"),
+        None
+    );
+    env.delete_in_order(&[org], WAIT).await?;
+    Ok(())
+}
