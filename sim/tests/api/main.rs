@@ -10,4 +10,5 @@ mod graph_subjects;
 mod memberships;
 mod permissions;
 mod sdk_identity;
+mod security_roles;
 mod support;
