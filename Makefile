@@ -49,5 +49,5 @@ demo: controlplane ## Run control plane, simulator and operator, apply config/sa
 demo-stop: ## Stop what `make demo` started
 	hack/demo.sh stop
 
-bench: controlplane ## Benchmark: 500 objects against a latency-injected azdo-sim, beside lower bounds (not part of test)
+bench: controlplane ## Benchmark: 600 objects against a latency-injected azdo-sim, beside lower bounds (not part of test)
 	hack/bench.sh $(BENCH_ARGS)

@@ -106,6 +106,14 @@ pub enum Reason {
     /// Several pipelines failed.
     PipelinesFailed,
 
+    // ---- role assignments
+    /// The resource type defines no role of that name.
+    RoleNotFound,
+    /// Additive mode: the identity holds another role on the resource, not given by this object.
+    RoleHeldElsewhere,
+    /// Several listed role assignments failed (see `status.assignments`).
+    RolesFailed,
+
     // ---- Kubernetes
     /// The operator's own Kubernetes calls failed.
     KubernetesApiError,
@@ -138,6 +146,10 @@ pub enum Reason {
     MembersRemoved,
     /// Authorizations were revoked on object deletion.
     Revoked,
+    /// Security roles were assigned (or assignments removed) on a resource.
+    RolesAssigned,
+    /// Role assignments were removed on object deletion.
+    RolesRemoved,
 }
 
 impl Reason {

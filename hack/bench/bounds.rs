@@ -124,6 +124,26 @@ pub fn cold(w: &Workload, pace: &Pace) -> Bound {
             reads: 0,
             writes: n(w.authorizations),
         },
+        Term {
+            what: "the roles the environment scope defines (once)",
+            reads: 1,
+            writes: 0,
+        },
+        Term {
+            what: "identity id (storage key) of each distinct role member",
+            reads: n(w.distinct_role_members()),
+            writes: 0,
+        },
+        Term {
+            what: "read each resource's role assignments (Additive must not replace a role someone else gave)",
+            reads: n(w.role_assignments),
+            writes: 0,
+        },
+        Term {
+            what: "one PUT per resource with all its roles",
+            reads: 0,
+            writes: n(w.role_assignments),
+        },
     ];
     bound(terms, pace, COLD_CHAIN)
 }
@@ -145,6 +165,11 @@ pub fn resync(w: &Workload, pace: &Pace, drift: u64) -> Bound {
         Term {
             what: "read each resource's pipeline permissions",
             reads: n(w.authorizations),
+            writes: 0,
+        },
+        Term {
+            what: "read each resource's role assignments",
+            reads: n(w.role_assignments),
             writes: 0,
         },
     ];
@@ -173,9 +198,9 @@ mod tests {
     #[test]
     fn cold_full_scale_bound() {
         let b = cold(&Workload::FULL, &pace());
-        assert_eq!(b.writes, 200 + 2_000 + 5_000 + 100);
-        assert_eq!(b.reads, 2 + 100 + 2);
-        assert!((b.seconds - 7_404.0 * 0.025 / 8.0).abs() < 1e-9);
+        assert_eq!(b.writes, 200 + 2_000 + 5_000 + 100 + 100);
+        assert_eq!(b.reads, 2 + 100 + 2 + 1 + 500 + 100);
+        assert!((b.seconds - 8_105.0 * 0.025 / 8.0).abs() < 1e-9);
     }
 
     #[test]
@@ -187,8 +212,8 @@ mod tests {
             delay_from: 0.8,
         });
         let b = cold(&Workload::FULL, &p);
-        assert_eq!(b.seconds, 90.0);
+        assert_eq!(b.seconds, 120.0);
         let r = resync(&Workload::FULL, &pace(), 50);
-        assert_eq!((r.reads, r.writes), (500, 50));
+        assert_eq!((r.reads, r.writes), (600, 50));
     }
 }

@@ -12,10 +12,11 @@ use crate::support::kit::objects::resource_of;
 use crate::support::kit::{api_for, until_every, Check, Ready, TestResult};
 
 /// The namespaced kinds of the workload.
-pub const KINDS: [&str; 3] = [
+pub const KINDS: [&str; 4] = [
     "DevOpsGroup",
     "DevOpsMembership",
     "PipelineResourceAuthorization",
+    "DevOpsRoleAssignment",
 ];
 
 fn resource(kind: &str) -> ApiResource {

@@ -191,7 +191,12 @@ impl Bench {
         timeout: Duration,
     ) -> TestResult<BTreeMap<String, u64>> {
         let w = &self.settings.workload;
-        let expected = [w.groups, w.memberships, w.authorizations];
+        let expected = [
+            w.groups,
+            w.memberships,
+            w.authorizations,
+            w.role_assignments,
+        ];
         let what = format!("every object reconciled again (before: {before:?})");
         kit::until_every(&what, timeout, Duration::from_millis(250), || async {
             let now = self.operator()?.reconciles().await?;
@@ -216,7 +221,12 @@ impl Bench {
         let w = &self.settings.workload;
         KINDS
             .iter()
-            .zip([w.groups, w.memberships, w.authorizations])
+            .zip([
+                w.groups,
+                w.memberships,
+                w.authorizations,
+                w.role_assignments,
+            ])
             .map(|(kind, n)| {
                 let delta = after.get(*kind).copied().unwrap_or(0) as i64
                     - before.get(*kind).copied().unwrap_or(0) as i64;

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use azdo_operator::api::{MembershipMode, ResourceType};
+use azdo_operator::api::{
+    MembershipMode, ResourceType, RoleMembers, RoleResource, RoleResourceType,
+};
 use kube::api::DynamicObject;
 use serde::Serialize;
 
@@ -21,7 +23,8 @@ const FIRST_PIPELINE_ID: usize = 10_001;
 const FIRST_ENVIRONMENT_ID: usize = 5_001;
 
 /// Sizes of the workload. Full scale: 200 groups, 200 memberships of 25 members drawn from
-/// 2,000 directory users, 100 authorizations of 5 pipelines each.
+/// 2,000 directory users, 100 authorizations of 5 pipelines each, 100 role assignments of 5
+/// members each (on the same environments).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Workload {
@@ -31,6 +34,8 @@ pub struct Workload {
     pub directory_users: usize,
     pub authorizations: usize,
     pub pipelines_per_authorization: usize,
+    pub role_assignments: usize,
+    pub members_per_role_assignment: usize,
 }
 
 impl Workload {
@@ -41,6 +46,8 @@ impl Workload {
         directory_users: 2_000,
         authorizations: 100,
         pipelines_per_authorization: 5,
+        role_assignments: 100,
+        members_per_role_assignment: 5,
     };
 
     /// The full workload with object counts and the directory scaled by `scale` (at least one
@@ -56,11 +63,31 @@ impl Workload {
                 .max(Self::FULL.members_per_membership),
             authorizations: scaled(Self::FULL.authorizations),
             pipelines_per_authorization: Self::FULL.pipelines_per_authorization,
+            role_assignments: scaled(Self::FULL.role_assignments),
+            members_per_role_assignment: Self::FULL.members_per_role_assignment,
         }
     }
 
     pub fn objects(&self) -> usize {
-        self.groups + self.memberships + self.authorizations
+        self.groups + self.memberships + self.authorizations + self.role_assignments
+    }
+
+    /// The users role assignment `index` makes User of its environment (a window over the
+    /// directory, like the memberships').
+    pub fn role_members_of(&self, index: usize) -> Vec<String> {
+        (0..self.members_per_role_assignment)
+            .map(|k| {
+                user_upn((index * self.members_per_role_assignment + k) % self.directory_users)
+            })
+            .collect()
+    }
+
+    /// Distinct users the role assignments list (each needs its identity id once).
+    pub fn distinct_role_members(&self) -> usize {
+        (0..self.role_assignments)
+            .flat_map(|i| self.role_members_of(i))
+            .collect::<BTreeSet<_>>()
+            .len()
     }
 
     pub fn edges(&self) -> usize {
@@ -92,13 +119,36 @@ impl Workload {
             .len()
     }
 
-    /// Every object, in creation order: groups, memberships, authorizations.
+    /// Every object, in creation order: groups, memberships, authorizations, role assignments.
     pub fn manifests(&self, namespace: &str) -> Vec<DynamicObject> {
         let fx = fixtures(namespace);
         let groups = (0..self.groups).map(|i| group_manifest(&fx, i));
         let memberships = (0..self.memberships).map(|i| self.membership_manifest(&fx, i));
         let authorizations = (0..self.authorizations).map(|i| self.authorization_manifest(&fx, i));
-        groups.chain(memberships).chain(authorizations).collect()
+        let roles = (0..self.role_assignments).map(|i| self.role_assignment_manifest(&fx, i));
+        groups
+            .chain(memberships)
+            .chain(authorizations)
+            .chain(roles)
+            .collect()
+    }
+
+    fn role_assignment_manifest(&self, fx: &Fixtures, index: usize) -> DynamicObject {
+        let upns = self.role_members_of(index);
+        let upns: Vec<&str> = upns.iter().map(String::as_str).collect();
+        fx.role_assignment(
+            &format!("bench-roles-{index:04}"),
+            RoleResource {
+                type_: RoleResourceType::Environment,
+                id: None,
+                name: Some(environment_name(index % self.authorizations.max(1))),
+            },
+            vec![RoleMembers {
+                role: "User".to_string(),
+                members: users(&upns),
+            }],
+        )
+        .object()
     }
 
     fn membership_manifest(&self, fx: &Fixtures, index: usize) -> DynamicObject {
@@ -196,13 +246,15 @@ mod tests {
         assert_eq!(w.edges(), 5_000);
         assert_eq!(w.distinct_members(), 2_000);
         assert_eq!(w.pipelines(), 500);
-        assert_eq!(w.manifests("ns").len(), 500);
+        assert_eq!(w.distinct_role_members(), 500);
+        assert_eq!(w.manifests("ns").len(), 600);
     }
 
     #[test]
     fn a_tenth_keeps_the_shape() {
         let w = Workload::at_scale(0.1);
         assert_eq!((w.groups, w.memberships, w.authorizations), (20, 20, 10));
+        assert_eq!(w.role_assignments, 10);
         assert_eq!(w.directory_users, 200);
         assert_eq!(w.edges(), 500);
         assert_eq!(w.distinct_members(), 200);

@@ -76,6 +76,18 @@ pub enum UnknownIdentity {
     Tf401444,
 }
 
+/// What a security role call on an unknown scope id or resource id does. Azure DevOps has
+/// been seen to answer 200 and change nothing; an error is what the contract implies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum UnknownRoleTarget {
+    /// 404 for an unknown scope or resource.
+    #[default]
+    NotFound,
+    /// 200: reads answer an empty list, writes change nothing.
+    SilentlyIgnored,
+}
+
 /// Behaviour switches for the points the fact sheet leaves open.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
@@ -112,6 +124,8 @@ pub struct Behaviours {
     pub expired_token: ExpiredToken,
     /// What an Entra identity without access to the organization gets.
     pub unknown_identity: UnknownIdentity,
+    /// Security role calls on an unknown scope or resource id.
+    pub unknown_role_target: UnknownRoleTarget,
 }
 
 impl Default for Behaviours {
@@ -130,6 +144,7 @@ impl Default for Behaviours {
             federation_disabled: false,
             expired_token: ExpiredToken::SignInPageOnReads,
             unknown_identity: UnknownIdentity::Tf400813,
+            unknown_role_target: UnknownRoleTarget::NotFound,
         }
     }
 }

@@ -102,6 +102,8 @@ pub(super) struct Caches {
     pub storage_keys: TtlCache<String, String>,
     /// "project|name|folder" lower-cased -> pipelines.
     pub pipelines: TtlCache<String, Vec<PipelineRef>>,
+    /// security role scope id -> the roles it defines.
+    pub role_definitions: TtlCache<String, Vec<super::security_roles::SecurityRole>>,
     /// Direct containers and group names for the ancestry walk (short TTL).
     pub ancestry: super::graph_ancestry::AncestryCaches,
 }
@@ -143,6 +145,7 @@ impl AdoClient {
             groups_by_principal: TtlCache::new(Some(limits.subject_ttl), capacity),
             storage_keys: TtlCache::new(None, capacity),
             pipelines: TtlCache::new(Some(limits.pipeline_ttl), capacity),
+            role_definitions: TtlCache::new(Some(limits.subject_ttl), capacity),
             ancestry: super::graph_ancestry::AncestryCaches::new(limits.subject_ttl, capacity),
         };
         let transport = Transport::new(
@@ -183,6 +186,7 @@ impl AdoClient {
         caches.groups_by_principal.clear();
         caches.storage_keys.clear();
         caches.pipelines.clear();
+        caches.role_definitions.clear();
         caches.ancestry.clear();
     }
 

@@ -17,6 +17,7 @@ mod pipeline_permissions;
 mod pipelines;
 mod projects;
 mod resources;
+mod security_roles;
 pub mod tenant;
 mod throttle;
 mod transport;
@@ -28,6 +29,9 @@ pub use error::{AdoError, ApiErrorDetail};
 pub use graph_ancestry::{Ancestor, Ancestry, ANCESTRY_TTL, MAX_CONTAINERS, MAX_DEPTH};
 pub use http::{build_http_client, HttpClients};
 pub use metrics::AdoMetrics;
+pub use security_roles::{
+    assigned_roles, RoleAssignment, RoleGrantRef, RoleIdentity, RoleScope, SecurityRole,
+};
 pub use throttle::ThrottleConfig;
 pub use transport::RetryLimits;
 pub use types::{

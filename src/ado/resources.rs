@@ -135,6 +135,67 @@ impl AdoClient {
             .collect())
     }
 
+    /// The resource with this id, if it exists (queues, agent pools, environments, service
+    /// endpoints, variable groups, secure files; `None` for repositories). 1 call.
+    pub async fn resource_by_id(
+        &self,
+        project: &str,
+        kind: ResourceKind,
+        id: &str,
+    ) -> Result<Option<ResourceRef>, AdoError> {
+        let (operation, version, url) = match kind {
+            ResourceKind::Queue => (
+                "resources.queues.get",
+                api_version::AGENT_QUEUES,
+                self.project_url(project, &["_apis", "distributedtask", "queues", id])?,
+            ),
+            ResourceKind::AgentPool => (
+                "resources.pools.get",
+                api_version::AGENT_POOLS,
+                self.org_url(&["_apis", "distributedtask", "pools", id])?,
+            ),
+            ResourceKind::Environment => (
+                "resources.environments.get",
+                api_version::ENVIRONMENTS,
+                self.project_url(project, &["_apis", "distributedtask", "environments", id])?,
+            ),
+            ResourceKind::Endpoint => (
+                "resources.endpoints.get",
+                api_version::SERVICE_ENDPOINTS,
+                self.project_url(project, &["_apis", "serviceendpoint", "endpoints", id])?,
+            ),
+            ResourceKind::VariableGroup => (
+                "resources.variable_groups.get",
+                api_version::VARIABLE_GROUPS,
+                self.project_url(project, &["_apis", "distributedtask", "variablegroups", id])?,
+            ),
+            ResourceKind::SecureFile => (
+                "resources.secure_files.get",
+                api_version::SECURE_FILES,
+                self.project_url(project, &["_apis", "distributedtask", "securefiles", id])?,
+            ),
+            ResourceKind::Repository => return Ok(None),
+        };
+        let reply = match self.execute(&Call::get(operation, url, version)).await {
+            Ok(reply) => reply,
+            Err(AdoError::NotFound(_)) => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        // Some of these answer 200 with `null` (or nothing) for an unknown id.
+        let item: Option<NamedItem> = match reply.body.iter().all(u8::is_ascii_whitespace) {
+            true => None,
+            false => reply.json()?,
+        };
+        Ok(item.map(|item| ResourceRef {
+            kind,
+            id: match item.id {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            },
+            name: item.name,
+        }))
+    }
+
     async fn find_repository(
         &self,
         project: &str,

@@ -87,6 +87,7 @@ status_with_common!(
     super::DevOpsGroupStatus,
     super::DevOpsMembershipStatus,
     super::PipelineResourceAuthorizationStatus,
+    super::DevOpsRoleAssignmentStatus,
     super::OrganizationStatus,
 );
 

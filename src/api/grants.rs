@@ -8,7 +8,7 @@ use kube::KubeSchema;
 use serde::{Deserialize, Serialize};
 
 use super::organization::AllowedNamespaces;
-use super::ResourceType;
+use super::{ResourceType, RoleResourceType};
 
 /// What a set of namespaces may do in the organization. Anything no grant allows is refused
 /// before any Azure DevOps write (`Ready=False`, reason `NotAllowed`). Several grants matching a
@@ -52,6 +52,12 @@ pub struct Grant {
     /// pipeline of the project, or close it). Default: false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub all_pipelines: bool,
+    /// Protected resources whose security role assignments (DevOpsRoleAssignment) the
+    /// namespaces may manage, and how far: Administrator and Exclusive mode only where an entry
+    /// says so.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 256))]
+    pub role_assignments: Vec<RoleGrant>,
 }
 
 /// Protected resources of one type (or of every type) in a grant.
@@ -69,4 +75,34 @@ pub struct ResourceGrant {
     /// Patterns on the resource's name (`*` matches any text, case-insensitive), or its id.
     #[schemars(length(max = 256))]
     pub names: Vec<String>,
+}
+
+/// Protected resources of one type (or of every project-level type) whose security roles a
+/// grant lets namespaces assign.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("size(self.names) > 0").message("a roleAssignments entry needs names (patterns on the resource's name, or its id; * for all)"))]
+#[x_kube(validation = Rule::new("!has(self.project) || !has(self.type) || self.type != 'agentpool'").message("agent pools belong to the organization: a roleAssignments entry for agentpool takes no project"))]
+pub struct RoleGrant {
+    /// The resource type; unset: every type that lives in a project (organization agent pools
+    /// only ever match an entry of type `agentpool`).
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub type_: Option<RoleResourceType>,
+    /// The project the resources are in (name or id); unset: any of the grant's projects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 256))]
+    pub project: Option<String>,
+    /// Patterns on the resource's name (`*` matches any text, case-insensitive), or its id.
+    /// The project's Library is named `Library`.
+    #[schemars(length(max = 256))]
+    pub names: Vec<String>,
+    /// Whether the Administrator role may be assigned (Administrator of a resource can change
+    /// its security and hand it to anyone: a takeover). Also needed to set `inheritance`.
+    /// Default: false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub administrator: bool,
+    /// Whether a DevOpsRoleAssignment may use Exclusive mode (remove every explicit
+    /// assignment it does not list). Default: false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exclusive: bool,
 }

@@ -4,7 +4,7 @@
 
 use super::{
     ClusterDevOpsOrganization, DeletionPolicy, DevOpsGroup, DevOpsMembership, DevOpsOrganization,
-    OrganizationRef, PipelineResourceAuthorization, RevocationPolicy,
+    DevOpsRoleAssignment, OrganizationRef, PipelineResourceAuthorization, RevocationPolicy,
 };
 
 pub trait Lifecycle {
@@ -69,5 +69,15 @@ impl Lifecycle for PipelineResourceAuthorization {
     }
     fn orphans(&self) -> bool {
         self.spec.deletion_policy == RevocationPolicy::Orphan
+    }
+}
+
+impl Lifecycle for DevOpsRoleAssignment {
+    const FINALIZER: Option<&'static str> = Some("azdo.io/role-assignment");
+    fn organization_ref(&self) -> Option<&OrganizationRef> {
+        Some(&self.spec.organization_ref)
+    }
+    fn orphans(&self) -> bool {
+        self.spec.deletion_policy == DeletionPolicy::Orphan
     }
 }

@@ -10,14 +10,16 @@ mod group;
 mod lifecycle;
 mod membership;
 mod organization;
+mod role_assignment;
 
 pub use authorization::*;
 pub use common::*;
-pub use grants::{Grant, ResourceGrant};
+pub use grants::{Grant, ResourceGrant, RoleGrant};
 pub use group::*;
 pub use lifecycle::Lifecycle;
 pub use membership::*;
 pub use organization::*;
+pub use role_assignment::*;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
@@ -35,6 +37,7 @@ pub fn all_crds() -> Vec<CustomResourceDefinition> {
         DevOpsGroup::crd(),
         DevOpsMembership::crd(),
         PipelineResourceAuthorization::crd(),
+        DevOpsRoleAssignment::crd(),
     ]
 }
 

@@ -179,6 +179,11 @@ fn every_sample_parses_and_validates() {
                 let o: PipelineResourceAuthorization = serde_json::from_value(doc.clone()).unwrap();
                 o.validate_cel().unwrap_or_else(|e| panic!("{file}: {e:?}"));
             }
+            "DevOpsRoleAssignment" => {
+                check_sample::<DevOpsRoleAssignment>(doc, file);
+                let o: DevOpsRoleAssignment = serde_json::from_value(doc.clone()).unwrap();
+                o.validate_cel().unwrap_or_else(|e| panic!("{file}: {e:?}"));
+            }
             other => panic!("{file}: unexpected kind {other}"),
         }
         kinds.push(kind);
@@ -448,4 +453,77 @@ fn authorization_rules_reject_what_they_should() {
     .contains("path applies only with name"));
     let moved = spec(json!({"type": "queue", "id": "8"}), json!([{"id": 3}]));
     assert!(cel!(PipelineResourceAuthorization, moved, ok).contains("resource is immutable"));
+}
+
+#[test]
+fn role_assignment_rules_reject_what_they_should() {
+    let spec = |project: Option<&str>, resource: Value| {
+        let mut spec = json!({"organizationRef": {"name": "contoso"}, "resource": resource,
+            "assignments": [{"role": "User", "members": [{"user": "a@contoso.com"}]}]});
+        if let Some(p) = project {
+            spec["project"] = json!(p);
+        }
+        obj("DevOpsRoleAssignment", spec)
+    };
+    let ok = spec(
+        Some("Storefront"),
+        json!({"type": "environment", "name": "prod"}),
+    );
+    assert_eq!(cel!(DevOpsRoleAssignment, ok.clone()), "");
+    assert_eq!(
+        cel!(
+            DevOpsRoleAssignment,
+            spec(None, json!({"type": "agentpool", "id": "9"}))
+        ),
+        ""
+    );
+    assert_eq!(
+        cel!(
+            DevOpsRoleAssignment,
+            spec(Some("Storefront"), json!({"type": "library"}))
+        ),
+        ""
+    );
+    assert!(cel!(
+        DevOpsRoleAssignment,
+        spec(None, json!({"type": "environment", "id": "2"}))
+    )
+    .contains("project is required"));
+    assert!(cel!(
+        DevOpsRoleAssignment,
+        spec(Some("Storefront"), json!({"type": "agentpool", "id": "9"}))
+    )
+    .contains("must be absent for agentpool"));
+    assert!(cel!(
+        DevOpsRoleAssignment,
+        spec(
+            Some("Storefront"),
+            json!({"type": "library", "name": "Library"})
+        )
+    )
+    .contains("neither for library"));
+    assert!(cel!(
+        DevOpsRoleAssignment,
+        spec(Some("Storefront"), json!({"type": "environment"}))
+    )
+    .contains("exactly one of id or name"));
+    assert!(cel!(
+        DevOpsRoleAssignment,
+        spec(Some("Storefront"), json!({"type": "queue", "id": "abc"}))
+    )
+    .contains("must be an integer"));
+    assert!(cel!(
+        DevOpsRoleAssignment,
+        spec(Some("Storefront"), json!({"type": "endpoint", "id": "12"}))
+    )
+    .contains("must be a GUID"));
+    let moved = spec(
+        Some("Storefront"),
+        json!({"type": "environment", "name": "other"}),
+    );
+    assert!(cel!(DevOpsRoleAssignment, moved, ok.clone()).contains("resource is immutable"));
+    let mut member = ok.clone();
+    member["spec"]["assignments"][0]["members"] =
+        json!([{"user": "a@contoso.com", "group": "[P]\\G"}]);
+    assert!(cel!(DevOpsRoleAssignment, member).contains("exactly one of user"));
 }

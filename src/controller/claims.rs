@@ -53,6 +53,16 @@ impl Key {
         Self::of("exclusive-members", org_url, &[descriptor])
     }
 
+    /// The explicit security role assignments of a resource, managed in Exclusive mode: by
+    /// scope id and the API's resource id (which holds the project id).
+    pub fn exclusive_roles(org_url: &str, scope_id: &str, resource_id: &str) -> Self {
+        Self::of(
+            "exclusive-roles",
+            org_url,
+            &[&scope_id.to_lowercase(), &resource_id.to_lowercase()],
+        )
+    }
+
     /// A pipeline resource's `allPipelines` switch.
     pub fn all_pipelines(
         org_url: &str,
@@ -367,6 +377,7 @@ fn conflict(key: &Key, holder: &Holder) -> Error {
         "group" | "group-name" => "this group",
         "exclusive-members" => "this group's members in Exclusive mode",
         "all-pipelines" => "this resource's allPipelines switch",
+        "exclusive-roles" => "this resource's role assignments in Exclusive mode",
         _ => "this",
     };
     Error::new(
@@ -435,6 +446,18 @@ mod tests {
         assert_ne!(
             Key::group(org, "vssgp.a"),
             Key::exclusive_members(org, "vssgp.a")
+        );
+        assert_eq!(
+            Key::exclusive_roles(org, "DistributedTask.Library", "P$0"),
+            Key::exclusive_roles(
+                "https://dev.azure.com/Contoso",
+                "distributedtask.library",
+                "p$0"
+            )
+        );
+        assert_ne!(
+            Key::exclusive_roles(org, "distributedtask.library", "p$0"),
+            Key::exclusive_roles(org, "distributedtask.variablegroup", "p$0")
         );
         assert_eq!(
             Key::all_pipelines(org, "P", "Endpoint", "ABC"),

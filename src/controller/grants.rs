@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use wildmatch::WildMatch;
 
-use crate::api::{AllowedNamespaces, Grant, ResourceGrant, ResourceType};
+use crate::api::{
+    AllowedNamespaces, Grant, ResourceGrant, ResourceType, RoleGrant, RoleResourceType,
+};
 use crate::reason::Reason;
 
 use super::error::{Error, Retry};
@@ -80,6 +82,21 @@ impl Granted {
                 names: vec!["*".into()],
             }],
             all_pipelines: true,
+            role_assignments: vec![
+                RoleGrant {
+                    names: vec!["*".into()],
+                    administrator: true,
+                    exclusive: true,
+                    ..RoleGrant::default()
+                },
+                RoleGrant {
+                    type_: Some(RoleResourceType::Agentpool),
+                    names: vec!["*".into()],
+                    administrator: true,
+                    exclusive: true,
+                    ..RoleGrant::default()
+                },
+            ],
         }
     }
 
@@ -163,6 +180,55 @@ impl Granted {
         )
     }
 
+    /// Manage the security role assignments of a protected resource (`project`: `None` for
+    /// organization agent pools), with what the spec asks beyond plain roles.
+    pub fn role_resource(&self, target: &RoleTarget<'_>, asks: RoleAsks) -> Result<(), Error> {
+        let entry_fits = |g: &Grant, r: &RoleGrant| {
+            let type_fits = match (r.type_, target.project) {
+                (Some(t), _) => t == target.type_,
+                // An entry without a type covers the project-level types only.
+                (None, project) => project.is_some(),
+            };
+            let project_fits = match (target.project, &r.project) {
+                (None, p) => p.is_none(),
+                (Some(project), Some(p)) => project_matches(p, project),
+                (Some(project), None) => g.projects.iter().any(|p| project_matches(p, project)),
+            };
+            type_fits
+                && project_fits
+                && r.names
+                    .iter()
+                    .any(|n| matches(n, target.id) || matches(n, target.name))
+                && (!asks.administrator || r.administrator)
+                && (!asks.exclusive || r.exclusive)
+        };
+        self.check(
+            |g| g.role_assignments.iter().any(|r| entry_fits(g, r)),
+            || {
+                let mut extra = Vec::new();
+                if asks.administrator {
+                    extra.push("Administrator");
+                }
+                if asks.exclusive {
+                    extra.push("Exclusive mode");
+                }
+                let extra = match extra.is_empty() {
+                    true => String::new(),
+                    false => format!(" with {}", extra.join(" and ")),
+                };
+                let place = target
+                    .project
+                    .map(|p| format!(" in project {}", p.name))
+                    .unwrap_or_else(|| " in the organization".into());
+                format!(
+                    "the security roles of the {} {}{place}{extra} (roleAssignments)",
+                    target.type_.as_str(),
+                    target.name,
+                )
+            },
+        )
+    }
+
     /// Set `allPipelines` on a resource.
     pub fn all_pipelines(&self) -> Result<(), Error> {
         self.check(|g| g.all_pipelines, || "allPipelines".into())
@@ -187,6 +253,26 @@ impl Granted {
     fn denied(&self, message: String) -> Error {
         Error::new(Reason::NotAllowed, message, Retry::Resync)
     }
+}
+
+/// A protected resource whose security roles are asked about, resolved.
+#[derive(Debug, Clone, Copy)]
+pub struct RoleTarget<'a> {
+    pub type_: RoleResourceType,
+    /// `None` for organization agent pools.
+    pub project: Option<&'a Project>,
+    /// Its own id (not the API's composed resource id).
+    pub id: &'a str,
+    pub name: &'a str,
+}
+
+/// What a role assignment asks for beyond plain roles.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RoleAsks {
+    /// Assign Administrator, or set inheritance.
+    pub administrator: bool,
+    /// Exclusive mode.
+    pub exclusive: bool,
 }
 
 /// `*`-patterns, case-insensitive; a pattern without `*` is an exact (case-insensitive) name.
@@ -363,6 +449,110 @@ mod tests {
             )
             .is_err());
         assert!(g.all_pipelines().is_err());
+    }
+
+    #[test]
+    fn role_assignments_match_type_project_name_and_what_is_asked() {
+        let mut grant = team_a_grant();
+        grant.role_assignments = vec![
+            RoleGrant {
+                type_: Some(RoleResourceType::Environment),
+                names: vec!["storefront-*".into()],
+                ..RoleGrant::default()
+            },
+            RoleGrant {
+                type_: Some(RoleResourceType::Endpoint),
+                names: vec!["storefront-deploy".into()],
+                administrator: true,
+                exclusive: true,
+                ..RoleGrant::default()
+            },
+        ];
+        let g = Granted::for_namespace("c".into(), &[grant], None, "team-a", None);
+        let (store, other) = (storefront(), other());
+        let env = |project, name| RoleTarget {
+            type_: RoleResourceType::Environment,
+            project,
+            id: "7",
+            name,
+        };
+        let plain = RoleAsks::default();
+        let admin = RoleAsks {
+            administrator: true,
+            ..plain
+        };
+        let exclusive = RoleAsks {
+            exclusive: true,
+            ..plain
+        };
+        assert!(g
+            .role_resource(&env(Some(&store), "storefront-prod"), plain)
+            .is_ok());
+        let err = g
+            .role_resource(&env(Some(&store), "storefront-prod"), admin)
+            .unwrap_err();
+        assert_eq!(err.reason, Reason::NotAllowed);
+        assert!(
+            err.message.contains("with Administrator"),
+            "{}",
+            err.message
+        );
+        assert!(g
+            .role_resource(&env(Some(&store), "storefront-prod"), exclusive)
+            .is_err());
+        assert!(g
+            .role_resource(&env(Some(&store), "payments-prod"), plain)
+            .is_err());
+        assert!(g
+            .role_resource(&env(Some(&other), "storefront-prod"), plain)
+            .is_err());
+        let endpoint = RoleTarget {
+            type_: RoleResourceType::Endpoint,
+            project: Some(&store),
+            id: "0b1c2d3e-0000-0000-0000-000000000001",
+            name: "storefront-deploy",
+        };
+        assert!(g.role_resource(&endpoint, admin).is_ok());
+        assert!(g.role_resource(&endpoint, exclusive).is_ok());
+        let pool = RoleTarget {
+            type_: RoleResourceType::Agentpool,
+            project: None,
+            id: "9",
+            name: "storefront-deploy",
+        };
+        assert!(
+            g.role_resource(&pool, plain).is_err(),
+            "pools need an agentpool entry"
+        );
+    }
+
+    #[test]
+    fn organization_pools_need_an_entry_of_their_own() {
+        let wildcard = Grant {
+            namespaces: Some(AllowedNamespaces {
+                names: vec!["a".into()],
+                selector: None,
+            }),
+            projects: vec!["*".into()],
+            role_assignments: vec![RoleGrant {
+                names: vec!["*".into()],
+                ..RoleGrant::default()
+            }],
+            ..Grant::default()
+        };
+        let g =
+            Granted::for_namespace("c".into(), std::slice::from_ref(&wildcard), None, "a", None);
+        let pool = RoleTarget {
+            type_: RoleResourceType::Agentpool,
+            project: None,
+            id: "9",
+            name: "Default",
+        };
+        assert!(g.role_resource(&pool, RoleAsks::default()).is_err());
+        let mut pools = wildcard;
+        pools.role_assignments[0].type_ = Some(RoleResourceType::Agentpool);
+        let g = Granted::for_namespace("c".into(), &[pools], None, "a", None);
+        assert!(g.role_resource(&pool, RoleAsks::default()).is_ok());
     }
 
     #[test]

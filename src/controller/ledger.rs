@@ -1,6 +1,6 @@
 //! The operator's own record of what each object did in Azure DevOps: which group it created or
 //! adopted, which members it added, which pipelines it authorized and what `allPipelines` was
-//! before it changed it. Cleanup and Additive removals undo only what this record holds, never
+//! before it changed it, which security roles it assigned and the inheritance it set. Cleanup and Additive removals undo only what this record holds, never
 //! what an object's status says: status is writable by anyone granted `*/status`, the ledger
 //! only by the operator.
 //!
@@ -60,6 +60,8 @@ pub struct Entry {
     pub added: BTreeSet<String>,
     /// Authorizations: `allPipelines` before this object first changed it.
     pub all_pipelines_before: Option<bool>,
+    /// Role assignments: the inheritance this object last set on its resource.
+    pub inheritance: Option<bool>,
     /// The ownership claims it holds (see `claims.rs`), by key.
     pub claims: BTreeSet<String>,
 }
@@ -85,6 +87,7 @@ impl Entry {
             target: data.get("target").cloned(),
             added: lines("added"),
             all_pipelines_before: data.get("allPipelinesBefore").and_then(|v| v.parse().ok()),
+            inheritance: data.get("inheritance").and_then(|v| v.parse().ok()),
             claims: lines("claims"),
         }
     }
@@ -106,6 +109,9 @@ impl Entry {
         }
         if let Some(before) = self.all_pipelines_before {
             data.insert("allPipelinesBefore".into(), before.to_string());
+        }
+        if let Some(inheritance) = self.inheritance {
+            data.insert("inheritance".into(), inheritance.to_string());
         }
         data
     }
@@ -210,6 +216,7 @@ mod tests {
             target: Some("vssgp.container".into()),
             added: ["aad.x".to_string(), "aad.y".to_string()].into(),
             all_pipelines_before: Some(false),
+            inheritance: Some(false),
             claims: ["group|https://x/o|vssgp.abc".to_string()].into(),
         };
         assert_eq!(Entry::from_data(&entry.to_data()), entry);

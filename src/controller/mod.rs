@@ -15,6 +15,7 @@ mod organization;
 mod organization_registry;
 mod protection;
 mod reconcile;
+mod role_assignment;
 mod set_sync;
 mod status;
 mod stored;
@@ -39,8 +40,8 @@ use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Api, Resource, ResourceExt};
 
 use crate::api::{
-    ClusterDevOpsOrganization, DevOpsGroup, DevOpsMembership, DevOpsOrganization, OrganizationKind,
-    OrganizationRef, PipelineResourceAuthorization,
+    ClusterDevOpsOrganization, DevOpsGroup, DevOpsMembership, DevOpsOrganization,
+    DevOpsRoleAssignment, OrganizationKind, OrganizationRef, PipelineResourceAuthorization,
 };
 use crate::telemetry::ReadyCounts;
 
@@ -307,6 +308,14 @@ pub async fn run_controllers(
                 controller_of(scope.api(&kube)),
                 &kube,
                 |p: &PipelineResourceAuthorization| &p.spec.organization_ref,
+            ),
+            scope.clone(),
+        ),
+        kinds.run(
+            watch_organizations(
+                controller_of(scope.api(&kube)),
+                &kube,
+                |r: &DevOpsRoleAssignment| &r.spec.organization_ref,
             ),
             scope,
         ),

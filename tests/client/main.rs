@@ -13,6 +13,7 @@ mod pipelines_and_resources;
 mod quirks;
 mod rate_limits;
 mod scripted;
+mod security_roles;
 mod stop_or_retry;
 mod support;
 mod throttling;

@@ -19,6 +19,7 @@ mod operator_env;
 mod packaging;
 mod rbac;
 mod resilience;
+mod roles;
 mod sim_api;
 mod tenant_rbac;
 mod workload_identity;

@@ -492,7 +492,8 @@ fn seed_tenant(seed: &Seed) -> TestResult<String> {
         .ok_or_else(|| "seed has no tenant id".into())
 }
 
-/// Everything under test in the simulator: groups, memberships, pipeline authorizations.
+/// Everything under test in the simulator: groups, memberships, pipeline authorizations,
+/// security role assignments.
 pub fn sim_snapshot(sim: &Simulator) -> serde_json::Value {
     sim.control().with_state(|state| {
         let org = state.organization("contoso").expect("seed has contoso");
@@ -528,7 +529,31 @@ pub fn sim_snapshot(sim: &Simulator) -> serde_json::Value {
             }
         }
         permissions.sort();
-        serde_json::json!({"groups": groups, "memberships": memberships, "permissions": permissions})
+        let mut roles = Vec::new();
+        for resource in &org.role_assignments {
+            let mut held: Vec<String> = resource
+                .assignments
+                .iter()
+                .map(|a| {
+                    let who = org
+                        .subjects
+                        .iter()
+                        .find(|s| s.storage_key == a.identity_id)
+                        .map_or_else(|| a.identity_id.to_string(), |s| s.principal_name.clone());
+                    format!("{who}={}", a.role)
+                })
+                .collect();
+            if held.is_empty() && resource.inherit {
+                continue; // nothing assigned, inheriting: the same as no record
+            }
+            held.sort();
+            roles.push(format!(
+                "{:?}/{}: {held:?} inherit={}",
+                resource.scope, resource.resource_id, resource.inherit
+            ));
+        }
+        roles.sort();
+        serde_json::json!({"groups": groups, "memberships": memberships, "permissions": permissions, "roles": roles})
     })
 }
 

@@ -30,18 +30,20 @@ const FULLNAME: &str = "tenant-rbac-azdo-operator";
 const AGGREGATION: Duration = Duration::from_secs(90);
 
 /// The namespaced kinds a tenant manages.
-const TENANT_KINDS: [&str; 4] = [
+const TENANT_KINDS: [&str; 5] = [
     "devopsorganizations",
     "devopsgroups",
     "devopsmemberships",
     "pipelineresourceauthorizations",
+    "devopsroleassignments",
 ];
-const ALL_KINDS: [&str; 5] = [
+const ALL_KINDS: [&str; 6] = [
     "clusterdevopsorganizations",
     "devopsorganizations",
     "devopsgroups",
     "devopsmemberships",
     "pipelineresourceauthorizations",
+    "devopsroleassignments",
 ];
 
 /// One request to authorize: `verb` on `group`/`resource`[/`subresource`] in `namespace`

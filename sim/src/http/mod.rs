@@ -12,6 +12,7 @@ pub mod middleware;
 pub mod params;
 mod permissions;
 mod respond;
+mod security_roles;
 pub mod version;
 
 use axum::middleware::from_fn_with_state;
@@ -59,7 +60,9 @@ fn azure_devops_layers(router: Router<SharedApp>, app: &SharedApp, host: HostKin
 /// The Azure DevOps routes of a host (discovery aside).
 fn api_routes(host: Host) -> ApiRoutes {
     match host {
-        Host::Dev => core::routes().merge(permissions::routes()),
+        Host::Dev => core::routes()
+            .merge(permissions::routes())
+            .merge(security_roles::routes()),
         Host::Vssps => graph::routes(),
     }
 }

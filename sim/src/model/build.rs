@@ -209,6 +209,7 @@ fn build_organization(state: &State, seed: &OrganizationSeed) -> Result<Organiza
                 created_on: seed_epoch(),
             })
             .collect(),
+        role_assignments: Vec::new(),
     };
     for (name, description) in ORGANIZATION_GROUPS {
         org.create_vsts_group(

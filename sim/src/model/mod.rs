@@ -5,6 +5,7 @@ pub mod build;
 mod materialize;
 pub mod permissions;
 pub mod resources;
+pub mod roles;
 pub mod subjects;
 
 use serde::Serialize;
@@ -99,6 +100,8 @@ pub struct Organization {
     pub memberships: Vec<Membership>,
     pub projects: Vec<Project>,
     pub pools: Vec<Pool>,
+    /// Security role assignments of protected resources (see `roles.rs`).
+    pub role_assignments: Vec<roles::RoleResource>,
 }
 
 impl Organization {

@@ -10,5 +10,6 @@ mod graph_subjects;
 mod memberships;
 mod permissions;
 mod sdk_identity;
+mod security_roles;
 mod spec_models;
 mod support;

@@ -5,6 +5,7 @@
 mod resolve;
 mod triggers;
 
+pub use resolve::member as resolve_member;
 pub use triggers::{referencing, refused_for_cycle};
 
 use std::collections::BTreeSet;

@@ -18,6 +18,6 @@ mod item;
 mod plan;
 mod report;
 
-pub use item::{previous, resolve, unique, ItemState, Problem};
+pub use item::{previous, resolve, unique, Item, ItemState, Problem};
 pub use plan::{plan, settle, undo, why, ItemStatus, Mode, Plan, Written};
 pub use report::{ready, Nouns};

@@ -10,6 +10,7 @@
 
 mod fairness;
 mod ownership;
+mod roles;
 
 use std::time::Duration;
 

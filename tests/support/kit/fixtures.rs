@@ -6,10 +6,11 @@ use std::path::Path;
 use azdo_operator::api::{
     AllowedNamespaces, ClientSecretAuth, ClusterDevOpsOrganization, ClusterDevOpsOrganizationSpec,
     DeletionPolicy, DevOpsGroup, DevOpsGroupSpec, DevOpsMembership, DevOpsMembershipSpec,
-    DevOpsOrganization, DevOpsOrganizationSpec, Grant, GroupTarget, LocalRef, Member,
-    MembershipMode, OrganizationAuth, OrganizationKind, OrganizationRef, PatAuth,
-    PipelineResourceAuthorization, PipelineResourceAuthorizationSpec, PipelineSelector,
-    ResourceGrant, ResourceSelector, ResourceType, SecretKeyRef, WorkloadIdentityAuth,
+    DevOpsOrganization, DevOpsOrganizationSpec, DevOpsRoleAssignment, DevOpsRoleAssignmentSpec,
+    Grant, GroupTarget, LocalRef, Member, MembershipMode, OrganizationAuth, OrganizationKind,
+    OrganizationRef, PatAuth, PipelineResourceAuthorization, PipelineResourceAuthorizationSpec,
+    PipelineSelector, ResourceGrant, ResourceSelector, ResourceType, RoleGrant, RoleMembers,
+    RoleResource, RoleResourceType, SecretKeyRef, WorkloadIdentityAuth,
 };
 use kube::api::DynamicObject;
 use serde::Deserialize as _;
@@ -182,6 +183,31 @@ impl Fixtures {
         authorization
     }
 
+    /// DevOpsRoleAssignment `name`: `assignments` (role, members) on `resource` of the project,
+    /// Additive, deleted with the object, through `contoso`.
+    pub fn role_assignment(
+        &self,
+        name: &str,
+        resource: RoleResource,
+        assignments: Vec<RoleMembers>,
+    ) -> DevOpsRoleAssignment {
+        let mut roles = DevOpsRoleAssignment::new(
+            name,
+            DevOpsRoleAssignmentSpec {
+                organization_ref: cluster_ref(&self.cluster_organization),
+                project: (resource.type_ != RoleResourceType::Agentpool)
+                    .then(|| self.project.clone()),
+                resource,
+                assignments,
+                mode: MembershipMode::Additive,
+                deletion_policy: DeletionPolicy::Delete,
+                inheritance: None,
+            },
+        );
+        roles.metadata.namespace = Some(self.namespace.clone());
+        roles
+    }
+
     /// The samples under `config/samples` (all but the kustomization), pointed at this namespace
     /// and simulator.
     pub fn samples(&self) -> TestResult<Vec<DynamicObject>> {
@@ -238,7 +264,8 @@ impl Fixtures {
 
 /// What the samples' organization (config/samples/clusterdevopsorganization.yaml) grants its
 /// tenant, to `namespaces`: project Storefront, members of `[Storefront]\Contributors` (Additive
-/// only), and pipeline authorizations on the project's `storefront-*` environments.
+/// only), pipeline authorizations and security roles (not Administrator) on the project's
+/// `storefront-*` environments.
 pub fn storefront_grant(namespaces: &[&str]) -> Grant {
     Grant {
         namespaces: Some(AllowedNamespaces {
@@ -251,6 +278,11 @@ pub fn storefront_grant(namespaces: &[&str]) -> Grant {
             type_: Some(ResourceType::Environment),
             project: None,
             names: vec!["storefront-*".to_string()],
+        }],
+        role_assignments: vec![RoleGrant {
+            type_: Some(RoleResourceType::Environment),
+            names: vec!["storefront-*".to_string()],
+            ..RoleGrant::default()
         }],
         ..Grant::default()
     }

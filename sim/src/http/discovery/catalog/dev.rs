@@ -240,3 +240,60 @@ pub static UPDATE_PIPELINE_PERMISSIONS: Endpoint = Endpoint {
     verb: Verb::Patch,
     path: RESOURCE_PERMISSIONS,
 };
+
+/// Security roles: served by the organization (dev) host; not a resource area clients look up
+/// (the official clients call it on the organization URL), so it has no area id.
+pub static SECURITY_ROLES: Area = Area {
+    id: None,
+    name: "securityroles",
+    host: Some(Host::Dev),
+};
+pub static ROLE_ASSIGNMENTS: Location = Location {
+    id: "9461c234-c84c-4ed2-b918-2f0f92ad0a35",
+    area: &SECURITY_ROLES,
+    resource_name: "roleassignments",
+    route_template: "_apis/{area}/scopes/{scopeId}/{resource}/resources/{resourceId}/{identityId}",
+    resource_version: 1,
+    min_version: "2.2",
+    released_version: PREVIEW_ONLY,
+};
+pub static ROLE_DEFINITIONS: Location = Location {
+    id: "f4cc9a86-453c-48d2-b44d-d3bd5c105f4f",
+    area: &SECURITY_ROLES,
+    resource_name: "roledefinitions",
+    route_template: "_apis/{area}/scopes/{scopeId}/{resource}",
+    resource_version: 1,
+    min_version: "2.2",
+    released_version: PREVIEW_ONLY,
+};
+
+const ROLE_RESOURCE: &str =
+    "/{org}/_apis/securityroles/scopes/{scope_id}/roleassignments/resources/{resource_id}";
+const ROLE_IDENTITY: &str =
+    "/{org}/_apis/securityroles/scopes/{scope_id}/roleassignments/resources/{resource_id}/{identity_id}";
+pub static LIST_ROLE_DEFINITIONS: Endpoint = get(
+    &ROLE_DEFINITIONS,
+    "/{org}/_apis/securityroles/scopes/{scope_id}/roledefinitions",
+);
+pub static LIST_ROLE_ASSIGNMENTS: Endpoint = get(&ROLE_ASSIGNMENTS, ROLE_RESOURCE);
+pub static SET_ROLE_ASSIGNMENTS: Endpoint = Endpoint {
+    location: &ROLE_ASSIGNMENTS,
+    verb: Verb::Put,
+    path: ROLE_RESOURCE,
+};
+/// Removes the identities in the body, or with `?inheritPermissions=` switches inheritance.
+pub static REMOVE_ROLE_ASSIGNMENTS: Endpoint = Endpoint {
+    location: &ROLE_ASSIGNMENTS,
+    verb: Verb::Patch,
+    path: ROLE_RESOURCE,
+};
+pub static SET_ROLE_ASSIGNMENT: Endpoint = Endpoint {
+    location: &ROLE_ASSIGNMENTS,
+    verb: Verb::Put,
+    path: ROLE_IDENTITY,
+};
+pub static REMOVE_ROLE_ASSIGNMENT: Endpoint = Endpoint {
+    location: &ROLE_ASSIGNMENTS,
+    verb: Verb::Delete,
+    path: ROLE_IDENTITY,
+};
