@@ -6,7 +6,7 @@
 use crate::support::{Harness, ORG};
 use azdo_operator::ado::{
     EntraGroupKey, PermissionResource, PipelinePermission, ResourceKind,
-    ResourcePipelinePermissions,
+    ResourcePipelinePermissions, RoleGrantRef, RoleScope,
 };
 use azdo_sim::http::discovery::catalog::{Host, ENDPOINTS};
 use azdo_sim::http::version::ApiVersion;
@@ -102,9 +102,13 @@ fn every_row_is_a_route_the_simulator_serves_as_the_spec_marks_it() {
             assert!(n <= endpoint.location.resource_version, "{}", row.route);
         }
         let spec_says_preview = row.spec.starts_with("none in 7.1")
-            || ["graph.json", "pipelinePermissions.json"]
-                .iter()
-                .any(|f| row.spec.starts_with(f))
+            || [
+                "graph.json",
+                "pipelinePermissions.json",
+                "securityRoles.json",
+            ]
+            .iter()
+            .any(|f| row.spec.starts_with(f))
                 && !["Descriptors_Get", "Storage Keys_Get"]
                     .iter()
                     .any(|op| row.spec.contains(op));
@@ -197,6 +201,46 @@ async fn every_client_request_matches_a_row_and_every_row_is_called() {
         .unwrap();
     c.storage_key(&user.descriptor).await.unwrap();
     c.delete_group(&group.descriptor).await.unwrap();
+    // Resources by id (DevOpsRoleAssignment) and the security roles API.
+    for (kind, id) in [
+        (ResourceKind::Queue, "31"),
+        (ResourceKind::AgentPool, "12"),
+        (ResourceKind::Environment, "2"),
+        (
+            ResourceKind::Endpoint,
+            "4a3b2c1d-0e9f-4a8b-7c6d-5e4f3a2b1c0d",
+        ),
+        (ResourceKind::VariableGroup, "5"),
+        (
+            ResourceKind::SecureFile,
+            "0e9d8c7b-6a5f-4e3d-2c1b-0a9f8e7d6c5b",
+        ),
+    ] {
+        c.resource_by_id("Storefront", kind, id).await.unwrap();
+    }
+    let project = c.project("Storefront").await.unwrap().id;
+    let env = RoleScope::Environment;
+    let resource = env.resource_id(Some(&project), "2").unwrap();
+    let identity = c.storage_key(&user.descriptor).await.unwrap();
+    c.role_definitions(env).await.unwrap();
+    let grant = RoleGrantRef {
+        role_name: "User".into(),
+        user_id: identity.clone(),
+    };
+    c.set_role_assignments(env, &resource, std::slice::from_ref(&grant))
+        .await
+        .unwrap();
+    c.role_assignments(env, &resource).await.unwrap();
+    c.remove_role_assignments(env, &resource, std::slice::from_ref(&identity))
+        .await
+        .unwrap();
+    c.set_role_assignments(env, &resource, std::slice::from_ref(&grant))
+        .await
+        .unwrap();
+    c.remove_role_assignment(env, &resource, &identity)
+        .await
+        .unwrap();
+    c.set_role_inheritance(env, &resource, false).await.unwrap();
 
     let rows = rows();
     let by_key: BTreeMap<_, _> = rows
