@@ -254,6 +254,15 @@ async fn find_or_create(
     };
     if let Some(existing) = existing {
         protection::refuse_group(ctx, &existing).await?;
+        // The group this object set out to create (the create's answer was lost, or it failed
+        // after landing): the scope was listed empty just before, so it is this object's own.
+        if entry.creating.as_deref() == Some(name_key.as_str()) {
+            ctx.claims
+                .take(group, entry, &Key::group(url, &existing.descriptor))
+                .await?;
+            entry.creating = None;
+            return Ok((existing, Origin::Created));
+        }
         // Another object's group is a Conflict whatever this namespace was granted.
         ctx.claims
             .refuse_held(group, &Key::group(url, &existing.descriptor))
@@ -266,6 +275,10 @@ async fn find_or_create(
         return Ok((existing, Origin::Adopted));
     }
     ctx.claims.take(group, entry, name_key).await?;
+    // The intent is recorded before the create is sent, so a create whose answer is lost is
+    // still known as this object's at the next attempt.
+    entry.creating = Some(name_key.as_str().to_string());
+    ctx.ledger.write(group, &Entry::default(), entry).await?;
     let created = client
         .create_group(scope, display_name, group.spec.description.as_deref())
         .await
@@ -276,6 +289,7 @@ async fn find_or_create(
         .take(group, entry, &Key::group(url, &created.descriptor))
         .await?;
     protection::refuse_group(ctx, &created).await?;
+    entry.creating = None;
     Ok((created, Origin::Created))
 }
 

@@ -64,6 +64,10 @@ pub struct Entry {
     pub inheritance: Option<bool>,
     /// The ownership claims it holds (see `claims.rs`), by key.
     pub claims: BTreeSet<String>,
+    /// Groups: the name (its claim key) this object set out to create, recorded before the
+    /// create is sent: a group of that name found afterwards (the create's answer was lost) is
+    /// the one it created, since the scope was listed empty just before.
+    pub creating: Option<String>,
 }
 
 impl Entry {
@@ -89,6 +93,7 @@ impl Entry {
             all_pipelines_before: data.get("allPipelinesBefore").and_then(|v| v.parse().ok()),
             inheritance: data.get("inheritance").and_then(|v| v.parse().ok()),
             claims: lines("claims"),
+            creating: data.get("creating").cloned(),
         }
     }
 
@@ -106,6 +111,9 @@ impl Entry {
                 let lines: Vec<&str> = set.iter().map(String::as_str).collect();
                 data.insert(field.into(), lines.join("\n"));
             }
+        }
+        if let Some(creating) = &self.creating {
+            data.insert("creating".into(), creating.clone());
         }
         if let Some(before) = self.all_pipelines_before {
             data.insert("allPipelinesBefore".into(), before.to_string());
@@ -218,6 +226,7 @@ mod tests {
             all_pipelines_before: Some(false),
             inheritance: Some(false),
             claims: ["group|https://x/o|vssgp.abc".to_string()].into(),
+            creating: Some("group-name|https://x/o|p|team".into()),
         };
         assert_eq!(Entry::from_data(&entry.to_data()), entry);
         assert_eq!(Entry::from_data(&BTreeMap::new()), Entry::default());
