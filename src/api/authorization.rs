@@ -3,7 +3,7 @@
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
-use super::common::{CommonStatus, OrganizationRef};
+use super::common::{CommonStatus, ManagementPolicy, OrganizationRef};
 
 /// The pipelines allowed to use one protected resource (queue, agent pool, environment,
 /// service connection, variable group, secure file or repository).
@@ -68,6 +68,10 @@ pub struct PipelineResourceAuthorizationSpec {
     /// `Revoke` (default) revokes, on deletion, what this object authorized; `Orphan` keeps it.
     #[serde(default)]
     pub deletion_policy: RevocationPolicy,
+    /// `Manage` (default) makes Azure DevOps match; `Observe` reads only and reports on
+    /// `status.drift` what `Manage` would change (deleting an `Observe` object never writes).
+    #[serde(default, skip_serializing_if = "ManagementPolicy::is_manage")]
+    pub management_policy: ManagementPolicy,
 }
 
 /// What deletion does to the authorizations this object made.

@@ -50,6 +50,34 @@ pub enum DeletionPolicy {
     Orphan,
 }
 
+/// Whether the operator writes to Azure DevOps for an object.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum ManagementPolicy {
+    /// Make Azure DevOps match the spec (and undo on deletion, per `deletionPolicy`).
+    #[default]
+    Manage,
+    /// Read only: read what `Manage` would read, write nothing, and report on `status.drift`
+    /// what `Manage` would change. Deleting the object never writes either.
+    Observe,
+}
+
+impl ManagementPolicy {
+    pub fn is_manage(&self) -> bool {
+        *self == ManagementPolicy::Manage
+    }
+}
+
+/// What an object in `Observe` would change in Azure DevOps under `Manage`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Drift {
+    /// How many changes `Manage` would make.
+    pub count: u32,
+    /// The changes, in the order they would be made (at most 100 listed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<String>,
+}
+
 /// The status fields every kind shares.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -61,6 +89,10 @@ pub struct CommonStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
     pub conditions: Vec<Condition>,
+    /// Under `managementPolicy: Observe`: what `Manage` would change (absent when in sync, and
+    /// under `Manage`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<Drift>,
 }
 
 /// A kind's status type: it embeds the [`CommonStatus`] every kind shares.

@@ -4,7 +4,7 @@
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
-use super::common::{CommonStatus, DeletionPolicy, OrganizationRef};
+use super::common::{CommonStatus, DeletionPolicy, ManagementPolicy, OrganizationRef};
 
 /// An Azure DevOps group the operator creates (or adopts) and keeps in shape.
 #[allow(clippy::duplicated_attributes)]
@@ -78,6 +78,10 @@ pub struct DevOpsGroupSpec {
     /// the whole organization).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deletion_policy: Option<DeletionPolicy>,
+    /// `Manage` (default) makes Azure DevOps match; `Observe` reads only and reports on
+    /// `status.drift` what `Manage` would change (deleting an `Observe` object never writes).
+    #[serde(default, skip_serializing_if = "ManagementPolicy::is_manage")]
+    pub management_policy: ManagementPolicy,
 }
 
 /// An Entra group, by object id or mail address.

@@ -4,7 +4,8 @@
 
 use super::{
     ClusterDevOpsOrganization, DeletionPolicy, DevOpsGroup, DevOpsMembership, DevOpsOrganization,
-    DevOpsRoleAssignment, OrganizationRef, PipelineResourceAuthorization, RevocationPolicy,
+    DevOpsRoleAssignment, ManagementPolicy, OrganizationRef, PipelineResourceAuthorization,
+    RevocationPolicy,
 };
 
 pub trait Lifecycle {
@@ -16,6 +17,11 @@ pub trait Lifecycle {
 
     /// Whether deleting the object leaves Azure DevOps as it is (`deletionPolicy: Orphan`).
     fn orphans(&self) -> bool;
+
+    /// `Observe` objects read and report, and never write (kinds without the field: `Manage`).
+    fn management_policy(&self) -> ManagementPolicy {
+        ManagementPolicy::Manage
+    }
 }
 
 impl Lifecycle for ClusterDevOpsOrganization {
@@ -50,6 +56,9 @@ impl Lifecycle for DevOpsGroup {
         };
         self.spec.deletion_policy.unwrap_or(default) == DeletionPolicy::Orphan
     }
+    fn management_policy(&self) -> ManagementPolicy {
+        self.spec.management_policy
+    }
 }
 
 impl Lifecycle for DevOpsMembership {
@@ -59,6 +68,9 @@ impl Lifecycle for DevOpsMembership {
     }
     fn orphans(&self) -> bool {
         self.spec.deletion_policy == DeletionPolicy::Orphan
+    }
+    fn management_policy(&self) -> ManagementPolicy {
+        self.spec.management_policy
     }
 }
 
@@ -70,6 +82,9 @@ impl Lifecycle for PipelineResourceAuthorization {
     fn orphans(&self) -> bool {
         self.spec.deletion_policy == RevocationPolicy::Orphan
     }
+    fn management_policy(&self) -> ManagementPolicy {
+        self.spec.management_policy
+    }
 }
 
 impl Lifecycle for DevOpsRoleAssignment {
@@ -79,5 +94,8 @@ impl Lifecycle for DevOpsRoleAssignment {
     }
     fn orphans(&self) -> bool {
         self.spec.deletion_policy == DeletionPolicy::Orphan
+    }
+    fn management_policy(&self) -> ManagementPolicy {
+        self.spec.management_policy
     }
 }

@@ -4,7 +4,7 @@ use kube::core::Rule;
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
-use super::common::{CommonStatus, DeletionPolicy, OrganizationRef};
+use super::common::{CommonStatus, DeletionPolicy, ManagementPolicy, OrganizationRef};
 
 /// The most members one object may list; split larger groups or nest Entra groups.
 pub const MAX_MEMBERS: usize = 1000;
@@ -66,6 +66,10 @@ pub struct DevOpsMembershipSpec {
     /// `Delete` (default) removes, on deletion, the members this object added; `Orphan` keeps them.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
+    /// `Manage` (default) makes Azure DevOps match; `Observe` reads only and reports on
+    /// `status.drift` what `Manage` would change (deleting an `Observe` object never writes).
+    #[serde(default, skip_serializing_if = "ManagementPolicy::is_manage")]
+    pub management_policy: ManagementPolicy,
 }
 
 /// Additive or Exclusive membership.

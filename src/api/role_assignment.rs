@@ -4,7 +4,7 @@
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
-use super::common::{CommonStatus, DeletionPolicy, OrganizationRef};
+use super::common::{CommonStatus, DeletionPolicy, ManagementPolicy, OrganizationRef};
 use super::membership::{Member, MembershipMode};
 
 /// The security roles of one protected resource (environment, service connection, agent queue
@@ -74,6 +74,10 @@ pub struct DevOpsRoleAssignmentSpec {
     /// keeps them.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
+    /// `Manage` (default) makes Azure DevOps match; `Observe` reads only and reports on
+    /// `status.drift` what `Manage` would change (deleting an `Observe` object never writes).
+    #[serde(default, skip_serializing_if = "ManagementPolicy::is_manage")]
+    pub management_policy: ManagementPolicy,
     /// Whether the resource inherits the role assignments of its parent scope (the project's
     /// collection of such resources, or the Library). Unset: leave it as it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]

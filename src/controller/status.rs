@@ -62,6 +62,7 @@ pub fn common_status(
     CommonStatus {
         observed_generation: generation,
         conditions,
+        drift: None,
     }
 }
 
@@ -114,6 +115,7 @@ mod tests {
         let previous = CommonStatus {
             observed_generation: Some(1),
             conditions: vec![old.clone()],
+            drift: None,
         };
         let same = common_status(
             Some(&previous),

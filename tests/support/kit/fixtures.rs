@@ -134,6 +134,7 @@ impl Fixtures {
                 description: None,
                 entra_group: None,
                 deletion_policy: Some(DeletionPolicy::Delete),
+                management_policy: Default::default(),
             },
         );
         group.metadata.namespace = Some(self.namespace.clone());
@@ -155,6 +156,7 @@ impl Fixtures {
                 members,
                 mode: MembershipMode::Additive,
                 deletion_policy: DeletionPolicy::Delete,
+                management_policy: Default::default(),
             },
         );
         membership.metadata.namespace = Some(self.namespace.clone());
@@ -177,6 +179,7 @@ impl Fixtures {
                 pipelines,
                 all_pipelines: None,
                 deletion_policy: Default::default(),
+                management_policy: Default::default(),
             },
         );
         authorization.metadata.namespace = Some(self.namespace.clone());
@@ -202,6 +205,7 @@ impl Fixtures {
                 mode: MembershipMode::Additive,
                 deletion_policy: DeletionPolicy::Delete,
                 inheritance: None,
+                management_policy: Default::default(),
             },
         );
         roles.metadata.namespace = Some(self.namespace.clone());
