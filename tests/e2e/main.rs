@@ -14,6 +14,7 @@ mod controlplane_smoke;
 mod faults;
 mod lifecycle;
 mod metrics;
+mod observe;
 #[allow(dead_code)] // shared with the demo runner (hack/demo)
 mod operator_env;
 mod packaging;
