@@ -143,9 +143,15 @@ pub async fn member(member: &Member, cx: &Cx<'_>) -> Result<String, Problem> {
     ))
 }
 
-/// Whether a DevOpsGroup is Ready for its generation.
+/// Whether a DevOpsGroup is Ready for its generation, or observed with drift (the group may
+/// exist and differ only in its description; whether it exists is the ledger's answer).
 fn ready_group(group: &DevOpsGroup) -> bool {
-    group.is_ready(group.metadata.generation)
+    let generation = group.metadata.generation;
+    let drifting = group
+        .ready_condition()
+        .is_some_and(|c| Reason::parse(&c.reason) == Some(Reason::DriftDetected))
+        && group.common_status().and_then(|s| s.observed_generation) == generation;
+    group.is_ready(generation) || drifting
 }
 
 /// The group a Ready DevOpsGroup manages, as the operator's ledger records it (its status is
