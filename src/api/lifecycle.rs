@@ -4,7 +4,8 @@
 
 use super::{
     ClusterDevOpsOrganization, DeletionPolicy, DevOpsGroup, DevOpsMembership, DevOpsOrganization,
-    DevOpsRoleAssignment, OrganizationRef, PipelineResourceAuthorization, RevocationPolicy,
+    DevOpsRoleAssignment, OrganizationRef, PipelineResourceAuthorization, PipelineResourceCheck,
+    RevocationPolicy,
 };
 
 pub trait Lifecycle {
@@ -74,6 +75,16 @@ impl Lifecycle for PipelineResourceAuthorization {
 
 impl Lifecycle for DevOpsRoleAssignment {
     const FINALIZER: Option<&'static str> = Some("azdo.io/role-assignment");
+    fn organization_ref(&self) -> Option<&OrganizationRef> {
+        Some(&self.spec.organization_ref)
+    }
+    fn orphans(&self) -> bool {
+        self.spec.deletion_policy == DeletionPolicy::Orphan
+    }
+}
+
+impl Lifecycle for PipelineResourceCheck {
+    const FINALIZER: Option<&'static str> = Some("azdo.io/resource-check");
     fn organization_ref(&self) -> Option<&OrganizationRef> {
         Some(&self.spec.organization_ref)
     }
