@@ -122,6 +122,14 @@ pub enum Reason {
     /// Several listed role assignments failed (see `status.assignments`).
     RolesFailed,
 
+    // ---- resource checks
+    /// Azure DevOps refused a check's settings (400): an unknown approver, time zone, ...
+    CheckRefused,
+    /// Exclusive mode would remove a check another object created; it is left in place.
+    CheckHeldElsewhere,
+    /// Several listed checks failed (see `status.checks`).
+    ChecksFailed,
+
     // ---- Kubernetes
     /// The operator's own Kubernetes calls failed.
     KubernetesApiError,
@@ -158,6 +166,10 @@ pub enum Reason {
     RolesAssigned,
     /// Role assignments were removed on object deletion.
     RolesRemoved,
+    /// Checks were added to, changed on or removed from a resource.
+    ChecksConfigured,
+    /// Checks this object added were removed on its deletion.
+    ChecksRemoved,
 }
 
 impl Reason {

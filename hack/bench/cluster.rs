@@ -12,11 +12,12 @@ use crate::support::kit::objects::resource_of;
 use crate::support::kit::{api_for, until_every, Check, Ready, TestResult};
 
 /// The namespaced kinds of the workload.
-pub const KINDS: [&str; 4] = [
+pub const KINDS: [&str; 5] = [
     "DevOpsGroup",
     "DevOpsMembership",
     "PipelineResourceAuthorization",
     "DevOpsRoleAssignment",
+    "PipelineResourceCheck",
 ];
 
 fn resource(kind: &str) -> ApiResource {

@@ -196,6 +196,7 @@ impl Bench {
             w.memberships,
             w.authorizations,
             w.role_assignments,
+            w.resource_checks,
         ];
         let what = format!("every object reconciled again (before: {before:?})");
         kit::until_every(&what, timeout, Duration::from_millis(250), || async {
@@ -226,6 +227,7 @@ impl Bench {
                 w.memberships,
                 w.authorizations,
                 w.role_assignments,
+                w.resource_checks,
             ])
             .map(|(kind, n)| {
                 let delta = after.get(*kind).copied().unwrap_or(0) as i64

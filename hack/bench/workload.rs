@@ -4,7 +4,8 @@
 use std::collections::BTreeSet;
 
 use azdo_operator::api::{
-    MembershipMode, ResourceType, RoleMembers, RoleResource, RoleResourceType,
+    ApprovalCheck, Check, ExclusiveLockCheck, MembershipMode, ResourceType, RoleMembers,
+    RoleResource, RoleResourceType,
 };
 use kube::api::DynamicObject;
 use serde::Serialize;
@@ -24,7 +25,8 @@ const FIRST_ENVIRONMENT_ID: usize = 5_001;
 
 /// Sizes of the workload. Full scale: 200 groups, 200 memberships of 25 members drawn from
 /// 2,000 directory users, 100 authorizations of 5 pipelines each, 100 role assignments of 5
-/// members each (on the same environments).
+/// members each and 100 resource checks of 2 checks each (an approval, an exclusive lock), on
+/// the same environments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Workload {
@@ -36,6 +38,8 @@ pub struct Workload {
     pub pipelines_per_authorization: usize,
     pub role_assignments: usize,
     pub members_per_role_assignment: usize,
+    pub resource_checks: usize,
+    pub checks_per_resource: usize,
 }
 
 impl Workload {
@@ -48,6 +52,8 @@ impl Workload {
         pipelines_per_authorization: 5,
         role_assignments: 100,
         members_per_role_assignment: 5,
+        resource_checks: 100,
+        checks_per_resource: 2,
     };
 
     /// The full workload with object counts and the directory scaled by `scale` (at least one
@@ -65,11 +71,22 @@ impl Workload {
             pipelines_per_authorization: Self::FULL.pipelines_per_authorization,
             role_assignments: scaled(Self::FULL.role_assignments),
             members_per_role_assignment: Self::FULL.members_per_role_assignment,
+            resource_checks: scaled(Self::FULL.resource_checks),
+            checks_per_resource: Self::FULL.checks_per_resource,
         }
     }
 
     pub fn objects(&self) -> usize {
-        self.groups + self.memberships + self.authorizations + self.role_assignments
+        self.groups
+            + self.memberships
+            + self.authorizations
+            + self.role_assignments
+            + self.resource_checks
+    }
+
+    /// Checks the resource check objects list in all.
+    pub fn checks(&self) -> usize {
+        self.resource_checks * self.checks_per_resource
     }
 
     /// The users role assignment `index` makes User of its environment (a window over the
@@ -126,11 +143,40 @@ impl Workload {
         let memberships = (0..self.memberships).map(|i| self.membership_manifest(&fx, i));
         let authorizations = (0..self.authorizations).map(|i| self.authorization_manifest(&fx, i));
         let roles = (0..self.role_assignments).map(|i| self.role_assignment_manifest(&fx, i));
+        let checks = (0..self.resource_checks).map(|i| self.resource_check_manifest(&fx, i));
         groups
             .chain(memberships)
             .chain(authorizations)
             .chain(roles)
+            .chain(checks)
             .collect()
+    }
+
+    /// An approval by the first user of the matching role assignment (an identity id already
+    /// resolved there) and an exclusive lock, on environment `index`.
+    fn resource_check_manifest(&self, fx: &Fixtures, index: usize) -> DynamicObject {
+        let approver = self.role_members_of(index % self.role_assignments.max(1))[0].clone();
+        fx.resource_check(
+            &format!("bench-checks-{index:04}"),
+            resource_named(
+                ResourceType::Environment,
+                &environment_name(index % self.authorizations.max(1)),
+            ),
+            vec![
+                Check {
+                    approval: Some(ApprovalCheck {
+                        approvers: users(&[approver.as_str()]),
+                        ..ApprovalCheck::default()
+                    }),
+                    ..Check::default()
+                },
+                Check {
+                    exclusive_lock: Some(ExclusiveLockCheck {}),
+                    ..Check::default()
+                },
+            ],
+        )
+        .object()
     }
 
     fn role_assignment_manifest(&self, fx: &Fixtures, index: usize) -> DynamicObject {
@@ -247,7 +293,8 @@ mod tests {
         assert_eq!(w.distinct_members(), 2_000);
         assert_eq!(w.pipelines(), 500);
         assert_eq!(w.distinct_role_members(), 500);
-        assert_eq!(w.manifests("ns").len(), 600);
+        assert_eq!(w.manifests("ns").len(), 700);
+        assert_eq!(w.checks(), 200);
     }
 
     #[test]

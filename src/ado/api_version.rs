@@ -34,5 +34,7 @@ pub const VARIABLE_GROUPS: &str = "7.1";
 /// `_apis/distributedtask/securefiles`: no 7.1 spec publishes it; every official client sends
 /// `-preview.1`.
 pub const SECURE_FILES: &str = "7.1-preview.1";
+/// `_apis/pipelines/checks`: check configurations (pipelinesChecks.json, preview only).
+pub const CHECK_CONFIGURATIONS: &str = "7.1-preview.1";
 /// `_apis/securityroles`: role definitions and role assignments (preview only).
 pub const SECURITY_ROLES: &str = "7.1-preview.1";

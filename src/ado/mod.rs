@@ -4,6 +4,7 @@
 pub mod api_version;
 mod backoff;
 mod cache;
+mod checks;
 mod client;
 mod error;
 mod graph_ancestry;
@@ -24,6 +25,10 @@ mod transport;
 mod types;
 
 pub use backoff::BackoffPolicy;
+pub use checks::{
+    CheckConfiguration, CheckKind, CheckResource, CheckSettings, CheckTypeRef, DesiredCheck,
+    TemplateRef,
+};
 pub use client::{AdoClient, ClientLimits, OrganizationEndpoint};
 pub use error::{AdoError, ApiErrorDetail};
 pub use graph_ancestry::{Ancestor, Ancestry, ANCESTRY_TTL, MAX_CONTAINERS, MAX_DEPTH};

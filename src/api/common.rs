@@ -120,6 +120,7 @@ status_with_common!(
     super::DevOpsMembershipStatus,
     super::PipelineResourceAuthorizationStatus,
     super::DevOpsRoleAssignmentStatus,
+    super::PipelineResourceCheckStatus,
     super::OrganizationStatus,
 );
 

@@ -58,6 +58,33 @@ pub struct Grant {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 256))]
     pub role_assignments: Vec<RoleGrant>,
+    /// Protected resources whose approvals and checks (PipelineResourceCheck) the namespaces
+    /// may manage; Exclusive mode (removing checks nobody listed) only where an entry says so.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 256))]
+    pub checks: Vec<CheckGrant>,
+}
+
+/// Protected resources of one type (or of every type) whose checks a grant lets namespaces
+/// put on or remove.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("size(self.names) > 0").message("a checks entry needs names (patterns on the resource's name, or its id; * for all)"))]
+pub struct CheckGrant {
+    /// The resource type; unset: every type.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub type_: Option<ResourceType>,
+    /// The project the resources are in (name or id); unset: any of the grant's projects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 256))]
+    pub project: Option<String>,
+    /// Patterns on the resource's name (`*` matches any text, case-insensitive), or its id.
+    #[schemars(length(max = 256))]
+    pub names: Vec<String>,
+    /// Whether a PipelineResourceCheck may use Exclusive mode on these resources (remove every
+    /// check it does not list, including checks made by hand). Default: false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exclusive: bool,
 }
 
 /// Protected resources of one type (or of every type) in a grant.

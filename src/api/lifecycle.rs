@@ -5,6 +5,7 @@
 use super::{
     ClusterDevOpsOrganization, DeletionPolicy, DevOpsGroup, DevOpsMembership, DevOpsOrganization,
     DevOpsRoleAssignment, ManagementPolicy, OrganizationRef, PipelineResourceAuthorization,
+    PipelineResourceCheck,
     RevocationPolicy,
 };
 
@@ -97,5 +98,15 @@ impl Lifecycle for DevOpsRoleAssignment {
     }
     fn management_policy(&self) -> ManagementPolicy {
         self.spec.management_policy
+    }
+}
+
+impl Lifecycle for PipelineResourceCheck {
+    const FINALIZER: Option<&'static str> = Some("azdo.io/resource-check");
+    fn organization_ref(&self) -> Option<&OrganizationRef> {
+        Some(&self.spec.organization_ref)
+    }
+    fn orphans(&self) -> bool {
+        self.spec.deletion_policy == DeletionPolicy::Orphan
     }
 }

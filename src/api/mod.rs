@@ -4,6 +4,7 @@
 //! fails when the two differ.
 
 mod authorization;
+mod check;
 mod common;
 mod grants;
 mod group;
@@ -13,8 +14,9 @@ mod organization;
 mod role_assignment;
 
 pub use authorization::*;
+pub use check::*;
 pub use common::*;
-pub use grants::{Grant, ResourceGrant, RoleGrant};
+pub use grants::{CheckGrant, Grant, ResourceGrant, RoleGrant};
 pub use group::*;
 pub use lifecycle::Lifecycle;
 pub use membership::*;
@@ -38,6 +40,7 @@ pub fn all_crds() -> Vec<CustomResourceDefinition> {
         DevOpsMembership::crd(),
         PipelineResourceAuthorization::crd(),
         DevOpsRoleAssignment::crd(),
+        PipelineResourceCheck::crd(),
     ]
 }
 

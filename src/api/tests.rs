@@ -184,6 +184,11 @@ fn every_sample_parses_and_validates() {
                 let o: DevOpsRoleAssignment = serde_json::from_value(doc.clone()).unwrap();
                 o.validate_cel().unwrap_or_else(|e| panic!("{file}: {e:?}"));
             }
+            "PipelineResourceCheck" => {
+                check_sample::<PipelineResourceCheck>(doc, file);
+                let o: PipelineResourceCheck = serde_json::from_value(doc.clone()).unwrap();
+                o.validate_cel().unwrap_or_else(|e| panic!("{file}: {e:?}"));
+            }
             other => panic!("{file}: unexpected kind {other}"),
         }
         kinds.push(kind);
@@ -526,4 +531,54 @@ fn role_assignment_rules_reject_what_they_should() {
     member["spec"]["assignments"][0]["members"] =
         json!([{"user": "a@contoso.com", "group": "[P]\\G"}]);
     assert!(cel!(DevOpsRoleAssignment, member).contains("exactly one of user"));
+}
+
+#[test]
+fn resource_check_rules_reject_what_they_should() {
+    let spec = |resource: Value, checks: Value| {
+        obj(
+            "PipelineResourceCheck",
+            json!({"organizationRef": {"name": "contoso"}, "project": "Storefront",
+                "resource": resource, "checks": checks}),
+        )
+    };
+    let env = json!({"type": "environment", "name": "prod"});
+    let lock = json!({"exclusiveLock": {}});
+    let approval =
+        json!({"approval": {"approvers": [{"user": "a@contoso.com"}], "minimumApprovers": 1}});
+    let ok = spec(env.clone(), json!([lock.clone(), approval.clone()]));
+    assert_eq!(cel!(PipelineResourceCheck, ok.clone()), "");
+    assert!(cel!(
+        PipelineResourceCheck,
+        spec(
+            json!({"type": "agentpool", "id": "9"}),
+            json!([lock.clone()])
+        )
+    )
+    .contains("not on organization agent pools"));
+    assert!(cel!(
+        PipelineResourceCheck,
+        spec(env.clone(), json!([lock.clone(), lock.clone()]))
+    )
+    .contains("at most one exclusive lock"));
+    let two_types =
+        json!([{"exclusiveLock": {}, "approval": {"approvers": [{"user": "a@contoso.com"}]}}]);
+    assert!(cel!(PipelineResourceCheck, spec(env.clone(), two_types))
+        .contains("exactly one of approval"));
+    assert!(cel!(PipelineResourceCheck, spec(env.clone(), json!([{}])))
+        .contains("exactly one of approval"));
+    let too_many =
+        json!([{"approval": {"approvers": [{"user": "a@contoso.com"}], "minimumApprovers": 2}}]);
+    assert!(cel!(PipelineResourceCheck, spec(env.clone(), too_many))
+        .contains("minimumApprovers cannot exceed"));
+    let backwards = json!([{"businessHours": {"days": ["Monday"], "start": "18:00", "end": "08:00", "timeZone": "UTC"}}]);
+    assert!(cel!(PipelineResourceCheck, spec(env.clone(), backwards))
+        .contains("start must be before end"));
+    let short = json!([{"branchControl": {"allowedBranches": ["main"]}}]);
+    assert!(cel!(PipelineResourceCheck, spec(env.clone(), short)).contains("full refs"));
+    let moved = spec(
+        json!({"type": "environment", "name": "other"}),
+        json!([lock]),
+    );
+    assert!(cel!(PipelineResourceCheck, moved, ok).contains("resource is immutable"));
 }

@@ -63,6 +63,35 @@ impl Key {
         )
     }
 
+    /// The checks of a resource, managed in Exclusive mode: by project id, resource type and
+    /// the checks API's resource id.
+    pub fn exclusive_checks(
+        org_url: &str,
+        project_id: &str,
+        resource_type: &str,
+        resource_id: &str,
+    ) -> Self {
+        Self::of(
+            "exclusive-checks",
+            org_url,
+            &[
+                &project_id.to_lowercase(),
+                &resource_type.to_lowercase(),
+                &resource_id.to_lowercase(),
+            ],
+        )
+    }
+
+    /// One check configuration an object created (by project id and check id): another
+    /// object's Exclusive mode leaves it alone.
+    pub fn check(org_url: &str, project_id: &str, check_id: i64) -> Self {
+        Self::of(
+            "check",
+            org_url,
+            &[&project_id.to_lowercase(), &check_id.to_string()],
+        )
+    }
+
     /// A pipeline resource's `allPipelines` switch.
     pub fn all_pipelines(
         org_url: &str,
@@ -386,6 +415,8 @@ fn conflict(key: &Key, holder: &Holder) -> Error {
         "exclusive-members" => "this group's members in Exclusive mode",
         "all-pipelines" => "this resource's allPipelines switch",
         "exclusive-roles" => "this resource's role assignments in Exclusive mode",
+        "exclusive-checks" => "this resource's checks in Exclusive mode",
+        "check" => "this check",
         _ => "this",
     };
     Error::new(

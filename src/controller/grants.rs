@@ -8,7 +8,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use wildmatch::WildMatch;
 
 use crate::api::{
-    AllowedNamespaces, Grant, ResourceGrant, ResourceType, RoleGrant, RoleResourceType,
+    AllowedNamespaces, CheckGrant, Grant, ResourceGrant, ResourceType, RoleGrant, RoleResourceType,
 };
 use crate::reason::Reason;
 
@@ -97,6 +97,11 @@ impl Granted {
                     ..RoleGrant::default()
                 },
             ],
+            checks: vec![CheckGrant {
+                names: vec!["*".into()],
+                exclusive: true,
+                ..CheckGrant::default()
+            }],
         }
     }
 
@@ -224,6 +229,43 @@ impl Granted {
                     "the security roles of the {} {}{place}{extra} (roleAssignments)",
                     target.type_.as_str(),
                     target.name,
+                )
+            },
+        )
+    }
+
+    /// Put checks on (or remove this object's checks from) a protected resource; `exclusive`:
+    /// also remove checks nobody listed.
+    pub fn check_resource(
+        &self,
+        type_: ResourceType,
+        project: &Project,
+        id: &str,
+        name: &str,
+        exclusive: bool,
+    ) -> Result<(), Error> {
+        self.check(
+            |g| {
+                g.checks.iter().any(|c| {
+                    c.type_.is_none_or(|t| t == type_)
+                        && match &c.project {
+                            Some(p) => project_matches(p, project),
+                            None => g.projects.iter().any(|p| project_matches(p, project)),
+                        }
+                        && c.names.iter().any(|n| matches(n, id) || matches(n, name))
+                        && (!exclusive || c.exclusive)
+                })
+            },
+            || {
+                let extra = if exclusive {
+                    " with Exclusive mode"
+                } else {
+                    ""
+                };
+                format!(
+                    "the checks of the {} {name} in project {}{extra} (checks)",
+                    type_.as_str(),
+                    project.name
                 )
             },
         )
@@ -595,6 +637,52 @@ mod tests {
             .project(&storefront())
             .is_ok());
         assert!(own(&[limited], "team-a").project(&other()).is_err());
+    }
+
+    #[test]
+    fn checks_match_type_project_name_and_exclusive() {
+        let grant = Grant {
+            namespaces: Some(AllowedNamespaces {
+                names: vec!["a".into()],
+                selector: None,
+            }),
+            projects: vec!["Storefront".into()],
+            checks: vec![CheckGrant {
+                type_: Some(ResourceType::Environment),
+                names: vec!["storefront-*".into()],
+                ..CheckGrant::default()
+            }],
+            ..Default::default()
+        };
+        let g = Granted::for_namespace("org".into(), std::slice::from_ref(&grant), None, "a", None);
+        let env = ResourceType::Environment;
+        assert!(g
+            .check_resource(env, &storefront(), "2", "storefront-production", false)
+            .is_ok());
+        assert!(g
+            .check_resource(env, &storefront(), "2", "storefront-production", true)
+            .is_err());
+        assert!(g
+            .check_resource(env, &other(), "7", "storefront-x", false)
+            .is_err());
+        assert!(g
+            .check_resource(
+                ResourceType::Endpoint,
+                &storefront(),
+                "x",
+                "storefront-x",
+                false
+            )
+            .is_err());
+        assert!(g
+            .check_resource(env, &storefront(), "1", "staging", false)
+            .is_err());
+        let mut exclusive = grant;
+        exclusive.checks[0].exclusive = true;
+        let g = Granted::for_namespace("org".into(), &[exclusive], None, "a", None);
+        assert!(g
+            .check_resource(env, &storefront(), "2", "storefront-production", true)
+            .is_ok());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The controllers: one reconciler per kind, sharing one [`Context`].
 
 mod authorization;
+mod check;
 mod claims;
 mod context;
 mod cycles;
@@ -43,6 +44,7 @@ use kube::{Api, Resource, ResourceExt};
 use crate::api::{
     ClusterDevOpsOrganization, DevOpsGroup, DevOpsMembership, DevOpsOrganization,
     DevOpsRoleAssignment, OrganizationKind, OrganizationRef, PipelineResourceAuthorization,
+    PipelineResourceCheck,
 };
 use crate::telemetry::ReadyCounts;
 
@@ -317,6 +319,14 @@ pub async fn run_controllers(
                 controller_of(scope.api(&kube)),
                 &kube,
                 |r: &DevOpsRoleAssignment| &r.spec.organization_ref,
+            ),
+            scope.clone(),
+        ),
+        kinds.run(
+            watch_organizations(
+                controller_of(scope.api(&kube)),
+                &kube,
+                |c: &PipelineResourceCheck| &c.spec.organization_ref,
             ),
             scope,
         ),

@@ -5,8 +5,8 @@
 
 use crate::support::{Harness, ORG};
 use azdo_operator::ado::{
-    EntraGroupKey, PermissionResource, PipelinePermission, ResourceKind,
-    ResourcePipelinePermissions, RoleGrantRef, RoleScope,
+    CheckSettings, DesiredCheck, EntraGroupKey, PermissionResource, PipelinePermission,
+    ResourceKind, ResourcePipelinePermissions, RoleGrantRef, RoleScope,
 };
 use azdo_sim::http::discovery::catalog::{Host, ENDPOINTS};
 use azdo_sim::http::version::ApiVersion;
@@ -106,6 +106,7 @@ fn every_row_is_a_route_the_simulator_serves_as_the_spec_marks_it() {
                 "graph.json",
                 "pipelinePermissions.json",
                 "securityRoles.json",
+                "pipelinesChecks.json",
             ]
             .iter()
             .any(|f| row.spec.starts_with(f))
@@ -241,6 +242,32 @@ async fn every_client_request_matches_a_row_and_every_row_is_called() {
         .await
         .unwrap();
     c.set_role_inheritance(env, &resource, false).await.unwrap();
+    // Check configurations.
+    let lock = DesiredCheck {
+        settings: CheckSettings::ExclusiveLock,
+        timeout: 60,
+    };
+    let check = c
+        .create_check("Storefront", ResourceKind::Environment, "2", &lock)
+        .await
+        .unwrap();
+    c.check_configurations("Storefront", ResourceKind::Environment, "2")
+        .await
+        .unwrap();
+    let longer = DesiredCheck {
+        timeout: 120,
+        ..lock
+    };
+    c.update_check(
+        "Storefront",
+        check.id,
+        ResourceKind::Environment,
+        "2",
+        &longer,
+    )
+    .await
+    .unwrap();
+    c.delete_check("Storefront", check.id).await.unwrap();
 
     let rows = rows();
     let by_key: BTreeMap<_, _> = rows

@@ -3,6 +3,7 @@
 
 mod ancestry;
 mod auth_variants;
+mod checks;
 mod contract;
 mod errors;
 mod graph;

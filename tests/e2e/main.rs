@@ -10,6 +10,7 @@ mod admission;
 mod apiserver_faults;
 mod attacks;
 mod behaviour;
+mod checks;
 mod controlplane_smoke;
 mod faults;
 mod lifecycle;

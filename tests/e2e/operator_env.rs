@@ -553,7 +553,26 @@ pub fn sim_snapshot(sim: &Simulator) -> serde_json::Value {
             ));
         }
         roles.sort();
-        serde_json::json!({"groups": groups, "memberships": memberships, "permissions": permissions, "roles": roles})
+        let mut checks: Vec<String> = org
+            .projects
+            .iter()
+            .flat_map(|p| {
+                p.checks.iter().map(move |c| {
+                    format!(
+                        "{}/{}/{} #{} {:?} timeout={} {}",
+                        p.name,
+                        c.resource_type.wire_name(),
+                        c.resource_id,
+                        c.id,
+                        c.kind,
+                        c.timeout,
+                        c.settings
+                    )
+                })
+            })
+            .collect();
+        checks.sort();
+        serde_json::json!({"groups": groups, "memberships": memberships, "permissions": permissions, "roles": roles, "checks": checks})
     })
 }
 

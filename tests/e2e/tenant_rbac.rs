@@ -30,20 +30,22 @@ const FULLNAME: &str = "tenant-rbac-azdo-operator";
 const AGGREGATION: Duration = Duration::from_secs(90);
 
 /// The namespaced kinds a tenant manages.
-const TENANT_KINDS: [&str; 5] = [
+const TENANT_KINDS: [&str; 6] = [
     "devopsorganizations",
     "devopsgroups",
     "devopsmemberships",
     "pipelineresourceauthorizations",
     "devopsroleassignments",
+    "pipelineresourcechecks",
 ];
-const ALL_KINDS: [&str; 6] = [
+const ALL_KINDS: [&str; 7] = [
     "clusterdevopsorganizations",
     "devopsorganizations",
     "devopsgroups",
     "devopsmemberships",
     "pipelineresourceauthorizations",
     "devopsroleassignments",
+    "pipelineresourcechecks",
 ];
 
 /// One request to authorize: `verb` on `group`/`resource`[/`subresource`] in `namespace`

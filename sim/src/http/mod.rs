@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod auth;
+mod checks;
 mod control_api;
 mod core;
 pub mod discovery;
@@ -62,6 +63,7 @@ fn api_routes(host: Host) -> ApiRoutes {
     match host {
         Host::Dev => core::routes()
             .merge(permissions::routes())
+            .merge(checks::routes())
             .merge(security_roles::routes()),
         Host::Vssps => graph::routes(),
     }

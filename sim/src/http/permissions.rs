@@ -40,7 +40,7 @@ fn parse_type(value: &str) -> ApiResult<ResourceType> {
 }
 
 /// Validates the id format of the type and that the resource exists; returns the canonical id.
-fn resolve_resource(
+pub(super) fn resolve_resource(
     org: &Organization,
     project: &Project,
     resource_type: ResourceType,

@@ -210,6 +210,7 @@ fn build_organization(state: &State, seed: &OrganizationSeed) -> Result<Organiza
             })
             .collect(),
         role_assignments: Vec::new(),
+        last_check_id: 0,
     };
     for (name, description) in ORGANIZATION_GROUPS {
         org.create_vsts_group(
@@ -536,6 +537,7 @@ fn build_project(org: &Organization, seed: &ProjectSeed) -> Result<Project, Buil
             })
             .collect(),
         permissions: Vec::new(),
+        checks: Vec::new(),
     };
     for queue in &seed.queues {
         let pool = org

@@ -2,6 +2,7 @@
 //! resources and pipeline permissions. Built from a [`Seed`](crate::seed::Seed) by [`build`].
 
 pub mod build;
+pub mod checks;
 mod materialize;
 pub mod permissions;
 pub mod resources;
@@ -102,6 +103,8 @@ pub struct Organization {
     pub pools: Vec<Pool>,
     /// Security role assignments of protected resources (see `roles.rs`).
     pub role_assignments: Vec<roles::RoleResource>,
+    /// The last check configuration id handed out (ids are organization-wide, never reused).
+    pub last_check_id: u32,
 }
 
 impl Organization {

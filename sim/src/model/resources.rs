@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::checks::CheckConfiguration;
 use super::permissions::ResourcePermissions;
 
 #[derive(Debug, Clone, Serialize)]
@@ -25,6 +26,8 @@ pub struct Project {
     pub service_endpoints: Vec<ServiceEndpoint>,
     pub repositories: Vec<Repository>,
     pub permissions: Vec<ResourcePermissions>,
+    /// Check configurations ("approvals and checks") on this project's resources.
+    pub checks: Vec<CheckConfiguration>,
 }
 
 #[derive(Debug, Clone, Serialize)]

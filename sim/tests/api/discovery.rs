@@ -12,7 +12,7 @@ use crate::support::*;
 
 const RESOURCE_AREAS_VERSION: &str = "7.1-preview.1";
 const GRAPH_AREA: &str = "bb1e7ec9-e901-4b68-999a-de7012b920f8";
-const DEV_AREAS: [(&str, &str); 6] = [
+const DEV_AREAS: [(&str, &str); 7] = [
     ("79134c72-4a58-4b42-976c-04e7115f32bf", "core"),
     ("965220d5-5bb9-42cf-8d67-9b146df2a5a4", "build"),
     ("a85b8835-c1a1-4aac-ae97-1c3d0ba72dbd", "distributedtask"),
@@ -22,6 +22,7 @@ const DEV_AREAS: [(&str, &str); 6] = [
         "a81a0441-de52-4000-aa15-ff0e07bfbbaa",
         "pipelinePermissions",
     ),
+    ("4a933897-0488-45af-bd82-6fd3ad33f46a", "PipelinesChecks"),
 ];
 
 fn base_url(h: &Harness, host: Host) -> String {

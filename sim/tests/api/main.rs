@@ -1,6 +1,7 @@
 //! azdo-sim's own tests, all in one binary to keep link time down.
 
 mod auth;
+mod checks;
 mod core;
 mod discovery;
 mod entra;

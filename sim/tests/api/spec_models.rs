@@ -173,3 +173,62 @@ async fn returned_models_follow_the_published_field_names_and_types() {
         problems.into_iter().collect::<Vec<_>>().join("\n")
     );
 }
+
+#[tokio::test]
+async fn check_configurations_follow_the_published_models() {
+    let h = Harness::start().await;
+    let checks = h.core("Storefront/_apis/pipelines/checks/configurations");
+    let sanjay = h.sim.control().with_state(|state| {
+        state
+            .organization("contoso")
+            .and_then(|o| {
+                o.subjects
+                    .iter()
+                    .find(|s| s.principal_name == "sanjay.shah@contoso.com")
+            })
+            .map(|s| s.storage_key.to_string())
+            .expect("a materialized subject")
+    });
+    let bodies = [
+        serde_json::json!({"type": {"id": "8c6f20a7-a545-4486-9777-f762fafe0d4d"},
+            "resource": {"type": "environment", "id": "2"},
+            "settings": {"approvers": [{"id": sanjay}]}}),
+        serde_json::json!({"type": {"id": "fe1de3ee-a436-41b4-bb20-f6eb4cb879a7"},
+            "resource": {"type": "environment", "id": "2"},
+            "settings": {"definitionRef": {"id": "86b05a0c-73e6-4f7d-b3cf-e38f3b39a75b"},
+                "inputs": {"allowedBranches": "refs/heads/main"}}}),
+    ];
+    let mut problems = BTreeSet::new();
+    for body in bodies {
+        let created = json(
+            h.client
+                .post(format!("{checks}?api-version=7.1-preview.1"))
+                .bearer_auth(h.token(OPERATOR))
+                .json(&body)
+                .send()
+                .await
+                .unwrap(),
+            200,
+        )
+        .await;
+        check("GenericCheckConfiguration", &created, &mut problems);
+        check("CheckType", &created["type"], &mut problems);
+        check("Resource", &created["resource"], &mut problems);
+        let settings = &created["settings"];
+        if settings.get("approvers").is_some() {
+            check("ApprovalConfigSettings", settings, &mut problems);
+        } else {
+            check("TaskCheckConfig", settings, &mut problems);
+            check(
+                "TaskCheckDefinitionReference",
+                &settings["definitionRef"],
+                &mut problems,
+            );
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "fields that differ from the published models:\n{}",
+        problems.into_iter().collect::<Vec<_>>().join("\n")
+    );
+}

@@ -3,7 +3,7 @@
 //! this object authorized is ever revoked), and send one PATCH with every change (authorize,
 //! revoke, open access).
 
-mod resolve;
+pub(crate) mod resolve;
 
 use std::collections::BTreeSet;
 

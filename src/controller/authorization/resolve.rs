@@ -1,7 +1,7 @@
 //! An authorization's protected resource and pipelines, resolved to ids.
 
 use crate::ado::{AdoClient, ResourceKind};
-use crate::api::{PipelineResourceAuthorization, PipelineSelector, ResourceType};
+use crate::api::{PipelineResourceAuthorization, PipelineSelector, ResourceSelector, ResourceType};
 use crate::controller::error::{Error, Retry};
 use crate::controller::object_context::Cx;
 use crate::controller::set_sync::Problem;
@@ -25,10 +25,19 @@ pub async fn resource(
     p: &PipelineResourceAuthorization,
     cx: &Cx<'_>,
 ) -> Result<(String, Option<String>), Error> {
+    selected(&p.spec.resource, &p.spec.project, cx).await
+}
+
+/// A selected resource's id (the one pipeline permissions and checks use) and, when it was
+/// looked up by name, its name. `project`: the object's project (a repository may name another).
+pub async fn selected(
+    r: &ResourceSelector,
+    project: &str,
+    cx: &Cx<'_>,
+) -> Result<(String, Option<String>), Error> {
     let client = &cx.org().client;
-    let r = &p.spec.resource;
     let kind = kind_of(r.type_);
-    let project = r.project.as_deref().unwrap_or(&p.spec.project);
+    let project = r.project.as_deref().unwrap_or(project);
     let not_found = || {
         Error::not_found(
             Reason::ResourceNotFound,

@@ -19,5 +19,5 @@ mod plan;
 mod report;
 
 pub use item::{previous, resolve, unique, Item, ItemState, Problem};
-pub use plan::{plan, settle, undo, why, ItemStatus, Mode, Plan, Written};
+pub use plan::{plan, settle, undo, why, ItemStatus, Mode, Plan, Settled, Written};
 pub use report::{ready, Nouns};

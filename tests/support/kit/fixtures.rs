@@ -4,11 +4,12 @@
 use std::path::Path;
 
 use azdo_operator::api::{
-    AllowedNamespaces, ClientSecretAuth, ClusterDevOpsOrganization, ClusterDevOpsOrganizationSpec,
-    DeletionPolicy, DevOpsGroup, DevOpsGroupSpec, DevOpsMembership, DevOpsMembershipSpec,
-    DevOpsOrganization, DevOpsOrganizationSpec, DevOpsRoleAssignment, DevOpsRoleAssignmentSpec,
-    Grant, GroupTarget, LocalRef, Member, MembershipMode, OrganizationAuth, OrganizationKind,
-    OrganizationRef, PatAuth, PipelineResourceAuthorization, PipelineResourceAuthorizationSpec,
+    AllowedNamespaces, Check, CheckGrant, ClientSecretAuth, ClusterDevOpsOrganization,
+    ClusterDevOpsOrganizationSpec, DeletionPolicy, DevOpsGroup, DevOpsGroupSpec, DevOpsMembership,
+    DevOpsMembershipSpec, DevOpsOrganization, DevOpsOrganizationSpec, DevOpsRoleAssignment,
+    DevOpsRoleAssignmentSpec, Grant, GroupTarget, LocalRef, Member, MembershipMode,
+    OrganizationAuth, OrganizationKind, OrganizationRef, PatAuth, PipelineResourceAuthorization,
+    PipelineResourceAuthorizationSpec, PipelineResourceCheck, PipelineResourceCheckSpec,
     PipelineSelector, ResourceGrant, ResourceSelector, ResourceType, RoleGrant, RoleMembers,
     RoleResource, RoleResourceType, SecretKeyRef, WorkloadIdentityAuth,
 };
@@ -212,6 +213,29 @@ impl Fixtures {
         roles
     }
 
+    /// PipelineResourceCheck `name`: `checks` on `resource` of the project, Additive, deleted
+    /// with the object, through `contoso`.
+    pub fn resource_check(
+        &self,
+        name: &str,
+        resource: ResourceSelector,
+        checks: Vec<Check>,
+    ) -> PipelineResourceCheck {
+        let mut check = PipelineResourceCheck::new(
+            name,
+            PipelineResourceCheckSpec {
+                organization_ref: cluster_ref(&self.cluster_organization),
+                project: self.project.clone(),
+                resource,
+                checks,
+                mode: MembershipMode::Additive,
+                deletion_policy: DeletionPolicy::Delete,
+            },
+        );
+        check.metadata.namespace = Some(self.namespace.clone());
+        check
+    }
+
     /// The samples under `config/samples` (all but the kustomization), pointed at this namespace
     /// and simulator.
     pub fn samples(&self) -> TestResult<Vec<DynamicObject>> {
@@ -268,8 +292,8 @@ impl Fixtures {
 
 /// What the samples' organization (config/samples/clusterdevopsorganization.yaml) grants its
 /// tenant, to `namespaces`: project Storefront, members of `[Storefront]\Contributors` (Additive
-/// only), pipeline authorizations and security roles (not Administrator) on the project's
-/// `storefront-*` environments.
+/// only), pipeline authorizations, security roles (not Administrator) and checks (not Exclusive)
+/// on the project's `storefront-*` environments.
 pub fn storefront_grant(namespaces: &[&str]) -> Grant {
     Grant {
         namespaces: Some(AllowedNamespaces {
@@ -287,6 +311,11 @@ pub fn storefront_grant(namespaces: &[&str]) -> Grant {
             type_: Some(RoleResourceType::Environment),
             names: vec!["storefront-*".to_string()],
             ..RoleGrant::default()
+        }],
+        checks: vec![CheckGrant {
+            type_: Some(ResourceType::Environment),
+            names: vec!["storefront-*".to_string()],
+            ..CheckGrant::default()
         }],
         ..Grant::default()
     }

@@ -39,6 +39,12 @@ pub static PIPELINE_PERMISSIONS: Area = Area {
     host: Some(Host::Dev),
 };
 
+pub static PIPELINES_CHECKS: Area = Area {
+    id: Some("4a933897-0488-45af-bd82-6fd3ad33f46a"),
+    name: "PipelinesChecks",
+    host: Some(Host::Dev),
+};
+
 pub static PROJECTS: Location = Location {
     id: "603fe2ac-9723-48b9-88ad-09305aa6c6e1",
     area: &CORE,
@@ -296,4 +302,48 @@ pub static REMOVE_ROLE_ASSIGNMENT: Endpoint = Endpoint {
     location: &ROLE_ASSIGNMENTS,
     verb: Verb::Delete,
     path: ROLE_IDENTITY,
+};
+
+pub static CHECK_CONFIGURATIONS: Location = Location {
+    id: "86c8381e-5aee-4cde-8ae4-25c0c7f5eaea",
+    area: &PIPELINES_CHECKS,
+    resource_name: "configurations",
+    route_template: "{project}/_apis/pipelines/checks/{resource}/{id}",
+    resource_version: 1,
+    min_version: "5.1",
+    released_version: PREVIEW_ONLY,
+};
+pub static CHECK_QUERY_CONFIGURATIONS: Location = Location {
+    id: "5f3d0e64-f943-4584-8811-77eb495e831e",
+    area: &PIPELINES_CHECKS,
+    resource_name: "queryconfigurations",
+    route_template: "{project}/_apis/pipelines/checks/{resource}",
+    resource_version: 1,
+    min_version: "5.1",
+    released_version: PREVIEW_ONLY,
+};
+
+const CHECKS: &str = "/{org}/{project}/_apis/pipelines/checks/configurations";
+const CHECK: &str = "/{org}/{project}/_apis/pipelines/checks/configurations/{id}";
+pub static LIST_CHECK_CONFIGURATIONS: Endpoint = get(&CHECK_CONFIGURATIONS, CHECKS);
+pub static ADD_CHECK_CONFIGURATION: Endpoint = Endpoint {
+    location: &CHECK_CONFIGURATIONS,
+    verb: Verb::Post,
+    path: CHECKS,
+};
+pub static GET_CHECK_CONFIGURATION: Endpoint = get(&CHECK_CONFIGURATIONS, CHECK);
+pub static UPDATE_CHECK_CONFIGURATION: Endpoint = Endpoint {
+    location: &CHECK_CONFIGURATIONS,
+    verb: Verb::Patch,
+    path: CHECK,
+};
+pub static DELETE_CHECK_CONFIGURATION: Endpoint = Endpoint {
+    location: &CHECK_CONFIGURATIONS,
+    verb: Verb::Delete,
+    path: CHECK,
+};
+pub static QUERY_CHECK_CONFIGURATIONS: Endpoint = Endpoint {
+    location: &CHECK_QUERY_CONFIGURATIONS,
+    verb: Verb::Post,
+    path: "/{org}/{project}/_apis/pipelines/checks/queryconfigurations",
 };

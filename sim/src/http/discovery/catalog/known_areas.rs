@@ -100,11 +100,6 @@ pub static KNOWN_AREAS: &[KnownArea] = &[
         Sim(Host::Dev),
     ),
     area(
-        "4a933897-0488-45af-bd82-6fd3ad33f46a",
-        "PipelinesChecks",
-        Sim(Host::Dev),
-    ),
-    area(
         "fb13a388-40dd-4a04-b530-013a739c72ef",
         "policy",
         Sim(Host::Dev),

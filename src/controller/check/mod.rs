@@ -1,0 +1,483 @@
+//! Reconciler of `PipelineResourceCheck`: resolve the project and the resource, check the
+//! grants, hold the claims (Exclusive: the resource's checks; every check this object created),
+//! resolve the listed checks (approvers to identity ids, on the set-sync core), read the
+//! resource's checks once, plan (create / update / remove, Additive or Exclusive, failing
+//! closed), write (each write read back by the client), then record what this object created in
+//! its ledger. Cleanup removes only the checks the ledger records.
+
+mod plan;
+pub(crate) mod resolve;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use async_trait::async_trait;
+use kube::runtime::events::EventType;
+
+use crate::ado::{AdoError, DesiredCheck};
+use crate::api::{CheckState, CheckStatus, MembershipMode, PipelineResourceCheck};
+use crate::reason::Reason;
+
+use super::authorization::resolve::kind_of;
+use super::claims::{hold_only, Key};
+use super::error::{Error, Retry};
+use super::grants::Project;
+use super::ledger::Entry;
+use super::object_context::Cx;
+use super::reconcile::{Ready, Reconciled};
+use super::set_sync::{self, Item, ItemState, ItemStatus, Mode, Nouns, Problem, Settled};
+use plan::{Observed, Plan, Step};
+use resolve::Target;
+
+#[async_trait]
+impl Reconciled for PipelineResourceCheck {
+    async fn converge(&self, cx: &Cx<'_>, status: &mut Self::Status) -> Result<Ready, Error> {
+        let client = &cx.org().client;
+        let org_url = cx.org().spec.url.clone();
+        let project = cx.project(&self.spec.project).await?;
+        let kind = kind_of(self.spec.resource.type_);
+        // The resource is immutable in the spec: once resolved, it comes from the ledger.
+        let before = cx.ledger.read(self).await?;
+        let target = match before
+            .target
+            .as_deref()
+            .and_then(|t| Target::parse(t, kind))
+        {
+            Some(target) => target,
+            None => resolve::resource(self, cx, &project).await?,
+        };
+        status.resource_id = Some(target.resource_id.clone());
+        status.resource_name = Some(target.name.clone());
+        let exclusive = self.spec.mode == MembershipMode::Exclusive;
+        cx.granted().check_resource(
+            self.spec.resource.type_,
+            &project,
+            &target.resource_id,
+            &target.name,
+            exclusive,
+        )?;
+        // One object decides a resource's checks exclusively; every check an object created is
+        // claimed by it, so another object's Exclusive mode leaves it alone.
+        let exclusive_key =
+            Key::exclusive_checks(&org_url, &project.id, kind.as_str(), &target.resource_id);
+        let ours = ours(&before, &target);
+        let keys = self.claims(&org_url, &project, &ours, &exclusive_key);
+        let before = hold_only(cx, self, before, &keys.iter().collect::<Vec<_>>()).await?;
+        if !exclusive {
+            // Adding to a set another object decides exclusively would only fight it.
+            cx.claims.refuse_held(self, &exclusive_key).await?;
+        }
+
+        let items = set_sync::resolve(
+            resolve::keyed(&self.spec.checks),
+            &HashMap::new(),
+            |_| false,
+            |check| resolve::check(cx, check),
+        )
+        .await;
+        let read = client
+            .check_configurations(&project.id, kind, &target.resource_id)
+            .await
+            .map_err(|e| Error::ado("reading the resource's checks", e));
+        let current: Option<Vec<Observed>> = read.as_ref().ok().map(|all| {
+            all.iter()
+                .map(|c| Observed {
+                    id: c.id,
+                    check: c.observed(),
+                })
+                .collect()
+        });
+        let mode = match self.spec.mode {
+            MembershipMode::Additive => Mode::Additive,
+            MembershipMode::Exclusive => Mode::Exclusive,
+        };
+        let mut plan = plan::plan(&items, current.as_deref(), &ours, mode, &BTreeSet::new());
+        if exclusive && !plan.remove.is_empty() {
+            let held = self
+                .held_elsewhere(cx, &org_url, &project, &plan.remove)
+                .await?;
+            if !held.is_empty() {
+                plan = plan::plan(&items, current.as_deref(), &ours, mode, &held);
+            }
+        }
+        let all = read?;
+        let written = self.write(cx, &project, &target, &items, &plan).await;
+        let existing: BTreeSet<i64> = all.iter().map(|c| c.id).collect();
+        let now_ours = after(&plan, &written, &ours, &existing);
+        let now = Entry {
+            target: Some(target.recorded()),
+            added: now_ours.iter().map(|(k, id)| format!("{k}={id}")).collect(),
+            ..before.clone()
+        };
+        cx.ledger.write(self, &before, &now).await?;
+        let keys = self.claims(&org_url, &project, &now_ours, &exclusive_key);
+        hold_only(cx, self, now, &keys.iter().collect::<Vec<_>>()).await?;
+
+        let settled = settle(items, &plan, &written);
+        status.checks = settled.statuses();
+        status.summary = Some(settled.summary());
+        if let Some(err) = written.remove_error {
+            return Err(err);
+        }
+        let ready = set_sync::ready(&settled, &NOUNS, plan.held_back)?;
+        if !plan.refused.is_empty() {
+            return Err(Error::new(
+                Reason::CheckHeldElsewhere,
+                format!(
+                    "Exclusive mode leaves check(s) {:?}: created by another PipelineResourceCheck, which holds them",
+                    plan.refused
+                ),
+                Retry::Resync,
+            ));
+        }
+        Ok(ready)
+    }
+
+    async fn cleanup(&self, cx: &Cx<'_>) -> Result<(), Error> {
+        let done = cx.ledger.read(self).await?;
+        let kind = kind_of(self.spec.resource.type_);
+        let Some(target) = done.target.as_deref().and_then(|t| Target::parse(t, kind)) else {
+            return Ok(());
+        };
+        let ours = ours(&done, &target);
+        if ours.is_empty() {
+            return Ok(());
+        }
+        let client = &cx.org().client;
+        let project = match cx.project(&self.spec.project).await {
+            Ok(project) => project,
+            // The project is gone, and its checks with it.
+            Err(e) if e.reason == Reason::ProjectNotFound => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        let current = match client
+            .check_configurations(&project.id, kind, &target.resource_id)
+            .await
+        {
+            Ok(all) => all.into_iter().map(|c| c.id).collect::<BTreeSet<_>>(),
+            Err(e) if e.is_not_found() => return Ok(()),
+            Err(e) => return Err(Error::ado("reading the resource's checks", e)),
+        };
+        let mut removed = 0;
+        for id in ours.values().filter(|id| current.contains(id)) {
+            client
+                .delete_check(&project.id, *id)
+                .await
+                .map_err(|e| Error::ado(&format!("removing check {id} this object created"), e))?;
+            removed += 1;
+        }
+        if removed > 0 {
+            let note = format!("removed {removed} check(s) from {} {}", kind, target.name);
+            cx.publish(self, EventType::Normal, Reason::ChecksRemoved, note)
+                .await;
+        }
+        Ok(())
+    }
+}
+
+/// What the writes of a plan did.
+#[derive(Debug, Default)]
+struct Written {
+    /// Key -> the check id now carrying it (created, updated, or already in place).
+    ids: BTreeMap<String, i64>,
+    /// Key -> why its write failed.
+    failed: BTreeMap<String, Problem>,
+    removed: BTreeSet<i64>,
+    remove_error: Option<Error>,
+}
+
+impl PipelineResourceCheck {
+    /// The claims this object holds: each check it created, and the exclusive key in
+    /// Exclusive mode.
+    fn claims(
+        &self,
+        org_url: &str,
+        project: &Project,
+        ours: &BTreeMap<String, i64>,
+        exclusive: &Key,
+    ) -> Vec<Key> {
+        let mut keys: Vec<Key> = ours
+            .values()
+            .map(|id| Key::check(org_url, &project.id, *id))
+            .collect();
+        if self.spec.mode == MembershipMode::Exclusive {
+            keys.push(exclusive.clone());
+        }
+        keys
+    }
+
+    /// Of the checks Exclusive mode would remove, those another live object holds. One
+    /// apiserver read per check to remove (none in steady state).
+    async fn held_elsewhere(
+        &self,
+        cx: &Cx<'_>,
+        org_url: &str,
+        project: &Project,
+        remove: &[i64],
+    ) -> Result<BTreeSet<i64>, Error> {
+        let mut held = BTreeSet::new();
+        for id in remove {
+            let holder = cx
+                .claims
+                .live_holder::<PipelineResourceCheck>(&Key::check(org_url, &project.id, *id))
+                .await?;
+            if holder.is_some_and(|h| Some(h.uid.as_str()) != self.metadata.uid.as_deref()) {
+                held.insert(*id);
+            }
+        }
+        Ok(held)
+    }
+
+    /// Create, update, remove, in that order (a new check is in place before an old one
+    /// goes). Nothing when the plan is empty (steady state: 0 writes).
+    async fn write(
+        &self,
+        cx: &Cx<'_>,
+        project: &Project,
+        target: &Target,
+        items: &[Item<DesiredCheck>],
+        plan: &Plan,
+    ) -> Written {
+        let mut written = Written::default();
+        if plan.is_empty() {
+            for (key, step) in &plan.steps {
+                if let Step::InPlace { id, .. } = step {
+                    written.ids.insert(key.clone(), *id);
+                }
+            }
+            return written;
+        }
+        let client = &cx.org().client;
+        let desired: BTreeMap<&str, &DesiredCheck> = items
+            .iter()
+            .filter_map(|i| i.resolved.as_ref().ok().map(|d| (i.key.as_str(), d)))
+            .collect();
+        let (mut created, mut updated) = (0, 0);
+        for (key, step) in &plan.steps {
+            let outcome = match (step, desired.get(key.as_str())) {
+                (Step::InPlace { id, .. }, _) => Ok(*id),
+                (Step::Create, Some(d)) => client
+                    .create_check(&project.id, target.kind, &target.resource_id, d)
+                    .await
+                    .map(|c| {
+                        created += 1;
+                        c.id
+                    }),
+                (Step::Update { id }, Some(d)) => client
+                    .update_check(&project.id, *id, target.kind, &target.resource_id, d)
+                    .await
+                    .map(|c| {
+                        updated += 1;
+                        c.id
+                    }),
+                _ => continue,
+            };
+            match outcome {
+                Ok(id) => {
+                    written.ids.insert(key.clone(), id);
+                }
+                Err(e) => {
+                    written.failed.insert(key.clone(), write_problem(key, e));
+                }
+            }
+        }
+        for id in &plan.remove {
+            match client.delete_check(&project.id, *id).await {
+                Ok(()) => {
+                    written.removed.insert(*id);
+                }
+                Err(e) => {
+                    written.remove_error = Some(Error::ado(&format!("removing check {id}"), e));
+                    break;
+                }
+            }
+        }
+        let mut changes = Vec::new();
+        for (n, what) in [
+            (created, "added"),
+            (updated, "updated"),
+            (written.removed.len(), "removed"),
+        ] {
+            if n > 0 {
+                changes.push(format!("{what} {n} check(s)"));
+            }
+        }
+        if !changes.is_empty() {
+            let note = format!("{} on {} {}", changes.join(", "), target.kind, target.name);
+            cx.publish(self, EventType::Normal, Reason::ChecksConfigured, note)
+                .await;
+        }
+        written
+    }
+}
+
+/// A refused write: the service's 400 is the spec's fault (`CheckRefused`).
+fn write_problem(key: &str, e: AdoError) -> Problem {
+    match e {
+        AdoError::InvalidInput(detail) => Problem::failed(
+            Reason::CheckRefused,
+            format!("Azure DevOps refused {key}: {}", detail.message),
+        ),
+        e => Problem::from_ado(&format!("writing {key}"), Reason::ResourceNotFound, e),
+    }
+}
+
+/// What this object created on this resource, as its ledger records it (`key=id`).
+fn ours(done: &Entry, target: &Target) -> BTreeMap<String, i64> {
+    if done.target.as_deref() != Some(target.recorded().as_str()) {
+        return BTreeMap::new();
+    }
+    done.added
+        .iter()
+        .filter_map(|a| {
+            let (key, id) = a.split_once('=')?;
+            Some((key.to_string(), id.parse().ok()?))
+        })
+        .collect()
+}
+
+/// The ledger after the writes: each listed key's check when this object created (or still
+/// owns) it; an unlisted one until it is removed; nothing that went away.
+fn after(
+    plan: &Plan,
+    written: &Written,
+    ours: &BTreeMap<String, i64>,
+    existing: &BTreeSet<i64>,
+) -> BTreeMap<String, i64> {
+    let mut now = BTreeMap::new();
+    for (key, step) in &plan.steps {
+        let id = match step {
+            Step::InPlace { ours: false, .. } => None,
+            Step::InPlace { id, ours: true } | Step::Update { id } => Some(*id),
+            Step::Create => written.ids.get(key).copied(),
+            Step::Unresolved => ours.get(key).copied().filter(|id| existing.contains(id)),
+        };
+        if let Some(id) = id {
+            now.insert(key.clone(), id);
+        }
+    }
+    let listed: BTreeSet<&String> = plan.steps.iter().map(|(k, _)| k).collect();
+    for (key, id) in ours {
+        if !listed.contains(key) && existing.contains(id) && !written.removed.contains(id) {
+            now.insert(key.clone(), *id);
+        }
+    }
+    now
+}
+
+/// Per listed check: its id and, when it is not in place, why.
+fn settle(items: Vec<Item<DesiredCheck>>, plan: &Plan, written: &Written) -> Settled<i64> {
+    let steps: BTreeMap<&String, &Step> = plan.steps.iter().map(|(k, s)| (k, s)).collect();
+    let entries = items
+        .into_iter()
+        .map(|item| {
+            let problem = match (&item.resolved, written.failed.get(&item.key)) {
+                (Err(p), _) => Some(p.clone()),
+                (Ok(_), Some(p)) => Some(p.clone()),
+                (Ok(_), None) => None,
+            };
+            let id = written
+                .ids
+                .get(&item.key)
+                .copied()
+                .or(match steps.get(&item.key) {
+                    Some(Step::Update { id }) => Some(*id),
+                    _ => None,
+                });
+            (item.key, id, problem)
+        })
+        .collect();
+    Settled {
+        ours: BTreeSet::new(),
+        items: entries,
+    }
+}
+
+impl ItemStatus<i64> for CheckStatus {
+    fn of(check: String, id: Option<i64>, problem: Option<&Problem>) -> Self {
+        let state = match problem.map(|p| p.state) {
+            None => CheckState::Configured,
+            Some(ItemState::Pending) => CheckState::Pending,
+            Some(ItemState::Failed) => CheckState::Failed,
+        };
+        let (reason, message) = set_sync::why(problem);
+        CheckStatus {
+            check,
+            id,
+            state,
+            reason,
+            message,
+        }
+    }
+}
+
+/// How checks are named in Ready messages.
+const NOUNS: Nouns = Nouns {
+    in_place: "checks configured",
+    field: "status.checks",
+    several_failed: Reason::ChecksFailed,
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ledger_keeps_what_this_object_created_and_still_stands() {
+        let plan = Plan {
+            steps: vec![
+                ("exclusiveLock#1".into(), Step::Create),
+                ("approval#1".into(), Step::InPlace { id: 3, ours: false }),
+                ("businessHours#1".into(), Step::Update { id: 4 }),
+                ("approval#2".into(), Step::Unresolved),
+            ],
+            remove: vec![6],
+            held_back: false,
+            refused: vec![],
+        };
+        let written = Written {
+            ids: BTreeMap::from([("exclusiveLock#1".into(), 9)]),
+            removed: BTreeSet::from([6]),
+            ..Written::default()
+        };
+        let ours = BTreeMap::from([
+            ("businessHours#1".into(), 4),
+            ("approval#2".into(), 5),
+            ("branchControl#1".into(), 6),
+            ("requiredTemplate#1".into(), 7),
+        ]);
+        let existing = BTreeSet::from([3, 4, 5, 6]);
+        let now = after(&plan, &written, &ours, &existing);
+        assert_eq!(
+            now,
+            BTreeMap::from([
+                ("exclusiveLock#1".into(), 9),
+                ("businessHours#1".into(), 4),
+                ("approval#2".into(), 5),
+            ]),
+            "not the foreign check 3, not the removed 6, not the vanished 7"
+        );
+    }
+
+    #[test]
+    fn ours_reads_only_this_targets_entries() {
+        let target = Target {
+            kind: crate::ado::ResourceKind::Environment,
+            resource_id: "2".into(),
+            name: "prod".into(),
+        };
+        let done = Entry {
+            target: Some(target.recorded()),
+            added: ["approval#1=17".to_string(), "garbage".to_string()].into(),
+            ..Entry::default()
+        };
+        assert_eq!(
+            ours(&done, &target),
+            BTreeMap::from([("approval#1".into(), 17)])
+        );
+        let other = Target {
+            resource_id: "3".into(),
+            ..target
+        };
+        assert!(ours(&done, &other).is_empty());
+    }
+}

@@ -1,0 +1,512 @@
+//! PipelineResourceCheck end to end: every check type created, updated and repaired after
+//! drift (a setting changed, a check deleted out of band), steady state (one read, no write),
+//! a check removed from the spec, Exclusive failing closed then removing what nobody listed,
+//! and both deletion policies (only this object's checks go). The simulator's state is read
+//! directly; out-of-band changes are made in it as another administrator would.
+
+use std::time::Duration;
+
+use azdo_operator::api::{
+    ApprovalCheck, BranchControlCheck, BusinessHoursCheck, Check, CheckGrant, DeletionPolicy,
+    ExclusiveLockCheck, Member, MembershipMode, PipelineResourceCheck, RequiredTemplateCheck,
+    ResourceType, TemplateRepositoryType, TemplateSource, Weekday,
+};
+use azdo_operator::reason::Reason;
+use azdo_sim::model::checks::{CheckConfiguration, CheckKind};
+use azdo_sim::model::permissions::{Actor, ResourceType as SimResourceType};
+use kube::api::DynamicObject;
+use serde_json::{json, Value};
+
+use crate::operator_env::{OperatorEnv, TestResult};
+use crate::support::kit::fixtures::{resource_named, storefront_grant};
+use crate::support::kit::{Check as Poll, ToObject};
+
+pub const WAIT: Duration = Duration::from_secs(60);
+const RESYNC: &str = "3s";
+/// Longer than one resync.
+pub const A_RESYNC: Duration = Duration::from_secs(4);
+pub const ADELE: &str = "adele.vance@contoso.com";
+/// `storefront-production`'s id.
+pub const PRODUCTION: &str = "2";
+
+pub async fn start(prefix: &str) -> TestResult<OperatorEnv> {
+    let mut env = OperatorEnv::start(prefix).await?;
+    env.start_operator(&["--resync-interval", RESYNC, "--resync-jitter", "0"])
+        .await?;
+    Ok(env)
+}
+
+/// ClusterDevOpsOrganization granting the test's namespace [`storefront_grant`] (checks on the
+/// `storefront-*` environments), with Exclusive mode too when `exclusive`; applied and Ready.
+pub async fn organization(env: &OperatorEnv, exclusive: bool) -> TestResult<DynamicObject> {
+    let mut grant = storefront_grant(&[env.namespace.as_str()]);
+    grant.checks = vec![CheckGrant {
+        type_: Some(ResourceType::Environment),
+        names: vec!["storefront-*".into()],
+        exclusive,
+        ..CheckGrant::default()
+    }];
+    let org = env
+        .fixtures()
+        .cluster_organization_granting(vec![grant])
+        .object();
+    env.apply(std::slice::from_ref(&org)).await?;
+    env.wait_ready(std::slice::from_ref(&org), "True", WAIT)
+        .await?;
+    Ok(org)
+}
+
+pub fn user(upn: &str) -> Member {
+    Member {
+        user: Some(upn.to_string()),
+        ..Member::default()
+    }
+}
+
+pub fn approval(approvers: Vec<Member>, minimum: u32) -> Check {
+    Check {
+        approval: Some(ApprovalCheck {
+            approvers,
+            minimum_approvers: Some(minimum),
+            requester_cannot_approve: true,
+            in_sequence: false,
+            instructions: Some("Check the change record".into()),
+        }),
+        timeout_minutes: Some(1440),
+        ..Check::default()
+    }
+}
+
+pub fn branches(allowed: &[&str]) -> Check {
+    Check {
+        branch_control: Some(BranchControlCheck {
+            allowed_branches: allowed.iter().map(|b| b.to_string()).collect(),
+            require_branch_protection: true,
+            allow_unknown_status: false,
+            retry_interval_minutes: Some(10),
+        }),
+        ..Check::default()
+    }
+}
+
+pub fn hours(end: &str) -> Check {
+    Check {
+        business_hours: Some(BusinessHoursCheck {
+            days: vec![Weekday::Monday, Weekday::Friday],
+            start: "08:00".into(),
+            end: end.into(),
+            time_zone: "W. Europe Standard Time".into(),
+            retry_interval_minutes: None,
+        }),
+        ..Check::default()
+    }
+}
+
+pub fn lock(timeout: u32) -> Check {
+    Check {
+        exclusive_lock: Some(ExclusiveLockCheck {}),
+        timeout_minutes: Some(timeout),
+        ..Check::default()
+    }
+}
+
+pub fn template(path: &str) -> Check {
+    Check {
+        required_template: Some(RequiredTemplateCheck {
+            templates: vec![TemplateSource {
+                repository_type: TemplateRepositoryType::AzureRepos,
+                repository: "Storefront/storefront".into(),
+                ref_: "refs/heads/main".into(),
+                path: path.into(),
+            }],
+        }),
+        ..Check::default()
+    }
+}
+
+/// PipelineResourceCheck `name` on the production environment with `checks` in `mode`.
+pub fn checks(
+    env: &OperatorEnv,
+    name: &str,
+    checks: Vec<Check>,
+    mode: MembershipMode,
+) -> PipelineResourceCheck {
+    let mut c = env.fixtures().resource_check(
+        name,
+        resource_named(ResourceType::Environment, "storefront-production"),
+        checks,
+    );
+    c.spec.mode = mode;
+    c
+}
+
+/// The checks on an environment of Storefront in the simulator, by id.
+pub fn on_environment(env: &OperatorEnv, id: &str) -> Vec<CheckConfiguration> {
+    env.sim.control().with_state(|state| {
+        let org = state.organization("contoso").expect("contoso");
+        let project = org.project("Storefront").expect("Storefront");
+        project
+            .checks
+            .iter()
+            .filter(|c| c.resource_type == SimResourceType::Environment && c.resource_id == id)
+            .cloned()
+            .collect()
+    })
+}
+
+/// Add a check out of band (as someone in the web UI would); its id.
+pub fn add_out_of_band(env: &OperatorEnv, kind: CheckKind, settings: Value, timeout: u32) -> u32 {
+    env.sim.control().with_state(|state| {
+        let org = state.organization_mut("contoso").expect("contoso");
+        org.last_check_id += 1;
+        let id = org.last_check_id;
+        let someone = Actor {
+            display_name: "Someone Else".into(),
+            id: "00000000-0000-0000-0000-0000000000ee".into(),
+            unique_name: "someone@contoso.com".into(),
+            descriptor: String::new(),
+        };
+        let now = chrono::Utc::now();
+        let project = org.project_mut("Storefront").expect("Storefront");
+        project.checks.push(CheckConfiguration {
+            id,
+            kind,
+            resource_type: SimResourceType::Environment,
+            resource_id: PRODUCTION.into(),
+            resource_name: "storefront-production".into(),
+            timeout,
+            settings,
+            created_by: someone.clone(),
+            created_on: now,
+            modified_by: someone,
+            modified_on: now,
+        });
+        id
+    })
+}
+
+/// Change a check's settings out of band.
+pub fn change_out_of_band(
+    env: &OperatorEnv,
+    id: u32,
+    change: impl FnOnce(&mut CheckConfiguration),
+) {
+    env.sim.control().with_state(|state| {
+        let org = state.organization_mut("contoso").expect("contoso");
+        let project = org.project_mut("Storefront").expect("Storefront");
+        let check = project
+            .checks
+            .iter_mut()
+            .find(|c| c.id == id)
+            .expect("the check");
+        change(check);
+    });
+}
+
+/// Delete a check out of band.
+pub fn delete_out_of_band(env: &OperatorEnv, id: u32) {
+    env.sim.control().with_state(|state| {
+        let org = state.organization_mut("contoso").expect("contoso");
+        let project = org.project_mut("Storefront").expect("Storefront");
+        project.checks.retain(|c| c.id != id);
+    });
+}
+
+/// A summary of a check: kind and the setting a test changes.
+fn summary(c: &CheckConfiguration) -> String {
+    let s = &c.settings;
+    let detail = match c.kind {
+        CheckKind::Approval => format!("min={}", s["minRequiredApprovers"]),
+        CheckKind::TaskCheck if s["definitionRef"]["name"] == "evaluateBusinessHours" => {
+            format!(
+                "hours end={}",
+                s["inputs"]["endTime"].as_str().unwrap_or_default()
+            )
+        }
+        CheckKind::TaskCheck => format!(
+            "branches={}",
+            s["inputs"]["allowedBranches"].as_str().unwrap_or_default()
+        ),
+        CheckKind::ExclusiveLock => format!("lock timeout={}", c.timeout),
+        CheckKind::ExtendsCheck => format!(
+            "template={}",
+            s["extendsChecks"][0]["templatePath"]
+                .as_str()
+                .unwrap_or_default()
+        ),
+    };
+    format!("{:?} {detail}", c.kind)
+}
+
+/// Wait until the production environment carries exactly `want` (summaries, any order).
+pub async fn until_checks(env: &OperatorEnv, want: &[&str]) -> TestResult<Vec<CheckConfiguration>> {
+    let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    env.until("the environment's checks", WAIT, || {
+        let want = want.clone();
+        async move {
+            let now = on_environment(env, PRODUCTION);
+            let mut seen: Vec<String> = now.iter().map(summary).collect();
+            seen.sort();
+            Ok(match seen == want {
+                true => Poll::Done(now),
+                false => Poll::NotYet(format!("{seen:?}, want {want:?}")),
+            })
+        }
+    })
+    .await
+}
+
+/// Calls to the checks API since the request log was cleared, by method.
+fn check_calls(env: &OperatorEnv, method: &str) -> usize {
+    env.sim
+        .control()
+        .requests()
+        .requests
+        .iter()
+        .filter(|r| r.method == method && r.route.contains("/pipelines/checks/"))
+        .count()
+}
+
+fn id_of(checks: &[CheckConfiguration], kind_and_detail: &str) -> u32 {
+    checks
+        .iter()
+        .find(|c| summary(c) == kind_and_detail)
+        .map(|c| c.id)
+        .unwrap_or_else(|| {
+            panic!(
+                "no {kind_and_detail} in {:?}",
+                checks.iter().map(summary).collect::<Vec<_>>()
+            )
+        })
+}
+
+/// Every check type: created; steady state reads once and writes nothing; each updated in
+/// place (same ids); drift repaired (a setting changed, a check deleted); one removed from the
+/// spec; deletion removes only this object's checks (a hand-made one stays throughout).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_check_type_is_created_updated_and_repaired() -> TestResult {
+    let env = start("checks-crud").await?;
+    let org = organization(&env, false).await?;
+    let hand_made = add_out_of_band(
+        &env,
+        CheckKind::ExtendsCheck,
+        json!({"extendsChecks": [{"repositoryType": "git", "repositoryName": "Storefront/storefront", "repositoryRef": "refs/heads/main", "templatePath": "hand.yml"}]}),
+        43200,
+    );
+    let mut c = checks(
+        &env,
+        "prod",
+        vec![
+            approval(
+                vec![
+                    user(ADELE),
+                    Member {
+                        group: Some(r"[Storefront]\Release Approvers".into()),
+                        ..Member::default()
+                    },
+                ],
+                1,
+            ),
+            branches(&["refs/heads/main"]),
+            hours("17:00"),
+            lock(60),
+            template("deploy.yml"),
+        ],
+        MembershipMode::Additive,
+    );
+    env.apply(&[c.object()]).await?;
+    env.wait_ready(&[c.object()], "True", WAIT).await?;
+    let created = until_checks(
+        &env,
+        &[
+            "Approval min=1",
+            "TaskCheck branches=refs/heads/main",
+            "TaskCheck hours end=17:00",
+            "ExclusiveLock lock timeout=60",
+            "ExtendsCheck template=deploy.yml",
+            "ExtendsCheck template=hand.yml",
+        ],
+    )
+    .await?;
+    let approval_check = created
+        .iter()
+        .find(|x| x.kind == CheckKind::Approval)
+        .unwrap();
+    assert_eq!(
+        approval_check.settings["approvers"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(approval_check.settings["requesterCannotBeApprover"], true);
+    assert_eq!(approval_check.timeout, 1440);
+
+    // Steady state: a resync reads the resource's checks once and writes nothing.
+    env.sim.control().clear_requests();
+    tokio::time::sleep(A_RESYNC).await;
+    let reads = check_calls(&env, "GET");
+    assert!((1..=2).contains(&reads), "one read per resync, saw {reads}");
+    assert_eq!(
+        check_calls(&env, "POST") + check_calls(&env, "PATCH") + check_calls(&env, "DELETE"),
+        0
+    );
+
+    // Update every type: updated in place, the same ids.
+    c.spec.checks = vec![
+        approval(
+            vec![
+                user(ADELE),
+                Member {
+                    group: Some(r"[Storefront]\Release Approvers".into()),
+                    ..Member::default()
+                },
+            ],
+            2,
+        ),
+        branches(&["refs/heads/main", "refs/heads/release/*"]),
+        hours("18:00"),
+        lock(120),
+        template("deploy-v2.yml"),
+    ];
+    env.apply(&[c.object()]).await?;
+    let updated = until_checks(
+        &env,
+        &[
+            "Approval min=2",
+            "TaskCheck branches=refs/heads/main,refs/heads/release/*",
+            "TaskCheck hours end=18:00",
+            "ExclusiveLock lock timeout=120",
+            "ExtendsCheck template=deploy-v2.yml",
+            "ExtendsCheck template=hand.yml",
+        ],
+    )
+    .await?;
+    let mut before_ids: Vec<u32> = created.iter().map(|x| x.id).collect();
+    let mut after_ids: Vec<u32> = updated.iter().map(|x| x.id).collect();
+    before_ids.sort();
+    after_ids.sort();
+    assert_eq!(before_ids, after_ids, "updated in place, not recreated");
+    env.wait_ready(&[c.object()], "True", WAIT).await?;
+
+    // Drift: business hours changed and the lock deleted by hand: repaired at the next resync.
+    let hours_id = id_of(&updated, "TaskCheck hours end=18:00");
+    change_out_of_band(&env, hours_id, |x| {
+        x.settings["inputs"]["endTime"] = json!("23:00")
+    });
+    let lock_id = id_of(&updated, "ExclusiveLock lock timeout=120");
+    delete_out_of_band(&env, lock_id);
+    let repaired = until_checks(
+        &env,
+        &[
+            "Approval min=2",
+            "TaskCheck branches=refs/heads/main,refs/heads/release/*",
+            "TaskCheck hours end=18:00",
+            "ExclusiveLock lock timeout=120",
+            "ExtendsCheck template=deploy-v2.yml",
+            "ExtendsCheck template=hand.yml",
+        ],
+    )
+    .await?;
+    assert_eq!(id_of(&repaired, "TaskCheck hours end=18:00"), hours_id);
+    assert_ne!(
+        id_of(&repaired, "ExclusiveLock lock timeout=120"),
+        lock_id,
+        "recreated"
+    );
+
+    // The template leaves the spec: this object's is removed, the hand-made one stays.
+    c.spec.checks.pop();
+    env.apply(&[c.object()]).await?;
+    until_checks(
+        &env,
+        &[
+            "Approval min=2",
+            "TaskCheck branches=refs/heads/main,refs/heads/release/*",
+            "TaskCheck hours end=18:00",
+            "ExclusiveLock lock timeout=120",
+            "ExtendsCheck template=hand.yml",
+        ],
+    )
+    .await?;
+    env.wait_ready(&[c.object()], "True", WAIT).await?;
+
+    env.delete_in_order(&[c.object()], WAIT).await?;
+    let left = until_checks(&env, &["ExtendsCheck template=hand.yml"]).await?;
+    assert_eq!(left[0].id, hand_made);
+    env.delete_in_order(&[org], WAIT).await?;
+    Ok(())
+}
+
+/// Exclusive mode: nothing is removed while a listed approver does not resolve; once it does,
+/// every unlisted check goes (a hand-made one too), and a check added by hand is removed at the
+/// next resync. With deletionPolicy Orphan, deleting the object leaves its checks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exclusive_fails_closed_and_orphan_keeps_checks() -> TestResult {
+    let env = start("checks-exclusive").await?;
+    let org = organization(&env, true).await?;
+    add_out_of_band(&env, CheckKind::ExclusiveLock, json!({}), 30);
+    let mut c = checks(
+        &env,
+        "prod",
+        vec![
+            lock(60),
+            approval(vec![user("no.such.user@contoso.com")], 1),
+        ],
+        MembershipMode::Exclusive,
+    );
+    env.apply(&[c.object()]).await?;
+    env.wait_for_reason(&c.object(), Reason::UserNotFound, WAIT)
+        .await?;
+    tokio::time::sleep(A_RESYNC).await;
+    until_checks(
+        &env,
+        &[
+            "ExclusiveLock lock timeout=30",
+            "ExclusiveLock lock timeout=60",
+        ],
+    )
+    .await?;
+
+    c.spec.checks = vec![lock(60), approval(vec![user(ADELE)], 1)];
+    env.apply(&[c.object()]).await?;
+    until_checks(&env, &["ExclusiveLock lock timeout=60", "Approval min=1"]).await?;
+    env.wait_ready(&[c.object()], "True", WAIT).await?;
+
+    // A check added by hand is removed.
+    add_out_of_band(&env, CheckKind::ExclusiveLock, json!({}), 45);
+    until_checks(&env, &["ExclusiveLock lock timeout=60", "Approval min=1"]).await?;
+
+    c.spec.deletion_policy = DeletionPolicy::Orphan;
+    env.apply(&[c.object()]).await?;
+    env.wait_ready(&[c.object()], "True", WAIT).await?;
+    env.delete_in_order(&[c.object()], WAIT).await?;
+    tokio::time::sleep(A_RESYNC).await;
+    until_checks(&env, &["ExclusiveLock lock timeout=60", "Approval min=1"]).await?;
+    env.delete_in_order(&[org], WAIT).await?;
+    Ok(())
+}
+
+/// A check the service refuses (a time zone it does not offer) fails alone with CheckRefused;
+/// the others are configured.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_check_fails_alone() -> TestResult {
+    let env = start("checks-refused").await?;
+    let org = organization(&env, false).await?;
+    let mut mars = hours("17:00");
+    if let Some(h) = &mut mars.business_hours {
+        h.time_zone = "Olympus Mons Time".into();
+    }
+    let c = checks(&env, "prod", vec![lock(60), mars], MembershipMode::Additive);
+    env.apply(&[c.object()]).await?;
+    let ready = env
+        .wait_for_reason(&c.object(), Reason::CheckRefused, WAIT)
+        .await?;
+    assert!(ready.message.contains("1/2"), "{}", ready.message);
+    until_checks(&env, &["ExclusiveLock lock timeout=60"]).await?;
+    env.delete_in_order(&[c.object()], WAIT).await?;
+    until_checks(&env, &[]).await?;
+    env.delete_in_order(&[org], WAIT).await?;
+    Ok(())
+}
