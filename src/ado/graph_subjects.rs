@@ -7,7 +7,7 @@ use super::client::{same_name, AdoClient};
 use super::error::ApiErrorDetail;
 use super::graph_groups::SUBJECT_QUERY_LIMIT;
 use super::transport::Call;
-use super::types::{GraphGroup, GraphSubject, ValueResponse};
+use super::types::{GraphGroup, GraphSubject, ListResponse, ValueResponse};
 use super::AdoError;
 use reqwest::Method;
 use serde_json::json;
@@ -26,6 +26,22 @@ impl AdoClient {
             json!({"principalName": principal_name}),
         )
         .await
+    }
+
+    /// A user already in the organization, by principal name (UPN) or mail, without
+    /// materializing one (Observe's lookup: materializing is a write). 1 call (`subjectquery`).
+    pub async fn find_user(&self, principal_name: &str) -> Result<Option<GraphSubject>, AdoError> {
+        let url = self.graph_url(&["subjectquery"])?;
+        let body = json!({"query": principal_name, "subjectKind": ["User"]});
+        let call = Call::get("graph.subjects.query", url, api_version::GRAPH)
+            .query()
+            .with_json(body);
+        let page: ListResponse<GraphSubject> = self.execute(&call).await?.json()?;
+        let same = |v: &Option<String>| v.as_deref().is_some_and(|v| same_name(v, principal_name));
+        Ok(page
+            .value
+            .into_iter()
+            .find(|s| same(&s.principal_name) || same(&s.mail_address)))
     }
 
     /// A user by Entra object id (`originId`), materialized if needed. Uncached: 1; cached: 0.

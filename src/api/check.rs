@@ -5,7 +5,7 @@ use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
 use super::authorization::ResourceSelector;
-use super::common::{CommonStatus, DeletionPolicy, OrganizationRef};
+use super::common::{CommonStatus, DeletionPolicy, ManagementPolicy, OrganizationRef};
 use super::membership::{Member, MembershipMode};
 
 /// The checks of one protected resource (environment, service connection, agent queue,
@@ -76,6 +76,10 @@ pub struct PipelineResourceCheckSpec {
     /// them.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
+    /// `Manage` (default) makes Azure DevOps match; `Observe` reads only and reports on
+    /// `status.drift` what `Manage` would change (deleting an `Observe` object never writes).
+    #[serde(default, skip_serializing_if = "ManagementPolicy::is_manage")]
+    pub management_policy: ManagementPolicy,
 }
 
 /// One check: exactly one type, and how long it may take.

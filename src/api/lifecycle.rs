@@ -5,8 +5,7 @@
 use super::{
     ClusterDevOpsOrganization, DeletionPolicy, DevOpsGroup, DevOpsMembership, DevOpsOrganization,
     DevOpsRoleAssignment, ManagementPolicy, OrganizationRef, PipelineResourceAuthorization,
-    PipelineResourceCheck,
-    RevocationPolicy,
+    PipelineResourceCheck, RevocationPolicy,
 };
 
 pub trait Lifecycle {
@@ -108,5 +107,8 @@ impl Lifecycle for PipelineResourceCheck {
     }
     fn orphans(&self) -> bool {
         self.spec.deletion_policy == DeletionPolicy::Orphan
+    }
+    fn management_policy(&self) -> ManagementPolicy {
+        self.spec.management_policy
     }
 }

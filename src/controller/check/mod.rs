@@ -100,7 +100,10 @@ impl Reconciled for PipelineResourceCheck {
             }
         }
         let all = read?;
-        let written = self.write(cx, &project, &target, &items, &plan).await;
+        let written = match cx.observing() {
+            true => observe(cx, &plan),
+            false => self.write(cx, &project, &target, &items, &plan).await,
+        };
         let existing: BTreeSet<i64> = all.iter().map(|c| c.id).collect();
         let now_ours = after(&plan, &written, &ours, &existing);
         let now = Entry {
@@ -108,9 +111,11 @@ impl Reconciled for PipelineResourceCheck {
             added: now_ours.iter().map(|(k, id)| format!("{k}={id}")).collect(),
             ..before.clone()
         };
-        cx.ledger.write(self, &before, &now).await?;
-        let keys = self.claims(&org_url, &project, &now_ours, &exclusive_key);
-        hold_only(cx, self, now, &keys.iter().collect::<Vec<_>>()).await?;
+        if !cx.observing() {
+            cx.ledger.write(self, &before, &now).await?;
+            let keys = self.claims(&org_url, &project, &now_ours, &exclusive_key);
+            hold_only(cx, self, now, &keys.iter().collect::<Vec<_>>()).await?;
+        }
 
         let settled = settle(items, &plan, &written);
         status.checks = settled.statuses();
@@ -172,6 +177,35 @@ impl Reconciled for PipelineResourceCheck {
         }
         Ok(())
     }
+}
+
+/// Under Observe: say what the writes would be, and send none.
+fn observe(cx: &Cx<'_>, plan: &Plan) -> Written {
+    let mut written = Written::default();
+    for (key, step) in &plan.steps {
+        let (change, why) = match step {
+            Step::InPlace { id, .. } => {
+                written.ids.insert(key.clone(), *id);
+                continue;
+            }
+            Step::Create => (
+                format!("create check {key}"),
+                "absent: Manage would create it",
+            ),
+            Step::Update { id } => (
+                format!("update check {key} ({id})"),
+                "differs: Manage would update it",
+            ),
+            Step::Unresolved => continue,
+        };
+        cx.would(change);
+        let problem = Problem::pending(Reason::DriftDetected, why);
+        written.failed.insert(key.clone(), problem);
+    }
+    for id in &plan.remove {
+        cx.would(format!("remove check {id}"));
+    }
+    written
 }
 
 /// What the writes of a plan did.

@@ -167,7 +167,22 @@ pub async fn check(cx: &Cx<'_>, check: &Check) -> Result<DesiredCheck, Problem> 
 
 /// An approver's identity id (its storage key), from any member form.
 async fn approver(cx: &Cx<'_>, member: &crate::api::Member) -> Result<String, Problem> {
-    let descriptor = membership::resolve_member(member, cx).await?;
+    let descriptor = match cx.observing() {
+        // Observe materializes no identity (a write).
+        true => membership::resolve_without_writes(member, cx)
+            .await?
+            .ok_or_else(|| {
+                cx.would(format!("add approver {} to the organization", member.key()));
+                Problem::pending(
+                    Reason::DriftDetected,
+                    format!(
+                        "approver {} is not in the organization yet: Manage would add it",
+                        member.key()
+                    ),
+                )
+            })?,
+        false => membership::resolve_member(member, cx).await?,
+    };
     cx.org()
         .client
         .storage_key(&descriptor)

@@ -6,6 +6,7 @@ mod resolve;
 mod triggers;
 
 pub use resolve::member as resolve_member;
+pub use resolve::without_writes as resolve_without_writes;
 pub use triggers::{referencing, refused_for_cycle};
 
 use std::collections::BTreeSet;

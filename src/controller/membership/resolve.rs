@@ -278,9 +278,44 @@ pub async fn observed_member(
         return self::member(member, cx).await;
     };
     let subjects = current.subjects(cx).await?;
-    Ok(subjects
-        .values()
-        .find(|s| wanted(s))
-        .map(|s| s.descriptor.clone())
+    if let Some(found) = subjects.values().find(|s| wanted(s)) {
+        return Ok(found.descriptor.clone());
+    }
+    Ok(without_writes(member, cx)
+        .await?
         .unwrap_or_else(|| format!("{ABSENT}{}", member.key())))
+}
+
+/// A member's descriptor when Azure DevOps already has the identity, found without writing
+/// (Observe): users by a subject query, Entra groups among the organization's groups, groups
+/// and descriptors as under Manage. `None` for an identity the organization does not have yet,
+/// and for Entra users and service principals (found by object id only by materializing them).
+pub async fn without_writes(member: &Member, cx: &Cx<'_>) -> Result<Option<String>, Problem> {
+    let client = &cx.org().client;
+    if let Some(upn) = &member.user {
+        return client
+            .find_user(upn)
+            .await
+            .map(|found| found.map(|s| s.descriptor))
+            .map_err(|e| {
+                Problem::from_ado(&format!("looking up user {upn}"), Reason::UserNotFound, e)
+            });
+    }
+    if let Some(id) = &member.entra_group {
+        return client
+            .find_entra_group(&EntraGroupKey::ObjectId(id.clone()))
+            .await
+            .map(|found| found.map(|g| g.descriptor))
+            .map_err(|e| {
+                Problem::from_ado(
+                    &format!("looking up Entra group {id}"),
+                    Reason::EntraGroupNotFound,
+                    e,
+                )
+            });
+    }
+    if member.entra_user.is_some() || member.service_principal.is_some() {
+        return Ok(None);
+    }
+    self::member(member, cx).await.map(Some)
 }

@@ -230,6 +230,7 @@ impl Fixtures {
                 checks,
                 mode: MembershipMode::Additive,
                 deletion_policy: DeletionPolicy::Delete,
+                management_policy: Default::default(),
             },
         );
         check.metadata.namespace = Some(self.namespace.clone());
