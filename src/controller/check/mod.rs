@@ -18,7 +18,7 @@ use crate::api::{CheckState, CheckStatus, MembershipMode, PipelineResourceCheck}
 use crate::reason::Reason;
 
 use super::authorization::resolve::kind_of;
-use super::claims::{hold_only, Key};
+use super::claims::Key;
 use super::error::{Error, Retry};
 use super::grants::Project;
 use super::ledger::Entry;
@@ -60,8 +60,8 @@ impl Reconciled for PipelineResourceCheck {
         let exclusive_key =
             Key::exclusive_checks(&org_url, &project.id, kind.as_str(), &target.resource_id);
         let ours = ours(&before, &target);
-        let keys = self.claims(&org_url, &project, &ours, &exclusive_key);
-        let before = hold_only(cx, self, before, &keys.iter().collect::<Vec<_>>()).await?;
+        let keys = self.claims(&org_url, &project, &ours);
+        let before = self.hold(cx, before, &exclusive_key, &keys).await?;
         if !exclusive {
             // Adding to a set another object decides exclusively would only fight it.
             cx.claims.refuse_held(self, &exclusive_key).await?;
@@ -113,8 +113,8 @@ impl Reconciled for PipelineResourceCheck {
         };
         if !cx.observing() {
             cx.ledger.write(self, &before, &now).await?;
-            let keys = self.claims(&org_url, &project, &now_ours, &exclusive_key);
-            hold_only(cx, self, now, &keys.iter().collect::<Vec<_>>()).await?;
+            let keys = self.claims(&org_url, &project, &now_ours);
+            self.hold(cx, now, &exclusive_key, &keys).await?;
         }
 
         let settled = settle(items, &plan, &written);
@@ -220,23 +220,53 @@ struct Written {
 }
 
 impl PipelineResourceCheck {
-    /// The claims this object holds: each check it created, and the exclusive key in
-    /// Exclusive mode.
-    fn claims(
-        &self,
-        org_url: &str,
-        project: &Project,
-        ours: &BTreeMap<String, i64>,
-        exclusive: &Key,
-    ) -> Vec<Key> {
-        let mut keys: Vec<Key> = ours
-            .values()
+    /// The claims on the checks this object created.
+    fn claims(&self, org_url: &str, project: &Project, ours: &BTreeMap<String, i64>) -> Vec<Key> {
+        ours.values()
             .map(|id| Key::check(org_url, &project.id, *id))
-            .collect();
-        if self.spec.mode == MembershipMode::Exclusive {
-            keys.push(exclusive.clone());
+            .collect()
+    }
+
+    /// Hold exactly these claims (taking new ones, releasing the others), the ledger written
+    /// before anything is sent to Azure DevOps: the resource's Exclusive key in Exclusive mode
+    /// (`Conflict` when another object holds it), and a claim on each check this object
+    /// created. A check claim another live object holds is left to it: the service gave that
+    /// id to this object's check, so the other claim is stale (it can only make another
+    /// object's Exclusive mode leave the check alone, the safe side).
+    async fn hold(
+        &self,
+        cx: &Cx<'_>,
+        before: Entry,
+        exclusive: &Key,
+        checks: &[Key],
+    ) -> Result<Entry, Error> {
+        // An observer takes and releases nothing; another object's Exclusive claim still
+        // refuses it, as under Manage.
+        if cx.observing() {
+            if self.spec.mode == MembershipMode::Exclusive {
+                cx.claims.refuse_held(self, exclusive).await?;
+            }
+            return Ok(before);
         }
-        keys
+        let mut entry = before.clone();
+        let mut keep: Vec<&Key> = Vec::new();
+        let claimed = async {
+            if self.spec.mode == MembershipMode::Exclusive {
+                cx.claims.take(self, &mut entry, exclusive).await?;
+                keep.push(exclusive);
+            }
+            for key in checks {
+                match cx.claims.take(self, &mut entry, key).await {
+                    Ok(()) => keep.push(key),
+                    Err(e) if e.reason == Reason::Conflict => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            cx.claims.release_others(self, &mut entry, &keep).await
+        }
+        .await;
+        cx.ledger.write(self, &before, &entry).await?;
+        claimed.map(|()| entry)
     }
 
     /// Of the checks Exclusive mode would remove, those another live object holds. One
