@@ -5,6 +5,7 @@ pub mod auth;
 mod control_api;
 mod core;
 pub mod discovery;
+mod entitlements;
 mod entra;
 pub mod error;
 mod graph;
@@ -64,6 +65,7 @@ fn api_routes(host: Host) -> ApiRoutes {
             .merge(permissions::routes())
             .merge(security_roles::routes()),
         Host::Vssps => graph::routes(),
+        Host::Vsaex => entitlements::routes(),
     }
 }
 
@@ -91,6 +93,11 @@ pub fn dev_router(app: &SharedApp, control: Control) -> Router {
 /// `vssps.dev.azure.com`: Graph and discovery.
 pub fn vssps_router(app: &SharedApp) -> Router {
     azure_devops_host(app, Host::Vssps, HostKind::Vssps)
+}
+
+/// `vsaex.dev.azure.com`: Member Entitlement Management, its operations, and discovery.
+pub fn vsaex_router(app: &SharedApp) -> Router {
+    azure_devops_host(app, Host::Vsaex, HostKind::Vsaex)
 }
 
 /// `login.microsoftonline.com`: token endpoint, discovery, managed identity.

@@ -210,6 +210,7 @@ fn build_organization(state: &State, seed: &OrganizationSeed) -> Result<Organiza
             })
             .collect(),
         role_assignments: Vec::new(),
+        entitlements: Default::default(),
     };
     for (name, description) in ORGANIZATION_GROUPS {
         org.create_vsts_group(

@@ -2,6 +2,7 @@
 //! resources and pipeline permissions. Built from a [`Seed`](crate::seed::Seed) by [`build`].
 
 pub mod build;
+pub mod entitlements;
 mod materialize;
 pub mod permissions;
 pub mod resources;
@@ -102,6 +103,8 @@ pub struct Organization {
     pub pools: Vec<Pool>,
     /// Security role assignments of protected resources (see `roles.rs`).
     pub role_assignments: Vec<roles::RoleResource>,
+    /// Access levels, project entitlements and group rules (see `entitlements.rs`).
+    pub entitlements: entitlements::Entitlements,
 }
 
 impl Organization {

@@ -3,6 +3,7 @@
 mod auth;
 mod core;
 mod discovery;
+mod entitlements;
 mod entra;
 mod faults;
 mod graph_groups;
