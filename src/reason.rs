@@ -114,6 +114,19 @@ pub enum Reason {
     /// Several listed role assignments failed (see `status.assignments`).
     RolesFailed,
 
+    // ---- entitlements (DevOpsEntitlement)
+    /// A group rule is being applied (its asynchronous operation has not finished).
+    Progressing,
+    /// No licence of the access level is available in the organization (code 5032).
+    LicenceUnavailable,
+    /// Member Entitlement Management refused the change (200 with `isSuccess: false`).
+    EntitlementRefused,
+    /// The group rule was saved but could not be applied to every member (`unableToApply`,
+    /// `incompatible`).
+    RuleNotApplied,
+    /// The entitlement's principal is claimed by a DevOpsEntitlement elsewhere.
+    EntitlementHeldElsewhere,
+
     // ---- Kubernetes
     /// The operator's own Kubernetes calls failed.
     KubernetesApiError,
@@ -150,6 +163,10 @@ pub enum Reason {
     RolesAssigned,
     /// Role assignments were removed on object deletion.
     RolesRemoved,
+    /// An access level or project entitlements were given (or a group rule saved).
+    EntitlementApplied,
+    /// An entitlement was removed or restored on object deletion.
+    EntitlementRemoved,
 }
 
 impl Reason {

@@ -88,6 +88,7 @@ status_with_common!(
     super::DevOpsMembershipStatus,
     super::PipelineResourceAuthorizationStatus,
     super::DevOpsRoleAssignmentStatus,
+    super::DevOpsEntitlementStatus,
     super::OrganizationStatus,
 );
 

@@ -3,8 +3,9 @@
 //! object works in, and whether its deletion leaves Azure DevOps as it is.
 
 use super::{
-    ClusterDevOpsOrganization, DeletionPolicy, DevOpsGroup, DevOpsMembership, DevOpsOrganization,
-    DevOpsRoleAssignment, OrganizationRef, PipelineResourceAuthorization, RevocationPolicy,
+    ClusterDevOpsOrganization, DeletionPolicy, DevOpsEntitlement, DevOpsGroup, DevOpsMembership,
+    DevOpsOrganization, DevOpsRoleAssignment, OrganizationRef, PipelineResourceAuthorization,
+    RevocationPolicy,
 };
 
 pub trait Lifecycle {
@@ -69,6 +70,16 @@ impl Lifecycle for PipelineResourceAuthorization {
     }
     fn orphans(&self) -> bool {
         self.spec.deletion_policy == RevocationPolicy::Orphan
+    }
+}
+
+impl Lifecycle for DevOpsEntitlement {
+    const FINALIZER: Option<&'static str> = Some("azdo.io/entitlement");
+    fn organization_ref(&self) -> Option<&OrganizationRef> {
+        Some(&self.spec.organization_ref)
+    }
+    fn orphans(&self) -> bool {
+        self.spec.deletion_policy == DeletionPolicy::Orphan
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod authorization;
 mod common;
+mod entitlement;
 mod grants;
 mod group;
 mod lifecycle;
@@ -14,7 +15,8 @@ mod role_assignment;
 
 pub use authorization::*;
 pub use common::*;
-pub use grants::{Grant, ResourceGrant, RoleGrant};
+pub use entitlement::*;
+pub use grants::{EntitlementGrant, Grant, ResourceGrant, RoleGrant};
 pub use group::*;
 pub use lifecycle::Lifecycle;
 pub use membership::*;
@@ -38,6 +40,7 @@ pub fn all_crds() -> Vec<CustomResourceDefinition> {
         DevOpsMembership::crd(),
         PipelineResourceAuthorization::crd(),
         DevOpsRoleAssignment::crd(),
+        DevOpsEntitlement::crd(),
     ]
 }
 

@@ -63,6 +63,12 @@ impl Key {
         )
     }
 
+    /// A principal's entitlement (access level, project entitlements) or a group's rule, by
+    /// entitlement id: one DevOpsEntitlement cluster-wide sets it, or two would fight.
+    pub fn entitlement(org_url: &str, id: &str) -> Self {
+        Self::of("entitlement", org_url, &[&id.to_lowercase()])
+    }
+
     /// A pipeline resource's `allPipelines` switch.
     pub fn all_pipelines(
         org_url: &str,
@@ -378,6 +384,7 @@ fn conflict(key: &Key, holder: &Holder) -> Error {
         "exclusive-members" => "this group's members in Exclusive mode",
         "all-pipelines" => "this resource's allPipelines switch",
         "exclusive-roles" => "this resource's role assignments in Exclusive mode",
+        "entitlement" => "this principal's entitlement",
         _ => "this",
     };
     Error::new(

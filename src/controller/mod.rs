@@ -4,6 +4,7 @@ mod authorization;
 mod claims;
 mod context;
 mod cycles;
+mod entitlement;
 mod error;
 mod fairness;
 mod grants;
@@ -40,8 +41,9 @@ use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Api, Resource, ResourceExt};
 
 use crate::api::{
-    ClusterDevOpsOrganization, DevOpsGroup, DevOpsMembership, DevOpsOrganization,
-    DevOpsRoleAssignment, OrganizationKind, OrganizationRef, PipelineResourceAuthorization,
+    ClusterDevOpsOrganization, DevOpsEntitlement, DevOpsGroup, DevOpsMembership,
+    DevOpsOrganization, DevOpsRoleAssignment, OrganizationKind, OrganizationRef,
+    PipelineResourceAuthorization,
 };
 use crate::telemetry::ReadyCounts;
 
@@ -316,6 +318,14 @@ pub async fn run_controllers(
                 controller_of(scope.api(&kube)),
                 &kube,
                 |r: &DevOpsRoleAssignment| &r.spec.organization_ref,
+            ),
+            scope.clone(),
+        ),
+        kinds.run(
+            watch_organizations(
+                controller_of(scope.api(&kube)),
+                &kube,
+                |e: &DevOpsEntitlement| &e.spec.organization_ref,
             ),
             scope,
         ),

@@ -4,6 +4,7 @@
 mod ancestry;
 mod auth_variants;
 mod contract;
+mod entitlements;
 mod errors;
 mod graph;
 mod http_clients;

@@ -345,7 +345,9 @@ impl OperatorEnv {
 
     /// Where this test's fixtures go: its namespace and its simulator.
     pub fn fixtures(&self) -> Fixtures {
-        Fixtures::new(&self.namespace, &self.org_url(), &self.graph_url()).isolated()
+        Fixtures::new(&self.namespace, &self.org_url(), &self.graph_url())
+            .with_entitlement_url(&format!("{}/contoso", self.sim.vsaex_url()))
+            .isolated()
     }
 
     /// The samples under config/samples, pointed at this test's namespace and simulator.

@@ -362,7 +362,7 @@ async fn operation_status(h: &Harness, url: &str) -> Value {
         h.client
             .get(url)
             .bearer_auth(h.token(OPERATOR))
-            .query(&[("api-version", V)])
+            .query(&[("api-version", "7.1-preview.1")])
             .send()
             .await
             .unwrap(),

@@ -4,6 +4,10 @@
 use std::path::Path;
 
 use azdo_operator::api::{
+    AccessLevel, DevOpsEntitlement, DevOpsEntitlementSpec, EntitlementGrant, Principal,
+    ProjectEntitlementSpec, ProjectGroupType,
+};
+use azdo_operator::api::{
     AllowedNamespaces, ClientSecretAuth, ClusterDevOpsOrganization, ClusterDevOpsOrganizationSpec,
     DeletionPolicy, DevOpsGroup, DevOpsGroupSpec, DevOpsMembership, DevOpsMembershipSpec,
     DevOpsOrganization, DevOpsOrganizationSpec, DevOpsRoleAssignment, DevOpsRoleAssignmentSpec,
@@ -28,6 +32,8 @@ pub struct Fixtures {
     pub namespace: String,
     pub org_url: String,
     pub graph_url: String,
+    /// The Member Entitlement Management URL (the simulator's vsaex host), when known.
+    pub entitlement_url: Option<String>,
     pub project: String,
     /// The name of the ClusterDevOpsOrganization object the fixtures use (`contoso` unless
     /// [`Fixtures::isolated`]).
@@ -40,9 +46,16 @@ impl Fixtures {
             namespace: namespace.to_string(),
             org_url: org_url.to_string(),
             graph_url: graph_url.to_string(),
+            entitlement_url: None,
             project: PROJECT.to_string(),
             cluster_organization: ORGANIZATION.to_string(),
         }
+    }
+
+    /// The same, with the entitlement host's URL (DevOpsEntitlement).
+    pub fn with_entitlement_url(mut self, url: &str) -> Self {
+        self.entitlement_url = Some(url.to_string());
+        self
     }
 
     /// The same, with a ClusterDevOpsOrganization object of this test's own (`contoso-<ns>`):
@@ -87,6 +100,7 @@ impl Fixtures {
             ClusterDevOpsOrganizationSpec {
                 url: self.org_url.clone(),
                 graph_url: Some(self.graph_url.clone()),
+                entitlement_url: self.entitlement_url.clone(),
                 auth,
                 ca_bundle: None,
                 protected_groups: None,
@@ -112,6 +126,7 @@ impl Fixtures {
             DevOpsOrganizationSpec {
                 url: self.org_url.clone(),
                 graph_url: Some(self.graph_url.clone()),
+                entitlement_url: self.entitlement_url.clone(),
                 auth,
                 ca_bundle: None,
                 protected_groups: None,
@@ -208,6 +223,35 @@ impl Fixtures {
         roles
     }
 
+    /// A DevOpsEntitlement `name` giving `principal` `level` and `projects` (project, group).
+    pub fn entitlement(
+        &self,
+        name: &str,
+        principal: Principal,
+        level: AccessLevel,
+        projects: &[(&str, ProjectGroupType)],
+    ) -> DevOpsEntitlement {
+        let mut e = DevOpsEntitlement::new(
+            name,
+            DevOpsEntitlementSpec {
+                organization_ref: cluster_ref(&self.cluster_organization),
+                principal,
+                access_level: level,
+                project_entitlements: projects
+                    .iter()
+                    .map(|(project, group)| ProjectEntitlementSpec {
+                        project: project.to_string(),
+                        group: *group,
+                        custom_group: None,
+                    })
+                    .collect(),
+                deletion_policy: DeletionPolicy::Delete,
+            },
+        );
+        e.metadata.namespace = Some(self.namespace.clone());
+        e
+    }
+
     /// The samples under `config/samples` (all but the kustomization), pointed at this namespace
     /// and simulator.
     pub fn samples(&self) -> TestResult<Vec<DynamicObject>> {
@@ -240,6 +284,9 @@ impl Fixtures {
         if kind.ends_with("DevOpsOrganization") {
             obj.data["spec"]["url"] = self.org_url.clone().into();
             obj.data["spec"]["graphUrl"] = self.graph_url.clone().into();
+            if let Some(url) = &self.entitlement_url {
+                obj.data["spec"]["entitlementUrl"] = url.clone().into();
+            }
         }
         if cluster {
             obj.metadata.name = Some(self.cluster_organization.clone());
@@ -284,6 +331,11 @@ pub fn storefront_grant(namespaces: &[&str]) -> Grant {
             names: vec!["storefront-*".to_string()],
             ..RoleGrant::default()
         }],
+        entitlements: Some(EntitlementGrant {
+            access_levels: vec![AccessLevel::Stakeholder],
+            project_groups: vec![ProjectGroupType::Readers, ProjectGroupType::Contributors],
+            group_rules: true,
+        }),
         ..Grant::default()
     }
 }

@@ -103,7 +103,8 @@ pub static OPERATIONS_LOCATION: Location = Location {
     route_template: "_apis/{resource}/{operationId}",
     resource_version: 1,
     min_version: "4.0",
-    released_version: RELEASED,
+    // No 7.1 spec publishes it; the official clients send `-preview.1`.
+    released_version: PREVIEW_ONLY,
 };
 
 const fn endpoint(location: &'static Location, verb: Verb, path: &'static str) -> Endpoint {
