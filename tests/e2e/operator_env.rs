@@ -555,7 +555,17 @@ pub fn sim_snapshot(sim: &Simulator) -> serde_json::Value {
             ));
         }
         roles.sort();
-        serde_json::json!({"groups": groups, "memberships": memberships, "permissions": permissions, "roles": roles})
+        let mut entitlements: Vec<String> = org
+            .entitlements
+            .members
+            .iter()
+            .map(|m| format!("{}={:?} {:?}", name(&m.descriptor), m.licence, m.projects))
+            .chain(org.entitlements.rules.iter().map(|r| {
+                format!("rule {}={:?} {:?}", name(&r.group), r.licence, r.projects)
+            }))
+            .collect();
+        entitlements.sort();
+        serde_json::json!({"groups": groups, "memberships": memberships, "permissions": permissions, "roles": roles, "entitlements": entitlements})
     })
 }
 

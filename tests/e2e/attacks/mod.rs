@@ -8,6 +8,7 @@
 //! An attack found not refused is kept as a test, `#[ignore]`d with what happens instead (none
 //! today): `cargo test --test e2e attacks -- --ignored` then shows them failing.
 
+mod entitlements;
 mod fairness;
 mod ownership;
 mod roles;
