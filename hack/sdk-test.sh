@@ -88,7 +88,7 @@ banner_url() {
 start_sim() {
   local binary=$1
   WORK=$(mktemp -d "${TMPDIR:-/tmp}/azdo-sdk-test.XXXXXX")
-  "$binary" --seed "$SEED" --listen 127.0.0.1 --dev-port 0 --vssps-port 0 --login-port 0 \
+  "$binary" --seed "$SEED" --listen 127.0.0.1 --dev-port 0 --vssps-port 0 --vsaex-port 0 --login-port 0 \
     --ca-out "$WORK" >"$WORK/sim.out" 2>"$WORK/sim.log" &
   SIM_PID=$!
   local waited=0

@@ -129,6 +129,18 @@ pub enum Reason {
     CheckHeldElsewhere,
     /// Several listed checks failed (see `status.checks`).
     ChecksFailed,
+    // ---- entitlements (DevOpsEntitlement)
+    /// A group rule is being applied (its asynchronous operation has not finished).
+    Progressing,
+    /// No licence of the access level is available in the organization (code 5032).
+    LicenceUnavailable,
+    /// Member Entitlement Management refused the change (200 with `isSuccess: false`).
+    EntitlementRefused,
+    /// The group rule was saved but could not be applied to every member (`unableToApply`,
+    /// `incompatible`).
+    RuleNotApplied,
+    /// The entitlement's principal is claimed by a DevOpsEntitlement elsewhere.
+    EntitlementHeldElsewhere,
 
     // ---- Kubernetes
     /// The operator's own Kubernetes calls failed.
@@ -170,6 +182,10 @@ pub enum Reason {
     ChecksConfigured,
     /// Checks this object added were removed on its deletion.
     ChecksRemoved,
+    /// An access level or project entitlements were given (or a group rule saved).
+    EntitlementApplied,
+    /// An entitlement was removed or restored on object deletion.
+    EntitlementRemoved,
 }
 
 impl Reason {

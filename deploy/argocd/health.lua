@@ -2,6 +2,7 @@
 --   Progressing: the operator has not yet reported on the current spec
 --                (status.observedGeneration differs from metadata.generation, or no Ready yet)
 --   Healthy:     Ready=True
+--   Progressing: also Ready=False with reason Progressing (an asynchronous operation runs)
 --   Degraded:    Ready=False, with the condition's reason and message
 local hs = {}
 local status = obj.status
@@ -35,6 +36,10 @@ local message = ready.message or ""
 if ready.status == "True" then
   hs.status = "Healthy"
   hs.message = message
+elseif ready.status == "False" and reason == "Progressing" then
+  -- An asynchronous Azure DevOps operation still runs (a DevOpsEntitlement's group rule).
+  hs.status = "Progressing"
+  hs.message = reason .. ": " .. message
 elseif ready.status == "False" then
   hs.status = "Degraded"
   if reason ~= "" then

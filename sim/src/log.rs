@@ -15,6 +15,8 @@ pub enum HostKind {
     Dev,
     /// `vssps.dev.azure.com`
     Vssps,
+    /// `vsaex.dev.azure.com`
+    Vsaex,
     /// `login.microsoftonline.com`
     Login,
 }

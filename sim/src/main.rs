@@ -26,6 +26,9 @@ struct Args {
     /// Port of the vssps.dev.azure.com (Graph) host.
     #[arg(long, default_value_t = 8444)]
     vssps_port: u16,
+    /// Port of the vsaex.dev.azure.com (Member Entitlement Management) host.
+    #[arg(long, default_value_t = 8446)]
+    vsaex_port: u16,
     /// Port of the login.microsoftonline.com (Entra) host.
     #[arg(long, default_value_t = 8445)]
     login_port: u16,
@@ -98,6 +101,7 @@ async fn main() -> anyhow::Result<()> {
         listen: args.listen,
         dev_port: args.dev_port,
         vssps_port: args.vssps_port,
+        vsaex_port: args.vsaex_port,
         login_port: args.login_port,
         trusted_issuers,
         issuer_ca_pem,
@@ -114,6 +118,10 @@ async fn main() -> anyhow::Result<()> {
     println!("azdo-sim is running");
     println!("  dev (dev.azure.com):                {}", sim.dev_url());
     println!("  vssps (vssps.dev.azure.com, Graph): {}", sim.vssps_url());
+    println!(
+        "  vsaex (vsaex.dev.azure.com, entitlements): {}",
+        sim.vsaex_url()
+    );
     println!("  login (AZURE_AUTHORITY_HOST):       {}", sim.login_url());
     println!(
         "  managed identity (IDENTITY_ENDPOINT): {}",

@@ -126,6 +126,11 @@ pub struct Behaviours {
     pub unknown_identity: UnknownIdentity,
     /// Security role calls on an unknown scope or resource id.
     pub unknown_role_target: UnknownRoleTarget,
+    /// Licences available per access level (`accountLicenseType`, e.g. `{"express": 5}`); a
+    /// level not listed is unlimited. Assignments past the limit fail with code 5032.
+    pub available_licences: std::collections::BTreeMap<String, u32>,
+    /// How long a group rule operation stays queued / in progress before it applies.
+    pub group_rule_apply_ms: u64,
 }
 
 impl Default for Behaviours {
@@ -145,6 +150,8 @@ impl Default for Behaviours {
             expired_token: ExpiredToken::SignInPageOnReads,
             unknown_identity: UnknownIdentity::Tf400813,
             unknown_role_target: UnknownRoleTarget::NotFound,
+            available_licences: std::collections::BTreeMap::new(),
+            group_rule_apply_ms: 1_000,
         }
     }
 }
@@ -156,6 +163,7 @@ pub struct SimOptions {
     /// 0 picks a free port.
     pub dev_port: u16,
     pub vssps_port: u16,
+    pub vsaex_port: u16,
     pub login_port: u16,
     /// Overrides the seed's `behaviours` when set.
     pub behaviours: Option<Behaviours>,
@@ -178,6 +186,7 @@ impl Default for SimOptions {
             listen: IpAddr::V4(Ipv4Addr::LOCALHOST),
             dev_port: 0,
             vssps_port: 0,
+            vsaex_port: 0,
             login_port: 0,
             behaviours: None,
             trusted_issuers: Vec::new(),

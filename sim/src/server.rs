@@ -1,4 +1,4 @@
-//! The simulator: three TLS listeners on loopback (dev, vssps, login hosts).
+//! The simulator: four TLS listeners on loopback (dev, vssps, vsaex, login hosts).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -31,6 +31,7 @@ use crate::tls::ServerIdentity;
 pub struct Simulator {
     dev_addr: SocketAddr,
     vssps_addr: SocketAddr,
+    vsaex_addr: SocketAddr,
     login_addr: SocketAddr,
     ca_pem: String,
     control: Control,
@@ -43,6 +44,7 @@ impl std::fmt::Debug for Simulator {
         f.debug_struct("Simulator")
             .field("dev", &self.dev_addr)
             .field("vssps", &self.vssps_addr)
+            .field("vsaex", &self.vsaex_addr)
             .field("login", &self.login_addr)
             .finish_non_exhaustive()
     }
@@ -57,13 +59,19 @@ impl Simulator {
 
         let dev = TcpListener::bind((options.listen, options.dev_port)).await?;
         let vssps = TcpListener::bind((options.listen, options.vssps_port)).await?;
+        let vsaex = TcpListener::bind((options.listen, options.vsaex_port)).await?;
         let login = TcpListener::bind((options.listen, options.login_port)).await?;
-        let (dev_addr, vssps_addr, login_addr) =
-            (dev.local_addr()?, vssps.local_addr()?, login.local_addr()?);
+        let (dev_addr, vssps_addr, vsaex_addr, login_addr) = (
+            dev.local_addr()?,
+            vssps.local_addr()?,
+            vsaex.local_addr()?,
+            login.local_addr()?,
+        );
         let url = |addr: SocketAddr| format!("https://{addr}");
         let urls = Urls {
             dev: url(dev_addr),
             vssps: url(vssps_addr),
+            vsaex: url(vsaex_addr),
             login: url(login_addr),
         };
 
@@ -105,6 +113,7 @@ impl Simulator {
         let routers = [
             (dev, crate::http::dev_router(&app, control.clone())),
             (vssps, crate::http::vssps_router(&app)),
+            (vsaex, crate::http::vsaex_router(&app)),
             (login, crate::http::login_router(&app)),
         ]
         .map(|(listener, router)| (listener, router.layer(CatchPanicLayer::new())));
@@ -119,6 +128,7 @@ impl Simulator {
         Ok(Simulator {
             dev_addr,
             vssps_addr,
+            vsaex_addr,
             login_addr,
             ca_pem: identity.ca_pem,
             control,
@@ -135,6 +145,11 @@ impl Simulator {
     /// The Graph host (`vssps.dev.azure.com`).
     pub fn vssps_url(&self) -> String {
         format!("https://{}", self.vssps_addr)
+    }
+
+    /// The Member Entitlement Management host (`vsaex.dev.azure.com`).
+    pub fn vsaex_url(&self) -> String {
+        format!("https://{}", self.vsaex_addr)
     }
 
     /// The Entra authority host (`AZURE_AUTHORITY_HOST`).

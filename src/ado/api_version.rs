@@ -38,3 +38,11 @@ pub const SECURE_FILES: &str = "7.1-preview.1";
 pub const CHECK_CONFIGURATIONS: &str = "7.1-preview.1";
 /// `_apis/securityroles`: role definitions and role assignments (preview only).
 pub const SECURITY_ROLES: &str = "7.1-preview.1";
+/// `vsaex: _apis/userentitlements`: released (memberEntitlementManagement.json).
+pub const USER_ENTITLEMENTS: &str = "7.1";
+/// `vsaex: _apis/groupentitlements`: released (memberEntitlementManagement.json).
+pub const GROUP_ENTITLEMENTS: &str = "7.1";
+/// `vsaex: _apis/serviceprincipalentitlements`: preview (memberEntitlementManagement.json).
+pub const SERVICE_PRINCIPAL_ENTITLEMENTS: &str = "7.1-preview.1";
+/// `_apis/operations/{id}`: no 7.1 spec publishes it; the official clients send `-preview.1`.
+pub const OPERATIONS: &str = "7.1-preview.1";

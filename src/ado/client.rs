@@ -27,6 +27,9 @@ pub struct OrganizationEndpoint {
     pub url: Url,
     /// `https://vssps.dev.azure.com/{org}` (Graph).
     pub graph_url: Url,
+    /// `https://vsaex.dev.azure.com/{org}` (Member Entitlement Management); `None` when it
+    /// cannot be derived and was not given.
+    pub entitlement_url: Option<Url>,
 }
 
 impl OrganizationEndpoint {
@@ -36,29 +39,37 @@ impl OrganizationEndpoint {
             name,
             &format!("https://dev.azure.com/{name}"),
             &format!("https://vssps.dev.azure.com/{name}"),
-        )
+        )?
+        .with_entitlement_url(Some(&format!("https://vsaex.dev.azure.com/{name}")))
+    }
+
+    /// The same with the Member Entitlement Management URL.
+    pub fn with_entitlement_url(mut self, url: Option<&str>) -> Result<Self, AdoError> {
+        self.entitlement_url = url.map(parse_endpoint_url).transpose()?;
+        Ok(self)
     }
 
     /// Explicit URLs (simulator, proxies).
     pub fn new(name: &str, url: &str, graph_url: &str) -> Result<Self, AdoError> {
-        let parse = |value: &str| {
-            let url = Url::parse(value).map_err(|e| {
-                AdoError::Config(format!("invalid organization URL {value:?}: {e}"))
-            })?;
-            if url.cannot_be_a_base() || !matches!(url.scheme(), "https" | "http") {
-                return Err(AdoError::Config(format!(
-                    "invalid organization URL {value:?}"
-                )));
-            }
-            Ok(url)
-        };
         Ok(Self {
             name: name.to_string(),
             metrics_label: name.to_string(),
-            url: parse(url)?,
-            graph_url: parse(graph_url)?,
+            url: parse_endpoint_url(url)?,
+            graph_url: parse_endpoint_url(graph_url)?,
+            entitlement_url: None,
         })
     }
+}
+
+fn parse_endpoint_url(value: &str) -> Result<Url, AdoError> {
+    let url = Url::parse(value)
+        .map_err(|e| AdoError::Config(format!("invalid organization URL {value:?}: {e}")))?;
+    if url.cannot_be_a_base() || !matches!(url.scheme(), "https" | "http") {
+        return Err(AdoError::Config(format!(
+            "invalid organization URL {value:?}"
+        )));
+    }
+    Ok(url)
 }
 
 /// Bounds and cache lifetimes of one client.
@@ -271,7 +282,7 @@ impl AdoClient {
     }
 }
 
-fn join(base: &Url, segments: &[&str]) -> Result<Url, AdoError> {
+pub(super) fn join(base: &Url, segments: &[&str]) -> Result<Url, AdoError> {
     let mut url = base.clone();
     url.set_query(None);
     {

@@ -73,6 +73,10 @@ pub enum AdoError {
     /// The response was JSON but not the expected shape.
     #[error("unexpected response: {0}")]
     Decode(ApiErrorDetail),
+    /// The call was answered 200 but refused: `isSuccess: false` with an error code and message
+    /// (Member Entitlement Management). Never a success.
+    #[error("refused (code {code}): {detail}")]
+    Refused { detail: ApiErrorDetail, code: u32 },
     /// Client-side configuration problem (e.g. an unreadable CA bundle or URL).
     #[error("invalid client configuration: {0}")]
     Config(String),
@@ -106,6 +110,7 @@ impl AdoError {
             AdoError::EntraLookup(_) => Reason::EntraLookupFailed,
             AdoError::Decode(_) => Reason::UnexpectedResponse,
             AdoError::Config(_) => Reason::InvalidConfiguration,
+            AdoError::Refused { code, .. } => refused_reason(*code),
             AdoError::DeadlineExceeded { .. } => Reason::DeadlineExceeded,
             AdoError::ObserveOnly { .. } => Reason::ObserveOnly,
         }
@@ -141,7 +146,7 @@ impl AdoError {
             | AdoError::EntraLookup(d)
             | AdoError::NotReady(d)
             | AdoError::Decode(d) => Some(d),
-            AdoError::Throttled { detail, .. } => Some(detail),
+            AdoError::Throttled { detail, .. } | AdoError::Refused { detail, .. } => Some(detail),
             AdoError::Auth(_)
             | AdoError::Config(_)
             | AdoError::DeadlineExceeded { .. }
@@ -163,6 +168,17 @@ impl AdoError {
 
     pub fn is_conflict(&self) -> bool {
         matches!(self, AdoError::Conflict(_))
+    }
+}
+
+/// Member Entitlement Management's error codes (the fact sheet's; see sim/README.md): no licence
+/// of the level left, and everything else it refuses.
+pub const NO_LICENCE_CODE: u32 = 5032;
+
+fn refused_reason(code: u32) -> Reason {
+    match code {
+        NO_LICENCE_CODE => Reason::LicenceUnavailable,
+        _ => Reason::EntitlementRefused,
     }
 }
 

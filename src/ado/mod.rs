@@ -6,12 +6,14 @@ mod backoff;
 mod cache;
 mod checks;
 mod client;
+mod entitlements;
 mod error;
 mod graph_ancestry;
 mod graph_entra_groups;
 mod graph_groups;
 mod graph_memberships;
 mod graph_subjects;
+mod group_rules;
 mod http;
 pub mod metrics;
 mod pipeline_permissions;
@@ -30,8 +32,13 @@ pub use checks::{
     TemplateRef,
 };
 pub use client::{AdoClient, ClientLimits, OrganizationEndpoint};
-pub use error::{AdoError, ApiErrorDetail};
+pub use entitlements::{
+    AccessLevel, EntitlementChange, MemberEntitlement, MemberKind, NewPrincipal,
+    ProjectEntitlement, ProjectGrant, ProjectGroupRef, ProjectRef,
+};
+pub use error::{AdoError, ApiErrorDetail, NO_LICENCE_CODE};
 pub use graph_ancestry::{Ancestor, Ancestry, ANCESTRY_TTL, MAX_CONTAINERS, MAX_DEPTH};
+pub use group_rules::{EntitlementOperation, GroupEntitlement, RuleGroup, RuleWrite};
 pub use http::{build_http_client, HttpClients};
 pub use metrics::AdoMetrics;
 pub use security_roles::{

@@ -121,6 +121,7 @@ status_with_common!(
     super::PipelineResourceAuthorizationStatus,
     super::DevOpsRoleAssignmentStatus,
     super::PipelineResourceCheckStatus,
+    super::DevOpsEntitlementStatus,
     super::OrganizationStatus,
 );
 

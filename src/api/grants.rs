@@ -8,7 +8,7 @@ use kube::KubeSchema;
 use serde::{Deserialize, Serialize};
 
 use super::organization::AllowedNamespaces;
-use super::{ResourceType, RoleResourceType};
+use super::{AccessLevel, ProjectGroupType, ResourceType, RoleResourceType};
 
 /// What a set of namespaces may do in the organization. Anything no grant allows is refused
 /// before any Azure DevOps write (`Ready=False`, reason `NotAllowed`). Several grants matching a
@@ -63,6 +63,10 @@ pub struct Grant {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 256))]
     pub checks: Vec<CheckGrant>,
+    /// Access levels and project entitlements a DevOpsEntitlement may give (in the grant's
+    /// `projects`), and whether it may set group rules. Unset: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entitlements: Option<EntitlementGrant>,
 }
 
 /// Protected resources of one type (or of every type) whose checks a grant lets namespaces
@@ -85,6 +89,26 @@ pub struct CheckGrant {
     /// check it does not list, including checks made by hand). Default: false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub exclusive: bool,
+}
+
+/// What DevOpsEntitlements may give. Licences cost money: every level is named explicitly.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EntitlementGrant {
+    /// Access levels the namespaces may assign (e.g. only `Stakeholder`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 8))]
+    pub access_levels: Vec<AccessLevel>,
+    /// Project groups a project entitlement may name, in the grant's `projects` (e.g.
+    /// `Readers`, `Contributors`; `ProjectAdministrators` only when listed; `Custom` lets any
+    /// custom project group be named).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 8))]
+    pub project_groups: Vec<ProjectGroupType>,
+    /// Whether group rules may be set: on groups a DevOpsGroup of the namespace created, or
+    /// that the grant's `groups` names (never on protected groups). Default: false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub group_rules: bool,
 }
 
 /// Protected resources of one type (or of every type) in a grant.

@@ -3,9 +3,9 @@
 //! object works in, and whether its deletion leaves Azure DevOps as it is.
 
 use super::{
-    ClusterDevOpsOrganization, DeletionPolicy, DevOpsGroup, DevOpsMembership, DevOpsOrganization,
-    DevOpsRoleAssignment, ManagementPolicy, OrganizationRef, PipelineResourceAuthorization,
-    PipelineResourceCheck, RevocationPolicy,
+    ClusterDevOpsOrganization, DeletionPolicy, DevOpsEntitlement, DevOpsGroup, DevOpsMembership,
+    DevOpsOrganization, DevOpsRoleAssignment, ManagementPolicy, OrganizationRef,
+    PipelineResourceAuthorization, PipelineResourceCheck, RevocationPolicy,
 };
 
 pub trait Lifecycle {
@@ -84,6 +84,16 @@ impl Lifecycle for PipelineResourceAuthorization {
     }
     fn management_policy(&self) -> ManagementPolicy {
         self.spec.management_policy
+    }
+}
+
+impl Lifecycle for DevOpsEntitlement {
+    const FINALIZER: Option<&'static str> = Some("azdo.io/entitlement");
+    fn organization_ref(&self) -> Option<&OrganizationRef> {
+        Some(&self.spec.organization_ref)
+    }
+    fn orphans(&self) -> bool {
+        self.spec.deletion_policy == DeletionPolicy::Orphan
     }
 }
 

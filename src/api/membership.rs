@@ -176,7 +176,7 @@ pub struct LocalRef {
     pub name: String,
 }
 
-fn principal_name_rule() -> Rule {
+pub(super) fn principal_name_rule() -> Rule {
     Rule::new(r"self.matches('^\\[[^\\]]+\\]\\\\.+$')")
         .message(r"a group principal name looks like [Project]\Group or [organization]\Group")
 }

@@ -6,6 +6,7 @@
 mod authorization;
 mod check;
 mod common;
+mod entitlement;
 mod grants;
 mod group;
 mod lifecycle;
@@ -16,7 +17,8 @@ mod role_assignment;
 pub use authorization::*;
 pub use check::*;
 pub use common::*;
-pub use grants::{CheckGrant, Grant, ResourceGrant, RoleGrant};
+pub use entitlement::*;
+pub use grants::{CheckGrant, EntitlementGrant, Grant, ResourceGrant, RoleGrant};
 pub use group::*;
 pub use lifecycle::Lifecycle;
 pub use membership::*;
@@ -41,6 +43,7 @@ pub fn all_crds() -> Vec<CustomResourceDefinition> {
         PipelineResourceAuthorization::crd(),
         DevOpsRoleAssignment::crd(),
         PipelineResourceCheck::crd(),
+        DevOpsEntitlement::crd(),
     ]
 }
 

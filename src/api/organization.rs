@@ -91,6 +91,12 @@ pub struct ClusterDevOpsOrganizationSpec {
     #[x_kube(validation = graph_url_rule())]
     #[schemars(length(max = 2048))]
     pub graph_url: Option<String>,
+    /// The Member Entitlement Management API URL (DevOpsEntitlement). Default:
+    /// `https://vsaex.dev.azure.com/<organization>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = entitlement_url_rule())]
+    #[schemars(length(max = 2048))]
+    pub entitlement_url: Option<String>,
     /// How the operator authenticates to the organization: exactly one method.
     #[x_kube(validation = one_auth_method_rule())]
     #[x_kube(validation = Rule::new("!has(self.clientSecret) || has(self.clientSecret.secretRef.__namespace__)").message("auth.clientSecret.secretRef.namespace is required on a ClusterDevOpsOrganization"))]
@@ -168,6 +174,12 @@ pub struct DevOpsOrganizationSpec {
     #[x_kube(validation = graph_url_rule())]
     #[schemars(length(max = 2048))]
     pub graph_url: Option<String>,
+    /// The Member Entitlement Management API URL (DevOpsEntitlement). Default:
+    /// `https://vsaex.dev.azure.com/<organization>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = entitlement_url_rule())]
+    #[schemars(length(max = 2048))]
+    pub entitlement_url: Option<String>,
     /// How the operator authenticates to the organization: exactly one method, using only this
     /// namespace's ServiceAccounts and Secrets.
     #[x_kube(validation = one_auth_method_rule())]
@@ -202,6 +214,12 @@ fn url_rule() -> Rule {
 fn graph_url_rule() -> Rule {
     Rule::new("self.matches('^https://[^/?#]+/[^/?#]+/?$')").message(
         "graphUrl must be https://<host>/<organization>, e.g. https://vssps.dev.azure.com/contoso",
+    )
+}
+
+fn entitlement_url_rule() -> Rule {
+    Rule::new("self.matches('^https://[^/?#]+/[^/?#]+/?$')").message(
+        "entitlementUrl must be https://<host>/<organization>, e.g. https://vsaex.dev.azure.com/contoso",
     )
 }
 

@@ -189,6 +189,11 @@ fn every_sample_parses_and_validates() {
                 let o: PipelineResourceCheck = serde_json::from_value(doc.clone()).unwrap();
                 o.validate_cel().unwrap_or_else(|e| panic!("{file}: {e:?}"));
             }
+            "DevOpsEntitlement" => {
+                check_sample::<DevOpsEntitlement>(doc, file);
+                let o: DevOpsEntitlement = serde_json::from_value(doc.clone()).unwrap();
+                o.validate_cel().unwrap_or_else(|e| panic!("{file}: {e:?}"));
+            }
             other => panic!("{file}: unexpected kind {other}"),
         }
         kinds.push(kind);
@@ -581,4 +586,68 @@ fn resource_check_rules_reject_what_they_should() {
         json!([lock]),
     );
     assert!(cel!(PipelineResourceCheck, moved, ok).contains("resource is immutable"));
+}
+
+#[test]
+fn entitlement_rules_reject_what_they_should() {
+    let spec = |principal: Value, projects: Value| {
+        obj(
+            "DevOpsEntitlement",
+            json!({"organizationRef": {"name": "contoso"}, "principal": principal,
+                "accessLevel": "Stakeholder", "projectEntitlements": projects}),
+        )
+    };
+    let ok = spec(
+        json!({"user": "a@contoso.com"}),
+        json!([{"project": "Storefront", "group": "Contributors"},
+               {"project": "Payments", "group": "Custom", "customGroup": "Release Approvers"}]),
+    );
+    assert_eq!(cel!(DevOpsEntitlement, ok.clone()), "");
+    assert!(cel!(
+        DevOpsEntitlement,
+        spec(
+            json!({"user": "a@contoso.com", "groupRef": {"name": "g"}}),
+            json!([])
+        )
+    )
+    .contains("exactly one of user"));
+    assert!(cel!(DevOpsEntitlement, spec(json!({}), json!([]))).contains("exactly one of user"));
+    assert!(cel!(
+        DevOpsEntitlement,
+        spec(
+            json!({"user": "a@contoso.com"}),
+            json!([{"project": "Storefront", "group": "Readers"},
+                   {"project": "storefront", "group": "Contributors"}])
+        )
+    )
+    .contains("each project appears once"));
+    assert!(cel!(
+        DevOpsEntitlement,
+        spec(
+            json!({"user": "a@contoso.com"}),
+            json!([{"project": "Storefront", "group": "Custom"}])
+        )
+    )
+    .contains("customGroup is required"));
+    assert!(cel!(
+        DevOpsEntitlement,
+        spec(
+            json!({"user": "a@contoso.com"}),
+            json!([{"project": "Storefront", "group": "Readers", "customGroup": "x"}])
+        )
+    )
+    .contains("customGroup is required"));
+    let other = spec(json!({"user": "b@contoso.com"}), json!([]));
+    assert!(cel!(DevOpsEntitlement, other, ok.clone()).contains("principal is immutable"));
+    assert_eq!(
+        cel!(
+            DevOpsEntitlement,
+            spec(json!({"group": "[Storefront]\\Team"}), json!([]))
+        ),
+        ""
+    );
+    assert!(
+        cel!(DevOpsEntitlement, spec(json!({"group": "Team"}), json!([])))
+            .contains("principal name")
+    );
 }

@@ -92,6 +92,12 @@ impl Key {
         )
     }
 
+    /// A principal's entitlement (access level, project entitlements) or a group's rule, by
+    /// entitlement id: one DevOpsEntitlement cluster-wide sets it, or two would fight.
+    pub fn entitlement(org_url: &str, id: &str) -> Self {
+        Self::of("entitlement", org_url, &[&id.to_lowercase()])
+    }
+
     /// A pipeline resource's `allPipelines` switch.
     pub fn all_pipelines(
         org_url: &str,
@@ -417,6 +423,7 @@ fn conflict(key: &Key, holder: &Holder) -> Error {
         "exclusive-roles" => "this resource's role assignments in Exclusive mode",
         "exclusive-checks" => "this resource's checks in Exclusive mode",
         "check" => "this check",
+        "entitlement" => "this principal's entitlement",
         _ => "this",
     };
     Error::new(

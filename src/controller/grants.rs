@@ -8,7 +8,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use wildmatch::WildMatch;
 
 use crate::api::{
-    AllowedNamespaces, CheckGrant, Grant, ResourceGrant, ResourceType, RoleGrant, RoleResourceType,
+    AccessLevel, AllowedNamespaces, CheckGrant, EntitlementGrant, Grant, ProjectGroupType,
+    ResourceGrant, ResourceType, RoleGrant, RoleResourceType,
 };
 use crate::reason::Reason;
 
@@ -102,6 +103,17 @@ impl Granted {
                 exclusive: true,
                 ..CheckGrant::default()
             }],
+            entitlements: Some(EntitlementGrant {
+                access_levels: AccessLevel::ALL.to_vec(),
+                project_groups: vec![
+                    ProjectGroupType::Readers,
+                    ProjectGroupType::Contributors,
+                    ProjectGroupType::ProjectAdministrators,
+                    ProjectGroupType::Stakeholders,
+                    ProjectGroupType::Custom,
+                ],
+                group_rules: true,
+            }),
         }
     }
 
@@ -151,6 +163,55 @@ impl Granted {
     /// Deleting a group the object adopted.
     pub fn delete_adopted_groups(&self) -> bool {
         self.unrestricted || self.grants.iter().any(|g| g.delete_adopted_groups)
+    }
+
+    /// Give an access level (DevOpsEntitlement).
+    pub fn access_level(&self, level: AccessLevel) -> Result<(), Error> {
+        self.check(
+            |g| {
+                g.entitlements
+                    .as_ref()
+                    .is_some_and(|e| e.access_levels.contains(&level))
+            },
+            || {
+                format!(
+                    "access level {} (entitlements.accessLevels)",
+                    level.as_str()
+                )
+            },
+        )
+    }
+
+    /// Give a project entitlement: the project in the grant's `projects`, the group type in
+    /// the same grant's `entitlements.projectGroups`.
+    pub fn project_entitlement(
+        &self,
+        project: &Project,
+        group: ProjectGroupType,
+    ) -> Result<(), Error> {
+        self.check(
+            |g| {
+                g.projects.iter().any(|p| project_matches(p, project))
+                    && g.entitlements
+                        .as_ref()
+                        .is_some_and(|e| e.project_groups.contains(&group))
+            },
+            || {
+                format!(
+                    "{} in project {} (projects and entitlements.projectGroups)",
+                    group.as_str(),
+                    project.name
+                )
+            },
+        )
+    }
+
+    /// Set group rules (DevOpsEntitlement on a group).
+    pub fn group_rules(&self) -> Result<(), Error> {
+        self.check(
+            |g| g.entitlements.as_ref().is_some_and(|e| e.group_rules),
+            || "group rules (entitlements.groupRules)".into(),
+        )
     }
 
     /// Manage the pipeline authorizations of a protected resource.

@@ -5,6 +5,7 @@ mod check;
 mod claims;
 mod context;
 mod cycles;
+mod entitlement;
 mod error;
 mod fairness;
 mod grants;
@@ -42,9 +43,9 @@ use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Api, Resource, ResourceExt};
 
 use crate::api::{
-    ClusterDevOpsOrganization, DevOpsGroup, DevOpsMembership, DevOpsOrganization,
-    DevOpsRoleAssignment, OrganizationKind, OrganizationRef, PipelineResourceAuthorization,
-    PipelineResourceCheck,
+    ClusterDevOpsOrganization, DevOpsEntitlement, DevOpsGroup, DevOpsMembership,
+    DevOpsOrganization, DevOpsRoleAssignment, OrganizationKind, OrganizationRef,
+    PipelineResourceAuthorization, PipelineResourceCheck,
 };
 use crate::telemetry::ReadyCounts;
 
@@ -327,6 +328,14 @@ pub async fn run_controllers(
                 controller_of(scope.api(&kube)),
                 &kube,
                 |c: &PipelineResourceCheck| &c.spec.organization_ref,
+            ),
+            scope.clone(),
+        ),
+        kinds.run(
+            watch_organizations(
+                controller_of(scope.api(&kube)),
+                &kube,
+                |e: &DevOpsEntitlement| &e.spec.organization_ref,
             ),
             scope,
         ),

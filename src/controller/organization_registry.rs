@@ -66,6 +66,8 @@ pub struct OrgSpec {
     pub generation: Option<i64>,
     pub url: String,
     pub graph_url: Option<String>,
+    /// Member Entitlement Management (vsaex); derived for dev.azure.com when unset.
+    pub entitlement_url: Option<String>,
     pub auth: OrganizationAuth,
     pub ca_bundle: Option<String>,
     pub protected_groups: Option<Vec<String>>,
@@ -84,6 +86,7 @@ impl OrgSpec {
             generation: org.metadata.generation,
             url: org.spec.url.clone(),
             graph_url: org.spec.graph_url.clone(),
+            entitlement_url: org.spec.entitlement_url.clone(),
             auth: org.spec.auth.clone(),
             ca_bundle: org.spec.ca_bundle.clone(),
             protected_groups: org.spec.protected_groups.clone(),
@@ -110,6 +113,7 @@ impl OrgSpec {
             generation: org.metadata.generation,
             url: org.spec.url.clone(),
             graph_url: org.spec.graph_url.clone(),
+            entitlement_url: org.spec.entitlement_url.clone(),
             auth: org.spec.auth.clone(),
             ca_bundle: org.spec.ca_bundle.clone(),
             protected_groups: org.spec.protected_groups.clone(),
@@ -142,6 +146,19 @@ impl OrgSpec {
                 "graphUrl is required when url is not https://dev.azure.com/<organization> (got {url})"
             )))
         }
+    }
+
+    /// The Member Entitlement Management URL: explicit, derived from a dev.azure.com URL, or
+    /// none (entitlement calls then fail with a clear error; other kinds are unaffected).
+    pub fn entitlement_url(&self) -> Result<Option<String>, Error> {
+        if let Some(url) = &self.entitlement_url {
+            return Ok(Some(url.trim_end_matches('/').to_string()));
+        }
+        let name = self.organization_name()?;
+        let url = self.url.trim_end_matches('/');
+        Ok(url
+            .eq_ignore_ascii_case(&format!("https://dev.azure.com/{name}"))
+            .then(|| format!("https://vsaex.dev.azure.com/{name}")))
     }
 
     /// What an object in `namespace` (with these labels) may do in this organization.
@@ -304,6 +321,8 @@ impl OrganizationRegistry {
         let name = spec.organization_name()?;
         let mut endpoint =
             OrganizationEndpoint::new(&name, spec.url.trim_end_matches('/'), &spec.graph_url()?)
+                .map_err(|e| Error::invalid(e.to_string()))?
+                .with_entitlement_url(spec.entitlement_url()?.as_deref())
                 .map_err(|e| Error::invalid(e.to_string()))?;
         // A namespaced organization's URL is tenant text: never a metric label.
         if spec.key.kind == OrganizationKind::DevOpsOrganization {
@@ -510,6 +529,7 @@ mod tests {
             generation: Some(1),
             url: "https://dev.azure.com/contoso".into(),
             graph_url: None,
+            entitlement_url: None,
             auth: OrganizationAuth::default(),
             ca_bundle: None,
             protected_groups: None,

@@ -5,6 +5,7 @@ mod ancestry;
 mod auth_variants;
 mod checks;
 mod contract;
+mod entitlements;
 mod errors;
 mod graph;
 mod http_clients;

@@ -79,6 +79,7 @@ impl Harness {
             &format!("{}/{ORG}", self.sim.dev_url()),
             &format!("{}/{ORG}", self.sim.vssps_url()),
         )
+        .and_then(|e| e.with_entitlement_url(Some(&format!("{}/{ORG}", self.sim.vsaex_url()))))
         .expect("endpoint")
     }
 

@@ -12,6 +12,7 @@ mod attacks;
 mod behaviour;
 mod checks;
 mod controlplane_smoke;
+mod entitlements;
 mod faults;
 mod lifecycle;
 mod metrics;

@@ -345,7 +345,9 @@ impl OperatorEnv {
 
     /// Where this test's fixtures go: its namespace and its simulator.
     pub fn fixtures(&self) -> Fixtures {
-        Fixtures::new(&self.namespace, &self.org_url(), &self.graph_url()).isolated()
+        Fixtures::new(&self.namespace, &self.org_url(), &self.graph_url())
+            .with_entitlement_url(&format!("{}/contoso", self.sim.vsaex_url()))
+            .isolated()
     }
 
     /// The samples under config/samples, pointed at this test's namespace and simulator.
@@ -572,7 +574,17 @@ pub fn sim_snapshot(sim: &Simulator) -> serde_json::Value {
             })
             .collect();
         checks.sort();
-        serde_json::json!({"groups": groups, "memberships": memberships, "permissions": permissions, "roles": roles, "checks": checks})
+        let mut entitlements: Vec<String> = org
+            .entitlements
+            .members
+            .iter()
+            .map(|m| format!("{}={:?} {:?}", name(&m.descriptor), m.licence, m.projects))
+            .chain(org.entitlements.rules.iter().map(|r| {
+                format!("rule {}={:?} {:?}", name(&r.group), r.licence, r.projects)
+            }))
+            .collect();
+        entitlements.sort();
+        serde_json::json!({"groups": groups, "memberships": memberships, "permissions": permissions, "roles": roles, "checks": checks, "entitlements": entitlements})
     })
 }
 

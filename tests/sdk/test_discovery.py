@@ -67,10 +67,13 @@ def location_ids(client, method_name):
 def test_resource_areas_put_graph_on_vssps_and_the_rest_on_dev(clients, sim):
     areas = {area.id: area for area in clients.location.get_resource_areas()}
     assert {GRAPH_AREA, *DEV_AREAS} <= set(areas)
-    # Every other area the official SDKs know is listed too, on the real service's host.
+    # Member entitlements: on the simulator's own vsaex host (another port of the same address).
     entitlements = areas["68ddce18-2501-45f1-a17b-7931a9922690"]
     assert entitlements.name == "MemberEntitlementManagement"
-    assert entitlements.location_url == f"https://vsaex.dev.azure.com/{ORGANIZATION}/"
+    assert entitlements.location_url not in (f"{sim.dev_url}/{ORGANIZATION}/", f"{sim.vssps_url}/{ORGANIZATION}/")
+    assert entitlements.location_url.startswith("https://127.0.0.1:")
+    # Every other area the official SDKs know is listed too, on the real service's host.
+    assert areas["94ff054d-5ee1-413d-9341-3f4a7827de2e"].location_url == f"https://auditservice.dev.azure.com/{ORGANIZATION}/"
     assert areas[GRAPH_AREA].name == "Graph"
     assert areas[GRAPH_AREA].location_url == f"{sim.vssps_url}/{ORGANIZATION}/"
     for area_id, name in DEV_AREAS.items():

@@ -13,11 +13,12 @@ use crate::model::State;
 use crate::options::Behaviours;
 use crate::seed::Seed;
 
-/// The base URLs of the three hosts, as clients reach them.
+/// The base URLs of the four hosts, as clients reach them.
 #[derive(Debug, Clone)]
 pub struct Urls {
     pub dev: String,
     pub vssps: String,
+    pub vsaex: String,
     pub login: String,
 }
 

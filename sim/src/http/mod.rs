@@ -6,6 +6,7 @@ mod checks;
 mod control_api;
 mod core;
 pub mod discovery;
+mod entitlements;
 mod entra;
 pub mod error;
 mod graph;
@@ -66,6 +67,7 @@ fn api_routes(host: Host) -> ApiRoutes {
             .merge(checks::routes())
             .merge(security_roles::routes()),
         Host::Vssps => graph::routes(),
+        Host::Vsaex => entitlements::routes(),
     }
 }
 
@@ -93,6 +95,11 @@ pub fn dev_router(app: &SharedApp, control: Control) -> Router {
 /// `vssps.dev.azure.com`: Graph and discovery.
 pub fn vssps_router(app: &SharedApp) -> Router {
     azure_devops_host(app, Host::Vssps, HostKind::Vssps)
+}
+
+/// `vsaex.dev.azure.com`: Member Entitlement Management, its operations, and discovery.
+pub fn vsaex_router(app: &SharedApp) -> Router {
+    azure_devops_host(app, Host::Vsaex, HostKind::Vsaex)
 }
 
 /// `login.microsoftonline.com`: token endpoint, discovery, managed identity.

@@ -211,6 +211,7 @@ fn build_organization(state: &State, seed: &OrganizationSeed) -> Result<Organiza
             .collect(),
         role_assignments: Vec::new(),
         last_check_id: 0,
+        entitlements: Default::default(),
     };
     for (name, description) in ORGANIZATION_GROUPS {
         org.create_vsts_group(

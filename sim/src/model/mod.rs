@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod checks;
+pub mod entitlements;
 mod materialize;
 pub mod permissions;
 pub mod resources;
@@ -105,6 +106,8 @@ pub struct Organization {
     pub role_assignments: Vec<roles::RoleResource>,
     /// The last check configuration id handed out (ids are organization-wide, never reused).
     pub last_check_id: u32,
+    /// Access levels, project entitlements and group rules (see `entitlements.rs`).
+    pub entitlements: entitlements::Entitlements,
 }
 
 impl Organization {

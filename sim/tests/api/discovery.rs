@@ -29,6 +29,7 @@ fn base_url(h: &Harness, host: Host) -> String {
     match host {
         Host::Dev => h.sim.dev_url(),
         Host::Vssps => h.sim.vssps_url(),
+        Host::Vsaex => h.sim.vsaex_url(),
     }
 }
 
@@ -57,7 +58,7 @@ async fn resource_areas(h: &Harness, url: String) -> HashMap<String, (String, St
 }
 
 #[tokio::test]
-async fn resource_areas_put_graph_on_vssps_and_the_rest_on_dev() {
+async fn resource_areas_put_graph_on_vssps_entitlements_on_vsaex_and_the_rest_on_dev() {
     let h = Harness::start().await;
     let dev_org = format!("{}/{ORG}/", h.sim.dev_url());
     let vssps_org = format!("{}/{ORG}/", h.sim.vssps_url());
@@ -67,15 +68,23 @@ async fn resource_areas_put_graph_on_vssps_and_the_rest_on_dev() {
         let areas = resource_areas(&h, url).await;
         assert_eq!(
             areas.len(),
-            1 + DEV_AREAS.len() + catalog::KNOWN_AREAS.len(),
+            2 + DEV_AREAS.len() + catalog::KNOWN_AREAS.len(),
             "{host:?}: {areas:?}"
         );
-        // Areas the official SDKs know but the simulator does not serve: on the real host.
+        // Member entitlements: on the simulator's own vsaex host.
         assert_eq!(
             areas["68ddce18-2501-45f1-a17b-7931a9922690"],
             (
                 "MemberEntitlementManagement".to_string(),
-                format!("https://vsaex.dev.azure.com/{ORG}/")
+                format!("{}/{ORG}/", h.sim.vsaex_url())
+            )
+        );
+        // Areas the official SDKs know but the simulator does not serve: on the real host.
+        assert_eq!(
+            areas["94ff054d-5ee1-413d-9341-3f4a7827de2e"],
+            (
+                "Audit".to_string(),
+                format!("https://auditservice.dev.azure.com/{ORG}/")
             )
         );
         assert_eq!(

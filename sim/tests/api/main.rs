@@ -4,6 +4,7 @@ mod auth;
 mod checks;
 mod core;
 mod discovery;
+mod entitlements;
 mod entra;
 mod faults;
 mod graph_groups;

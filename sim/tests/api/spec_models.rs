@@ -47,7 +47,7 @@ fn type_matches(kind: &str, value: &Value) -> bool {
 }
 
 /// The problems of one object against its model.
-fn check(model: &str, body: &Value, problems: &mut BTreeSet<String>) {
+pub fn check(model: &str, body: &Value, problems: &mut BTreeSet<String>) {
     let models = models();
     let fields = models
         .get(model)

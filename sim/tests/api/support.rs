@@ -57,6 +57,24 @@ impl Harness {
         format!("{}/{ORG}/_apis/graph/{path}", self.sim.vssps_url())
     }
 
+    pub fn vsaex(&self, path: &str) -> String {
+        format!("{}/{ORG}/{path}", self.sim.vsaex_url())
+    }
+
+    /// A request to the entitlement host as `identity` with `version`.
+    pub fn vsaex_request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        identity: &str,
+        version: &str,
+    ) -> RequestBuilder {
+        self.client
+            .request(method, self.vsaex(path))
+            .bearer_auth(self.token(identity))
+            .query(&[("api-version", version)])
+    }
+
     pub fn token_url(&self) -> String {
         format!("{}/{TENANT}/oauth2/v2.0/token", self.sim.login_url())
     }

@@ -2,7 +2,7 @@
 //! group and the members to descriptors, read the group's direct members with one list call,
 //! plan (Additive or Exclusive, failing closed), add and remove, and report per member.
 
-mod resolve;
+pub(crate) mod resolve;
 mod triggers;
 
 pub use resolve::member as resolve_member;
@@ -156,6 +156,26 @@ async fn may_manage(
     container: &str,
     container_name: Option<&str>,
 ) -> Result<(), Error> {
+    let exclusive = m.spec.mode == MembershipMode::Exclusive;
+    may_manage_group(
+        cx,
+        m.namespace().as_deref(),
+        exclusive,
+        container,
+        container_name,
+    )
+    .await
+}
+
+/// The same for any object of `namespace` acting on a group (a membership's container, a
+/// DevOpsEntitlement's group rule); `exclusive`: it would decide the group exclusively.
+pub(crate) async fn may_manage_group(
+    cx: &Cx<'_>,
+    namespace: Option<&str>,
+    exclusive: bool,
+    container: &str,
+    container_name: Option<&str>,
+) -> Result<(), Error> {
     let org = &cx.org().spec;
     let name = container_name.unwrap_or(container);
     if org.is_protected(name) {
@@ -176,7 +196,7 @@ async fn may_manage(
         .live_holder::<DevOpsGroup>(&Key::group(url, container))
         .await?;
     let creator = match holder {
-        Some(h) if Some(&h.namespace) != m.namespace().as_ref() => {
+        Some(h) if Some(h.namespace.as_str()) != namespace => {
             return Err(Error::new(
                 Reason::Conflict,
                 format!("the group is managed by {h} in another namespace"),
@@ -195,7 +215,7 @@ async fn may_manage(
         cx.group_scope_granted(name).await?;
     } else {
         cx.granted().existing_group(name)?;
-        if m.spec.mode == MembershipMode::Exclusive {
+        if exclusive {
             cx.granted().exclusive_membership(name)?;
         }
     }

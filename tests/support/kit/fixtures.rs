@@ -4,14 +4,15 @@
 use std::path::Path;
 
 use azdo_operator::api::{
-    AllowedNamespaces, Check, CheckGrant, ClientSecretAuth, ClusterDevOpsOrganization,
-    ClusterDevOpsOrganizationSpec, DeletionPolicy, DevOpsGroup, DevOpsGroupSpec, DevOpsMembership,
-    DevOpsMembershipSpec, DevOpsOrganization, DevOpsOrganizationSpec, DevOpsRoleAssignment,
-    DevOpsRoleAssignmentSpec, Grant, GroupTarget, LocalRef, Member, MembershipMode,
-    OrganizationAuth, OrganizationKind, OrganizationRef, PatAuth, PipelineResourceAuthorization,
-    PipelineResourceAuthorizationSpec, PipelineResourceCheck, PipelineResourceCheckSpec,
-    PipelineSelector, ResourceGrant, ResourceSelector, ResourceType, RoleGrant, RoleMembers,
-    RoleResource, RoleResourceType, SecretKeyRef, WorkloadIdentityAuth,
+    AccessLevel, AllowedNamespaces, Check, CheckGrant, ClientSecretAuth, ClusterDevOpsOrganization,
+    ClusterDevOpsOrganizationSpec, DeletionPolicy, DevOpsEntitlement, DevOpsEntitlementSpec,
+    DevOpsGroup, DevOpsGroupSpec, DevOpsMembership, DevOpsMembershipSpec, DevOpsOrganization,
+    DevOpsOrganizationSpec, DevOpsRoleAssignment, DevOpsRoleAssignmentSpec, EntitlementGrant,
+    Grant, GroupTarget, LocalRef, Member, MembershipMode, OrganizationAuth, OrganizationKind,
+    OrganizationRef, PatAuth, PipelineResourceAuthorization, PipelineResourceAuthorizationSpec,
+    PipelineResourceCheck, PipelineResourceCheckSpec, PipelineSelector, Principal,
+    ProjectEntitlementSpec, ProjectGroupType, ResourceGrant, ResourceSelector, ResourceType,
+    RoleGrant, RoleMembers, RoleResource, RoleResourceType, SecretKeyRef, WorkloadIdentityAuth,
 };
 use kube::api::DynamicObject;
 use serde::Deserialize as _;
@@ -29,6 +30,8 @@ pub struct Fixtures {
     pub namespace: String,
     pub org_url: String,
     pub graph_url: String,
+    /// The Member Entitlement Management URL (the simulator's vsaex host), when known.
+    pub entitlement_url: Option<String>,
     pub project: String,
     /// The name of the ClusterDevOpsOrganization object the fixtures use (`contoso` unless
     /// [`Fixtures::isolated`]).
@@ -41,9 +44,16 @@ impl Fixtures {
             namespace: namespace.to_string(),
             org_url: org_url.to_string(),
             graph_url: graph_url.to_string(),
+            entitlement_url: None,
             project: PROJECT.to_string(),
             cluster_organization: ORGANIZATION.to_string(),
         }
+    }
+
+    /// The same, with the entitlement host's URL (DevOpsEntitlement).
+    pub fn with_entitlement_url(mut self, url: &str) -> Self {
+        self.entitlement_url = Some(url.to_string());
+        self
     }
 
     /// The same, with a ClusterDevOpsOrganization object of this test's own (`contoso-<ns>`):
@@ -88,6 +98,7 @@ impl Fixtures {
             ClusterDevOpsOrganizationSpec {
                 url: self.org_url.clone(),
                 graph_url: Some(self.graph_url.clone()),
+                entitlement_url: self.entitlement_url.clone(),
                 auth,
                 ca_bundle: None,
                 protected_groups: None,
@@ -113,6 +124,7 @@ impl Fixtures {
             DevOpsOrganizationSpec {
                 url: self.org_url.clone(),
                 graph_url: Some(self.graph_url.clone()),
+                entitlement_url: self.entitlement_url.clone(),
                 auth,
                 ca_bundle: None,
                 protected_groups: None,
@@ -237,6 +249,35 @@ impl Fixtures {
         check
     }
 
+    /// A DevOpsEntitlement `name` giving `principal` `level` and `projects` (project, group).
+    pub fn entitlement(
+        &self,
+        name: &str,
+        principal: Principal,
+        level: AccessLevel,
+        projects: &[(&str, ProjectGroupType)],
+    ) -> DevOpsEntitlement {
+        let mut e = DevOpsEntitlement::new(
+            name,
+            DevOpsEntitlementSpec {
+                organization_ref: cluster_ref(&self.cluster_organization),
+                principal,
+                access_level: level,
+                project_entitlements: projects
+                    .iter()
+                    .map(|(project, group)| ProjectEntitlementSpec {
+                        project: project.to_string(),
+                        group: *group,
+                        custom_group: None,
+                    })
+                    .collect(),
+                deletion_policy: DeletionPolicy::Delete,
+            },
+        );
+        e.metadata.namespace = Some(self.namespace.clone());
+        e
+    }
+
     /// The samples under `config/samples` (all but the kustomization), pointed at this namespace
     /// and simulator.
     pub fn samples(&self) -> TestResult<Vec<DynamicObject>> {
@@ -269,6 +310,9 @@ impl Fixtures {
         if kind.ends_with("DevOpsOrganization") {
             obj.data["spec"]["url"] = self.org_url.clone().into();
             obj.data["spec"]["graphUrl"] = self.graph_url.clone().into();
+            if let Some(url) = &self.entitlement_url {
+                obj.data["spec"]["entitlementUrl"] = url.clone().into();
+            }
         }
         if cluster {
             obj.metadata.name = Some(self.cluster_organization.clone());
@@ -318,6 +362,11 @@ pub fn storefront_grant(namespaces: &[&str]) -> Grant {
             names: vec!["storefront-*".to_string()],
             ..CheckGrant::default()
         }],
+        entitlements: Some(EntitlementGrant {
+            access_levels: vec![AccessLevel::Stakeholder],
+            project_groups: vec![ProjectGroupType::Readers, ProjectGroupType::Contributors],
+            group_rules: true,
+        }),
         ..Grant::default()
     }
 }

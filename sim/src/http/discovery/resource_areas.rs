@@ -65,6 +65,7 @@ fn area_json(app: &SharedApp, scope: &Scope, id: &str, name: &str, place: Place)
     let base = match place {
         Place::Sim(Host::Dev) => app.urls.dev.clone(),
         Place::Sim(Host::Vssps) => app.urls.vssps.clone(),
+        Place::Sim(Host::Vsaex) => app.urls.vsaex.clone(),
         Place::Organization(host) | Place::Global(host) => format!("https://{host}"),
     };
     let location_url = match (scope, place) {

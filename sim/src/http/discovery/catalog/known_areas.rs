@@ -80,11 +80,6 @@ pub static KNOWN_AREAS: &[KnownArea] = &[
         Organization("pkgs.dev.azure.com"),
     ),
     area(
-        "68ddce18-2501-45f1-a17b-7931a9922690",
-        "MemberEntitlementManagement",
-        Organization("vsaex.dev.azure.com"),
-    ),
-    area(
         "4c83cfc1-f33a-477e-a789-29d38ffca52e",
         "npm",
         Organization("pkgs.dev.azure.com"),

@@ -11,6 +11,7 @@
 //! package, `azure-devops-extension-api`, the .NET resource id tables).
 
 mod dev;
+mod entitlements;
 mod graph;
 mod known_areas;
 mod location;
@@ -23,6 +24,7 @@ use axum::http::Method;
 use axum::routing::MethodFilter;
 
 pub use dev::*;
+pub use entitlements::*;
 pub use graph::*;
 pub use known_areas::{AreaHost, KnownArea, KNOWN_AREAS};
 pub use location::*;
@@ -38,10 +40,12 @@ pub enum Host {
     Dev,
     /// `vssps.dev.azure.com`
     Vssps,
+    /// `vsaex.dev.azure.com`
+    Vsaex,
 }
 
 impl Host {
-    pub const ALL: [Host; 2] = [Host::Dev, Host::Vssps];
+    pub const ALL: [Host; 3] = [Host::Dev, Host::Vssps, Host::Vsaex];
 }
 
 /// A resource area: the unit `_apis/ResourceAreas` maps to a host.
@@ -167,6 +171,8 @@ pub static AREAS: &[&Area] = &[
     &PIPELINES_CHECKS,
     &SECURITY_ROLES,
     &GRAPH,
+    &MEMBER_ENTITLEMENT_MANAGEMENT,
+    &OPERATIONS,
     &LOCATION,
 ];
 
@@ -198,6 +204,15 @@ pub static LOCATIONS: &[&Location] = &[
     &GRAPH_SUBJECT_QUERY,
     &GRAPH_SUBJECT_LOOKUP,
     &GRAPH_SUBJECTS,
+    &GROUP_ENTITLEMENTS,
+    &GROUP_ENTITLEMENTS_LIST,
+    &GROUP_ENTITLEMENT_MEMBERS,
+    &USER_ENTITLEMENTS,
+    &USER_ENTITLEMENT,
+    &SERVICE_PRINCIPAL_ENTITLEMENTS,
+    &SERVICE_PRINCIPAL_ENTITLEMENT,
+    &USER_ENTITLEMENT_SUMMARY,
+    &OPERATIONS_LOCATION,
     &RESOURCE_AREAS,
 ];
 
@@ -263,7 +278,27 @@ pub static ENDPOINTS: &[&Endpoint] = &[
     &QUERY_SUBJECTS,
     &LOOKUP_SUBJECTS,
     &GET_SUBJECT,
-    // both hosts
+    // vsaex.dev.azure.com
+    &LIST_GROUP_ENTITLEMENTS,
+    &ADD_GROUP_ENTITLEMENT,
+    &GET_GROUP_ENTITLEMENT,
+    &UPDATE_GROUP_ENTITLEMENT,
+    &DELETE_GROUP_ENTITLEMENT,
+    &LIST_GROUP_ENTITLEMENT_MEMBERS,
+    &ADD_GROUP_ENTITLEMENT_MEMBER,
+    &REMOVE_GROUP_ENTITLEMENT_MEMBER,
+    &SEARCH_USER_ENTITLEMENTS,
+    &ADD_USER_ENTITLEMENT,
+    &GET_USER_ENTITLEMENT,
+    &UPDATE_USER_ENTITLEMENT,
+    &DELETE_USER_ENTITLEMENT,
+    &ADD_SERVICE_PRINCIPAL_ENTITLEMENT,
+    &GET_SERVICE_PRINCIPAL_ENTITLEMENT,
+    &UPDATE_SERVICE_PRINCIPAL_ENTITLEMENT,
+    &DELETE_SERVICE_PRINCIPAL_ENTITLEMENT,
+    &GET_USER_ENTITLEMENT_SUMMARY,
+    &GET_OPERATION,
+    // every host
     &LIST_RESOURCE_AREAS,
     &GET_RESOURCE_AREA,
     &LIST_DEPLOYMENT_RESOURCE_AREAS,
