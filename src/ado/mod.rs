@@ -12,6 +12,7 @@ mod graph_groups;
 mod graph_memberships;
 mod graph_subjects;
 mod http;
+mod listings;
 pub mod metrics;
 mod pipeline_permissions;
 mod pipelines;

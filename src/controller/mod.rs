@@ -13,6 +13,8 @@ mod membership;
 mod object_context;
 mod organization;
 mod organization_registry;
+// `export` derives an organization's name and Graph URL the way organizations do.
+pub(crate) use organization_registry::{graph_url_of, organization_name_of};
 mod protection;
 mod reconcile;
 mod role_assignment;
