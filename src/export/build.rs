@@ -224,7 +224,7 @@ fn candidates<'a>(
             .unwrap_or_else(|| group.display_name.clone());
         if protected.contains(&group.descriptor) && !options.include_protected {
             notes.push(format!(
-                "left out {principal}: protected (on the operator's default protectedGroups list or nested in a group that is); --include-protected exports it"
+                "left out {principal}: a protected group (on the operator's default list, or nested in one); --include-protected exports it"
             ));
             continue;
         }
@@ -277,6 +277,16 @@ pub fn build(inventory: &Inventory, options: &BuildOptions, only_projects: bool)
             .objects
             .extend(authorizations.into_iter().map(ExportObject::Authorization));
     }
+    // Groups first (memberships refer to them), then memberships, then authorizations; by
+    // name within a kind, so the same organization always gives the same stream.
+    let rank = |o: &ExportObject| match o {
+        ExportObject::Group(_) => 0,
+        ExportObject::Membership(_) => 1,
+        ExportObject::Authorization(_) => 2,
+    };
+    export
+        .objects
+        .sort_by(|a, b| (rank(a), a.name()).cmp(&(rank(b), b.name())));
     export
 }
 

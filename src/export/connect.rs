@@ -87,7 +87,11 @@ pub fn endpoint(args: &ExportArgs) -> anyhow::Result<OrganizationEndpoint> {
 }
 
 /// An authenticated, throttled client of the organization, and its metrics (requests sent).
-pub async fn client(args: &ExportArgs) -> anyhow::Result<(AdoClient, Arc<AdoMetrics>)> {
+/// Secrets are read through `env` (the process environment in `azdo-operator export`).
+pub async fn client(
+    args: &ExportArgs,
+    env: impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<(AdoClient, Arc<AdoMetrics>)> {
     let endpoint = endpoint(args)?;
     let ca = match &args.ca_file {
         Some(path) => Some(
@@ -103,7 +107,7 @@ pub async fn client(args: &ExportArgs) -> anyhow::Result<(AdoClient, Arc<AdoMetr
         .clone()
         .filter(|a| !a.trim().is_empty())
         .unwrap_or_else(|| auth::AZURE_PUBLIC_AUTHORITY.to_string());
-    let env = AuthEnvironment {
+    let auth_env = AuthEnvironment {
         authority_host: auth::parse_authority(&authority)?,
         operator_identity: OperatorIdentity {
             client_id: args.client_id.clone(),
@@ -114,8 +118,8 @@ pub async fn client(args: &ExportArgs) -> anyhow::Result<(AdoClient, Arc<AdoMetr
         kube: None,
         metrics: metrics.clone(),
     };
-    let config = auth_config(args, |name| std::env::var(name).ok())?;
-    let credential = auth::token_source(config, &env)
+    let config = auth_config(args, env)?;
+    let credential = auth::token_source(config, &auth_env)
         .await
         .context("setting up authentication")?;
     let mut limits = ClientLimits::default();

@@ -91,13 +91,15 @@ impl Summary {
     }
 }
 
-/// Read and build (no writing): what `run` writes, plus the counts.
+/// Read and build (no writing): what `run` writes, plus the counts. Secrets are read through
+/// `env`.
 pub async fn export(
     args: &ExportArgs,
+    env: impl Fn(&str) -> Option<String>,
     progress: &progress::Progress,
 ) -> anyhow::Result<(Summary, String)> {
     let started = Instant::now();
-    let (client, metrics) = connect::client(args).await?;
+    let (client, metrics) = connect::client(args, env).await?;
     let organization = client.organization().to_string();
     let options = build_options(args, &organization);
     let read_options = read::ReadOptions {
@@ -120,7 +122,7 @@ pub async fn export(
 /// `azdo-operator export`: read, build, write; notes and the summary line on stderr.
 pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
     let progress = progress::Progress::for_stderr();
-    let (summary, organization) = export(&args, &progress).await?;
+    let (summary, organization) = export(&args, |name| std::env::var(name).ok(), &progress).await?;
     match &args.out_dir {
         Some(dir) => write::to_dir(&summary.export.objects, dir)?,
         None => write::to_writer(&summary.export.objects, &mut std::io::stdout().lock())?,

@@ -140,6 +140,12 @@ async fn every_client_request_matches_a_row_and_every_row_is_called() {
         .await
         .unwrap();
     c.get_pipeline("Storefront", 16).await.unwrap();
+    // The whole listings of `export`.
+    c.list_projects().await.unwrap();
+    c.list_pipelines("Storefront").await.unwrap();
+    for kind in ResourceKind::ALL {
+        c.list_resources("Storefront", kind).await.unwrap();
+    }
     for (kind, name) in [
         (ResourceKind::Queue, "Default"),
         (ResourceKind::AgentPool, "Default"),

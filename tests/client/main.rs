@@ -5,6 +5,7 @@ mod ancestry;
 mod auth_variants;
 mod contract;
 mod errors;
+mod export;
 mod graph;
 mod http_clients;
 mod liveness;
