@@ -11,6 +11,7 @@ mod apiserver_faults;
 mod attacks;
 mod behaviour;
 mod controlplane_smoke;
+mod export_round_trip;
 mod faults;
 mod lifecycle;
 mod metrics;
