@@ -26,7 +26,8 @@ pub enum Command {
         out_dir: Option<PathBuf>,
     },
     /// Read an organization (or some projects) and write manifests for its groups,
-    /// memberships and pipeline authorizations, in Observe, ready to apply (docs/export.md).
+    /// memberships, pipeline authorizations and role assignments, in Observe, ready to apply
+    /// (docs/export.md).
     Export(Box<ExportArgs>),
     /// Print the version.
     Version,
@@ -139,9 +140,16 @@ pub enum ExportKindArg {
         alias = "pra"
     )]
     Authorization,
+    /// DevOpsRoleAssignment.
+    #[value(
+        alias = "devopsroleassignment",
+        alias = "roleassignments",
+        alias = "roles"
+    )]
+    RoleAssignment,
 }
 
-/// The mode of exported memberships.
+/// The mode of exported memberships and role assignments.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExportMembershipMode {
     /// Add the listed members; remove nothing else.
@@ -199,7 +207,7 @@ pub struct ExportArgs {
     /// The kinds to write (comma-separated). Default: all.
     #[arg(long, value_enum, value_delimiter = ',', ignore_case = true)]
     pub kinds: Vec<ExportKindArg>,
-    /// The mode of every membership written.
+    /// The mode of every membership and role assignment written.
     #[arg(long, value_enum, default_value_t = ExportMembershipMode::Additive)]
     pub membership_mode: ExportMembershipMode,
     /// Also export protected groups (the operator refuses to manage them unless the

@@ -4,7 +4,8 @@
 
 use super::api_version;
 use super::client::AdoClient;
-use super::types::{PipelineRef, Project, ResourceKind, ResourceRef};
+use super::transport::Call;
+use super::types::{PipelineRef, Project, ResourceKind, ResourceRef, ValueResponse};
 use super::AdoError;
 use serde::Deserialize;
 
@@ -28,6 +29,20 @@ struct RepositoryProject {
 }
 
 impl AdoClient {
+    /// The Graph descriptor of a storage key (the identity id role assignments name). 1 call.
+    pub async fn descriptor_of(&self, storage_key: &str) -> Result<String, AdoError> {
+        let url = self.graph_url(&["descriptors", storage_key])?;
+        let value: ValueResponse = self
+            .execute(&Call::get(
+                "graph.descriptors.get",
+                url,
+                api_version::GRAPH_DESCRIPTORS,
+            ))
+            .await?
+            .json()?;
+        Ok(value.value)
+    }
+
     /// Every project of the organization (all pages). 1 call per page.
     pub async fn list_projects(&self) -> Result<Vec<Project>, AdoError> {
         let url = self.org_url(&["_apis", "projects"])?;

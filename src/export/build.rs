@@ -18,14 +18,18 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use wildmatch::WildMatch;
 
-use super::inventory::{Inventory, ResourceAuthorizations};
+use super::inventory::{Inventory, ResourceAuthorizations, ResourceRoles};
 use super::names;
+use crate::ado::RoleScope;
 use crate::ado::{GraphGroup, GraphSubject, PipelineRef, ResourceKind};
 use crate::api::{
     DeletionPolicy, DevOpsGroup, DevOpsGroupSpec, DevOpsMembership, DevOpsMembershipSpec,
     GroupTarget, LocalRef, ManagementPolicy, Member, MembershipMode, OrganizationRef,
     PipelineResourceAuthorization, PipelineResourceAuthorizationSpec, PipelineSelector,
     ResourceSelector, ResourceType, RevocationPolicy, DEFAULT_PROTECTED_GROUPS, MAX_MEMBERS,
+};
+use crate::api::{
+    DevOpsRoleAssignment, DevOpsRoleAssignmentSpec, RoleMembers, RoleResource, RoleResourceType,
 };
 
 /// The label every exported object carries: the organization it was exported from.
@@ -37,6 +41,7 @@ pub enum ExportKind {
     Group,
     Membership,
     Authorization,
+    RoleAssignment,
 }
 
 /// How to build.
@@ -81,6 +86,7 @@ pub enum ExportObject {
     Group(DevOpsGroup),
     Membership(DevOpsMembership),
     Authorization(PipelineResourceAuthorization),
+    RoleAssignment(DevOpsRoleAssignment),
 }
 
 impl ExportObject {
@@ -89,6 +95,7 @@ impl ExportObject {
             ExportObject::Group(_) => "DevOpsGroup",
             ExportObject::Membership(_) => "DevOpsMembership",
             ExportObject::Authorization(_) => "PipelineResourceAuthorization",
+            ExportObject::RoleAssignment(_) => "DevOpsRoleAssignment",
         }
     }
 
@@ -97,6 +104,7 @@ impl ExportObject {
             ExportObject::Group(o) => &o.metadata,
             ExportObject::Membership(o) => &o.metadata,
             ExportObject::Authorization(o) => &o.metadata,
+            ExportObject::RoleAssignment(o) => &o.metadata,
         };
         meta.name.as_deref().unwrap_or_default()
     }
@@ -107,6 +115,7 @@ impl ExportObject {
             ExportObject::Group(o) => serde_yaml::to_string(o),
             ExportObject::Membership(o) => serde_yaml::to_string(o),
             ExportObject::Authorization(o) => serde_yaml::to_string(o),
+            ExportObject::RoleAssignment(o) => serde_yaml::to_string(o),
         }
     }
 }
@@ -277,12 +286,20 @@ pub fn build(inventory: &Inventory, options: &BuildOptions, only_projects: bool)
             .objects
             .extend(authorizations.into_iter().map(ExportObject::Authorization));
     }
-    // Groups first (memberships refer to them), then memberships, then authorizations; by
-    // name within a kind, so the same organization always gives the same stream.
+    if options.wants(ExportKind::RoleAssignment) {
+        let roles = build_role_assignments(inventory, &group_names, options);
+        export
+            .objects
+            .extend(roles.into_iter().map(ExportObject::RoleAssignment));
+    }
+    // Groups first (memberships and role assignments refer to them), then memberships,
+    // authorizations and role assignments; by name within a kind, so the same organization
+    // always gives the same stream.
     let rank = |o: &ExportObject| match o {
         ExportObject::Group(_) => 0,
         ExportObject::Membership(_) => 1,
         ExportObject::Authorization(_) => 2,
+        ExportObject::RoleAssignment(_) => 3,
     };
     export
         .objects
@@ -660,6 +677,100 @@ pub fn pipeline_selector(id: i64, pipelines: &[PipelineRef]) -> PipelineSelector
         name: Some(pipeline.name.clone()),
         path: (folder != "\\" || namesakes > 1).then_some(folder),
     }
+}
+
+fn role_resource_type(scope: RoleScope) -> RoleResourceType {
+    match scope {
+        RoleScope::Environment => RoleResourceType::Environment,
+        RoleScope::Endpoint => RoleResourceType::Endpoint,
+        RoleScope::Queue => RoleResourceType::Queue,
+        RoleScope::AgentPool => RoleResourceType::Agentpool,
+        RoleScope::VariableGroup => RoleResourceType::Variablegroup,
+        RoleScope::SecureFile => RoleResourceType::Securefile,
+        RoleScope::Library => RoleResourceType::Library,
+    }
+}
+
+/// One `DevOpsRoleAssignment` per resource with explicit role assignments (inherited ones are
+/// left to inheritance, which is left as it is), members named as in memberships, the
+/// resource by name (by id where the name is not unique).
+pub fn build_role_assignments(
+    inventory: &Inventory,
+    group_names: &BTreeMap<String, String>,
+    options: &BuildOptions,
+) -> Vec<DevOpsRoleAssignment> {
+    let groups: HashMap<&str, &GraphGroup> = inventory
+        .groups
+        .iter()
+        .map(|g| (g.descriptor.as_str(), g))
+        .collect();
+    let key = |r: &ResourceRoles| (r.project.clone(), r.scope, r.name.to_lowercase());
+    let mut same_name: HashMap<(Option<String>, RoleScope, String), usize> = HashMap::new();
+    for r in &inventory.roles {
+        *same_name.entry(key(r)).or_default() += 1;
+    }
+    let mut planned = Vec::new();
+    for r in &inventory.roles {
+        let mut by_role: BTreeMap<String, Vec<Member>> = BTreeMap::new();
+        for (role, descriptor) in &r.assignments {
+            by_role.entry(role.clone()).or_default().push(member_for(
+                descriptor,
+                group_names,
+                &groups,
+                &inventory.subjects,
+            ));
+        }
+        let assignments: Vec<RoleMembers> = by_role
+            .into_iter()
+            .map(|(role, mut members)| {
+                members.sort_by_key(Member::key);
+                members.dedup();
+                RoleMembers { role, members }
+            })
+            .collect();
+        let library = r.scope == RoleScope::Library;
+        let unique = same_name[&key(r)] == 1;
+        let resource = RoleResource {
+            type_: role_resource_type(r.scope),
+            id: (!library && !unique).then(|| r.id.clone()),
+            name: (!library && unique).then(|| r.name.clone()),
+        };
+        let scope = r.project.as_deref().unwrap_or(&inventory.organization);
+        let type_ = role_resource_type(r.scope);
+        let base = if library {
+            names::join(&[scope, "library", "roles"])
+        } else {
+            names::join(&[scope, type_.as_str(), &r.name, "roles"])
+        };
+        let identity = format!("{scope}/{}/{}", r.scope, r.id);
+        planned.push((
+            identity,
+            base,
+            DevOpsRoleAssignmentSpec {
+                organization_ref: options.organization_ref.clone(),
+                project: r.project.clone(),
+                resource,
+                assignments,
+                mode: options.membership_mode,
+                deletion_policy: DeletionPolicy::Orphan,
+                management_policy: ManagementPolicy::Observe,
+                inheritance: None,
+            },
+        ));
+    }
+    let wanted: Vec<(String, String)> = planned
+        .iter()
+        .map(|(identity, base, _)| (identity.clone(), base.clone()))
+        .collect();
+    let object_names = names::assign(&wanted);
+    planned
+        .into_iter()
+        .map(|(identity, _, spec)| DevOpsRoleAssignment {
+            metadata: metadata(&object_names[&identity], options, &inventory.organization),
+            spec,
+            status: None,
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 use super::*;
-use crate::ado::{Project, ResourceRef};
+use crate::ado::{Project, ResourceRef, RoleScope};
 use crate::api::OrganizationKind;
+use crate::export::inventory::ResourceRoles;
 
 const WEB: &str = "00000000-0000-0000-0000-0000000000a1";
 
@@ -141,6 +142,7 @@ fn inventory() -> Inventory {
         subjects,
         pipelines,
         authorizations,
+        roles: vec![],
     }
 }
 
@@ -156,6 +158,7 @@ fn options() -> BuildOptions {
             ExportKind::Group,
             ExportKind::Membership,
             ExportKind::Authorization,
+            ExportKind::RoleAssignment,
         ]
         .into(),
         group_patterns: vec![],
@@ -486,3 +489,92 @@ fn objects_serialize_as_the_crds_expect_and_parse_back() {
 }
 
 use serde::Deserialize;
+
+#[test]
+fn role_assignments_group_members_by_role_and_name_the_resource() {
+    let mut inv = inventory();
+    inv.roles = vec![
+        ResourceRoles {
+            project: Some("Web".into()),
+            scope: RoleScope::Environment,
+            id: "2".into(),
+            name: "production".into(),
+            assignments: vec![
+                ("User".into(), "aad.alice".into()),
+                ("Administrator".into(), "vssgp.approvers".into()),
+                ("User".into(), "aadsp.bot".into()),
+            ],
+        },
+        ResourceRoles {
+            project: Some("Web".into()),
+            scope: RoleScope::Library,
+            id: String::new(),
+            name: "Library".into(),
+            assignments: vec![("Reader".into(), "vssgp.contributors".into())],
+        },
+        ResourceRoles {
+            project: None,
+            scope: RoleScope::AgentPool,
+            id: "12".into(),
+            name: "linux-x64".into(),
+            assignments: vec![("Reader".into(), "aad.alice".into())],
+        },
+    ];
+    let export = build(&inv, &options(), false);
+    let roles: BTreeMap<String, DevOpsRoleAssignment> = export
+        .objects
+        .iter()
+        .filter_map(|o| match o {
+            ExportObject::RoleAssignment(r) => Some((o.name().to_string(), r.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        roles.keys().collect::<Vec<_>>(),
+        [
+            "contoso-agentpool-linux-x64-roles",
+            "web-environment-production-roles",
+            "web-library-roles"
+        ]
+    );
+    let env = &roles["web-environment-production-roles"].spec;
+    assert_eq!(env.project.as_deref(), Some("Web"));
+    assert_eq!(env.resource.type_, RoleResourceType::Environment);
+    assert_eq!(env.resource.name.as_deref(), Some("production"));
+    assert_eq!(env.assignments.len(), 2);
+    assert_eq!(env.assignments[0].role, "Administrator");
+    assert_eq!(
+        env.assignments[0].members[0].key(),
+        "groupRef:web-release-approvers"
+    );
+    assert_eq!(
+        env.assignments[1]
+            .members
+            .iter()
+            .map(Member::key)
+            .collect::<Vec<_>>(),
+        [
+            format!("servicePrincipal:{BOT_OID}"),
+            "user:alice@contoso.com".to_string()
+        ]
+    );
+    assert_eq!(env.mode, MembershipMode::Additive);
+    assert_eq!(env.deletion_policy, DeletionPolicy::Orphan);
+    assert_eq!(env.management_policy, ManagementPolicy::Observe);
+    assert_eq!(env.inheritance, None);
+    let library = &roles["web-library-roles"].spec;
+    assert_eq!(library.resource.type_, RoleResourceType::Library);
+    assert!(library.resource.name.is_none() && library.resource.id.is_none());
+    assert_eq!(
+        library.assignments[0].members[0].key(),
+        "group:[Web]\\Contributors"
+    );
+    let pool = &roles["contoso-agentpool-linux-x64-roles"].spec;
+    assert_eq!(pool.project, None);
+    assert_eq!(pool.resource.type_, RoleResourceType::Agentpool);
+    // Role assignments come last in the stream.
+    assert_eq!(
+        export.objects.last().unwrap().kind(),
+        "DevOpsRoleAssignment"
+    );
+}

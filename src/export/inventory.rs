@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::ado::{GraphGroup, GraphSubject, PipelineRef, Project, ResourceRef};
+use crate::ado::{GraphGroup, GraphSubject, PipelineRef, Project, ResourceRef, RoleScope};
 
 /// One protected resource and the pipelines authorized on it, seen from one project.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,6 +14,20 @@ pub struct ResourceAuthorizations {
     pub pipelines: Vec<i64>,
     /// `allPipelines.authorized`.
     pub all_pipelines: bool,
+}
+
+/// The explicit security role assignments of one resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceRoles {
+    /// The resource's project (name); `None` for agent pools.
+    pub project: Option<String>,
+    pub scope: RoleScope,
+    /// The resource's id (`""` for the Library).
+    pub id: String,
+    /// The resource's name (`Library` for the Library).
+    pub name: String,
+    /// (role name, the identity's Graph descriptor), explicit assignments only.
+    pub assignments: Vec<(String, String)>,
 }
 
 /// Everything read.
@@ -34,6 +48,8 @@ pub struct Inventory {
     pub pipelines: BTreeMap<String, Vec<PipelineRef>>,
     /// Resources with at least one authorization.
     pub authorizations: Vec<ResourceAuthorizations>,
+    /// Resources with at least one explicit role assignment.
+    pub roles: Vec<ResourceRoles>,
 }
 
 impl Inventory {

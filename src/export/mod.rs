@@ -30,6 +30,7 @@ pub fn kinds(args: &[ExportKindArg]) -> BTreeSet<ExportKind> {
         ExportKindArg::Group,
         ExportKindArg::Membership,
         ExportKindArg::Authorization,
+        ExportKindArg::RoleAssignment,
     ];
     let chosen = if args.is_empty() { &all[..] } else { args };
     chosen
@@ -38,6 +39,7 @@ pub fn kinds(args: &[ExportKindArg]) -> BTreeSet<ExportKind> {
             ExportKindArg::Group => ExportKind::Group,
             ExportKindArg::Membership => ExportKind::Membership,
             ExportKindArg::Authorization => ExportKind::Authorization,
+            ExportKindArg::RoleAssignment => ExportKind::RoleAssignment,
         })
         .collect()
 }
@@ -77,14 +79,15 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// `exported 57 objects (12 DevOpsGroup, 30 DevOpsMembership, 15 PipelineResourceAuthorization) from contoso: 85 requests in 0.4 s`
+    /// `exported 57 objects (12 DevOpsGroup, 30 DevOpsMembership, 14 PipelineResourceAuthorization, 1 DevOpsRoleAssignment) from contoso: 85 requests in 0.4 s`
     pub fn line(&self, organization: &str) -> String {
         format!(
-            "exported {} objects ({} DevOpsGroup, {} DevOpsMembership, {} PipelineResourceAuthorization) from {organization}: {} requests in {:.1} s",
+            "exported {} objects ({} DevOpsGroup, {} DevOpsMembership, {} PipelineResourceAuthorization, {} DevOpsRoleAssignment) from {organization}: {} requests in {:.1} s",
             self.export.objects.len(),
             self.export.count("DevOpsGroup"),
             self.export.count("DevOpsMembership"),
             self.export.count("PipelineResourceAuthorization"),
+            self.export.count("DevOpsRoleAssignment"),
             self.requests,
             self.seconds
         )

@@ -6,8 +6,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use azdo_operator::ado::{RoleGrantRef, RoleScope};
 use azdo_operator::api::{
-    all_crds, DevOpsGroup, DevOpsMembership, PipelineResourceAuthorization,
+    all_crds, DevOpsGroup, DevOpsMembership, DevOpsRoleAssignment, PipelineResourceAuthorization,
     DEFAULT_PROTECTED_GROUPS,
 };
 use azdo_operator::cli::{Cli, Command, ExportArgs};
@@ -105,6 +106,9 @@ async fn run(
             "PipelineResourceAuthorization" => drop(
                 serde_json::from_value::<PipelineResourceAuthorization>(value.clone()).unwrap(),
             ),
+            "DevOpsRoleAssignment" => {
+                drop(serde_json::from_value::<DevOpsRoleAssignment>(value.clone()).unwrap())
+            }
             other => panic!("unexpected kind {other}"),
         }
         let name = value["metadata"]["name"].as_str().unwrap();
@@ -357,6 +361,62 @@ async fn the_default_seed_exports_every_group_membership_and_authorization() {
     assert!(expected_authorizations >= 4);
     assert_eq!(authorizations.len(), expected_authorizations);
     assert!(authorizations.contains_key("storefront-queue-default"));
+}
+
+#[tokio::test]
+async fn explicit_role_assignments_are_exported_with_their_holders_named() {
+    let h = Harness::start().await;
+    let c = h.pat_client().await;
+    let project = c.project("Storefront").await.unwrap().id;
+    let production = RoleScope::Environment
+        .resource_id(Some(&project), "2")
+        .unwrap();
+    let alex = c.resolve_user("alex.wilber@contoso.com").await.unwrap();
+    let approvers = c
+        .resolve_group_by_principal_name(r"[Storefront]\Release Approvers")
+        .await
+        .unwrap();
+    let grants = [
+        RoleGrantRef {
+            role_name: "User".into(),
+            user_id: c.storage_key(&alex.descriptor).await.unwrap(),
+        },
+        RoleGrantRef {
+            role_name: "Reader".into(),
+            user_id: c.storage_key(&approvers.descriptor).await.unwrap(),
+        },
+    ];
+    c.set_role_assignments(RoleScope::Environment, &production, &grants)
+        .await
+        .unwrap();
+    h.sim.control().clear_requests();
+    let (_, docs) = run(
+        &args(
+            &h.sim,
+            &["--project", "Storefront", "--kinds", "group,roles"],
+        ),
+        pat_env,
+    )
+    .await;
+    assert_read_only(&h.sim);
+    let roles = of_kind(&docs, "DevOpsRoleAssignment");
+    assert_eq!(
+        roles.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["storefront-environment-storefront-production-roles"],
+        "only the resource with explicit assignments"
+    );
+    let spec = &roles["storefront-environment-storefront-production-roles"]["spec"];
+    assert_eq!(spec["project"], "Storefront");
+    assert_eq!(spec["resource"]["type"], "environment");
+    assert_eq!(spec["resource"]["name"], "storefront-production");
+    assert_eq!(spec["mode"], "Additive");
+    assert_eq!(
+        spec["assignments"],
+        serde_json::json!([
+            {"role": "Reader", "members": [{"groupRef": {"name": "storefront-release-approvers"}}]},
+            {"role": "User", "members": [{"user": "alex.wilber@contoso.com"}]},
+        ])
+    );
 }
 
 /// The simulator's id of a project's resource, by type and name.
