@@ -162,7 +162,7 @@ async fn list_resources(
     client: &AdoClient,
     projects: &[Project],
     progress: &Progress,
-) -> anyhow::Result<(Vec<ResourceRef>, Vec<(Project, ResourceRef)>)> {
+) -> anyhow::Result<Listed> {
     progress.step("agent pools");
     let pools = client
         .list_resources("", ResourceKind::AgentPool)
@@ -192,7 +192,7 @@ async fn read_authorizations(
     options: &ReadOptions,
     progress: &Progress,
     inventory: &mut Inventory,
-    (pools, resources): &(Vec<ResourceRef>, Vec<(Project, ResourceRef)>),
+    (pools, resources): &Listed,
 ) -> anyhow::Result<()> {
     for project in &inventory.projects {
         let pipelines = client
@@ -285,7 +285,7 @@ async fn read_roles(
     options: &ReadOptions,
     progress: &Progress,
     inventory: &mut Inventory,
-    (pools, resources): &(Vec<ResourceRef>, Vec<(Project, ResourceRef)>),
+    (pools, resources): &Listed,
 ) -> anyhow::Result<()> {
     // (project, scope, resource id, name)
     let mut checks: Vec<(Option<Project>, RoleScope, String, String)> = Vec::new();
@@ -317,50 +317,45 @@ async fn read_roles(
     }
     let total = checks.len();
     let done = AtomicUsize::new(0);
-    let read: Vec<Option<(ResourceRolesRaw, Vec<(String, String)>)>> =
-        futures::stream::iter(checks)
-            .map(|(project, scope, id, name)| {
-                let done = &done;
-                async move {
-                    let resource_id =
-                        scope.resource_id(project.as_ref().map(|p| p.id.as_str()), &id)?;
-                    let read = client.role_assignments(scope, &resource_id).await;
-                    let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    progress.count("role assignments", n, total);
-                    let assignments = match read {
-                        Ok(assignments) => assignments,
-                        Err(AdoError::NotFound(_)) => return anyhow::Ok(None),
-                        Err(e) => {
-                            return Err(e).with_context(|| {
-                                format!("reading the role assignments of {scope} {name}")
-                            })
-                        }
-                    };
-                    let explicit: Vec<(String, String)> = assignments
-                        .into_iter()
-                        .filter(|a| a.is_assigned())
-                        .map(|a| (a.role.name, a.identity.id))
-                        .collect();
-                    Ok((!explicit.is_empty()).then(|| {
-                        (
-                            ResourceRolesRaw {
-                                project: project.map(|p| p.name),
-                                scope,
-                                id,
-                                name,
-                            },
-                            explicit,
-                        )
-                    }))
-                }
-            })
-            .buffered(options.concurrency.max(1))
-            .try_collect()
-            .await?;
+    let read: Vec<Option<ResourceRolesRaw>> = futures::stream::iter(checks)
+        .map(|(project, scope, id, name)| {
+            let done = &done;
+            async move {
+                let resource_id =
+                    scope.resource_id(project.as_ref().map(|p| p.id.as_str()), &id)?;
+                let read = client.role_assignments(scope, &resource_id).await;
+                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                progress.count("role assignments", n, total);
+                let assignments = match read {
+                    Ok(assignments) => assignments,
+                    Err(AdoError::NotFound(_)) => return anyhow::Ok(None),
+                    Err(e) => {
+                        return Err(e).with_context(|| {
+                            format!("reading the role assignments of {scope} {name}")
+                        })
+                    }
+                };
+                let explicit: Vec<(String, String)> = assignments
+                    .into_iter()
+                    .filter(|a| a.is_assigned())
+                    .map(|a| (a.role.name, a.identity.id))
+                    .collect();
+                Ok((!explicit.is_empty()).then(|| ResourceRolesRaw {
+                    project: project.map(|p| p.name),
+                    scope,
+                    id,
+                    name,
+                    assignments: explicit,
+                }))
+            }
+        })
+        .buffered(options.concurrency.max(1))
+        .try_collect()
+        .await?;
     let read: Vec<_> = read.into_iter().flatten().collect();
     let identities: BTreeSet<String> = read
         .iter()
-        .flat_map(|(_, a)| a.iter().map(|(_, id)| id.clone()))
+        .flat_map(|r| r.assignments.iter().map(|(_, id)| id.clone()))
         .collect();
     progress.step("role holders");
     let descriptors: BTreeMap<String, String> = futures::stream::iter(identities)
@@ -394,12 +389,13 @@ async fn read_roles(
     inventory.subjects.extend(found);
     inventory.roles = read
         .into_iter()
-        .map(|(raw, assignments)| ResourceRoles {
+        .map(|raw| ResourceRoles {
             project: raw.project,
             scope: raw.scope,
             id: raw.id,
             name: raw.name,
-            assignments: assignments
+            assignments: raw
+                .assignments
                 .into_iter()
                 .map(|(role, id)| (role, descriptors[&id].clone()))
                 .collect(),
@@ -414,7 +410,12 @@ struct ResourceRolesRaw {
     scope: RoleScope,
     id: String,
     name: String,
+    /// (role name, identity id).
+    assignments: Vec<(String, String)>,
 }
+
+/// Agent pools, and every other resource with its project.
+type Listed = (Vec<ResourceRef>, Vec<(Project, ResourceRef)>);
 
 #[cfg(test)]
 mod tests {
