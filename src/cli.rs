@@ -99,6 +99,10 @@ pub struct RunArgs {
     /// object reports DeadlineExceeded and continues at its next attempt).
     #[arg(long, env = "AZDO_RECONCILE_TIMEOUT", value_parser = humantime::parse_duration, default_value = "2m")]
     pub reconcile_timeout: Duration,
+    /// Observe every object, whatever its `managementPolicy`: read, report on `status.drift`
+    /// what would change, and write nothing to Azure DevOps (a dry run of the whole cluster).
+    #[arg(long, env = "AZDO_OBSERVE", default_value_t = false, action = clap::ArgAction::Set)]
+    pub observe: bool,
     /// A PEM file of extra CA certificates trusted for every organization (in addition to the
     /// system roots and each organization's `caBundle`).
     #[arg(long, env = "AZDO_EXTRA_CA_FILE")]

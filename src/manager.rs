@@ -173,6 +173,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             jitter: args.resync_jitter,
             ledger_namespace: args.lease_namespace(),
             reconcile_timeout: args.reconcile_timeout,
+            observe: args.observe,
             reconcile_concurrency: usize::from(args.reconcile_concurrency),
             namespace_share: usize::from(
                 args.namespace_share

@@ -16,6 +16,14 @@ pub enum Reason {
     Connected,
     /// Azure DevOps matches the spec.
     Synced,
+    /// Observe: Azure DevOps already matches the spec; `Manage` would change nothing.
+    InSync,
+
+    // ---- Observe (`managementPolicy: Observe` or `--observe`)
+    /// Observe: `Manage` would change Azure DevOps; `status.drift` lists how.
+    DriftDetected,
+    /// Observe: a write reached the client and was refused (nothing was sent).
+    ObserveOnly,
 
     // ---- the organization an object uses
     /// `organizationRef` names no organization.

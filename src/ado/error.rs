@@ -82,6 +82,9 @@ pub enum AdoError {
         operation: &'static str,
         budget: Duration,
     },
+    /// A write asked for while the reconcile only observes: not sent.
+    #[error("{operation} was not sent: the object only observes (managementPolicy: Observe)")]
+    ObserveOnly { operation: &'static str },
 }
 
 impl AdoError {
@@ -104,6 +107,7 @@ impl AdoError {
             AdoError::Decode(_) => Reason::UnexpectedResponse,
             AdoError::Config(_) => Reason::InvalidConfiguration,
             AdoError::DeadlineExceeded { .. } => Reason::DeadlineExceeded,
+            AdoError::ObserveOnly { .. } => Reason::ObserveOnly,
         }
     }
 
@@ -138,7 +142,10 @@ impl AdoError {
             | AdoError::NotReady(d)
             | AdoError::Decode(d) => Some(d),
             AdoError::Throttled { detail, .. } => Some(detail),
-            AdoError::Auth(_) | AdoError::Config(_) | AdoError::DeadlineExceeded { .. } => None,
+            AdoError::Auth(_)
+            | AdoError::Config(_)
+            | AdoError::DeadlineExceeded { .. }
+            | AdoError::ObserveOnly { .. } => None,
         }
     }
 

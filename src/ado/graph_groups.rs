@@ -124,7 +124,7 @@ impl AdoClient {
         }
         // A query changes nothing: safe to retry.
         let call = Call::get("graph.subjects.query", url, api_version::GRAPH)
-            .with_method(Method::POST)
+            .query()
             .with_json(body);
         let page: ListResponse<GraphGroup> = self.execute(&call).await?.json()?;
         Ok(page.value)

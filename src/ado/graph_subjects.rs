@@ -154,7 +154,7 @@ impl AdoClient {
             let url = self.graph_url(&["subjectlookup"])?;
             let keys: Vec<_> = chunk.iter().map(|d| json!({"descriptor": d})).collect();
             let call = Call::get("graph.subjects.lookup", url, api_version::GRAPH)
-                .with_method(Method::POST)
+                .query()
                 .with_json(json!({"lookupKeys": keys}));
             let reply: LookupResponse = self.execute(&call).await?.json()?;
             found.extend(reply.value);

@@ -29,6 +29,9 @@ pub struct Tenant {
     pub deadline: Option<Instant>,
     /// The budget the deadline came from, for messages.
     pub budget: Duration,
+    /// The reconcile only observes: the client refuses every write (a guard under the kinds'
+    /// own Observe handling, which never sends one).
+    pub observing: bool,
 }
 
 impl Tenant {
@@ -37,7 +40,14 @@ impl Tenant {
             namespace: namespace.into(),
             deadline: Some(Instant::now() + budget),
             budget,
+            observing: false,
         }
+    }
+
+    /// The same tenant, observing only (see [`check_may_write`]).
+    pub fn observing(mut self, observing: bool) -> Self {
+        self.observing = observing;
+        self
     }
 }
 
@@ -63,6 +73,16 @@ pub(crate) fn check_deadline(operation: &'static str) -> Result<(), AdoError> {
             budget,
             ..
         }) if Instant::now() >= deadline => Err(AdoError::DeadlineExceeded { operation, budget }),
+        _ => Ok(()),
+    }
+}
+
+/// `ObserveOnly` when the current reconcile only observes: a write is never sent for it.
+pub(crate) fn check_may_write(operation: &'static str, writes: bool) -> Result<(), AdoError> {
+    match current() {
+        Some(Tenant {
+            observing: true, ..
+        }) if writes => Err(AdoError::ObserveOnly { operation }),
         _ => Ok(()),
     }
 }

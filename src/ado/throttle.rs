@@ -231,7 +231,13 @@ impl Throttle {
             let Ok(permit) = self.permits.clone().acquire_owned().await else {
                 unreachable!("the semaphore is never closed");
             };
-            // The barrier may have moved while we waited for a permit.
+            // A barrier may have been set while we waited for a permit: the lane's own, or (for
+            // a pipelines call) the identity's, which the check below under the lane's lock
+            // does not see.
+            if self.blocked_until(lane).is_some() {
+                drop(permit);
+                continue;
+            }
             let slot = {
                 let mut state = self.lock(lane);
                 let now = Instant::now();

@@ -72,6 +72,8 @@ pub(crate) struct Call {
     pub idempotent: bool,
     /// The call materializes an Entra identity (plain-text 503 = permanent failure).
     pub entra_lookup: bool,
+    /// A POST that only reads (a subject query or lookup): allowed while observing.
+    pub query: bool,
 }
 
 impl Call {
@@ -84,7 +86,21 @@ impl Call {
             body: Body::None,
             idempotent: true,
             entra_lookup: false,
+            query: false,
         }
+    }
+
+    /// Whether the call may change Azure DevOps: anything but a GET, a HEAD or a query POST.
+    /// Materializing a subject (POST) is a write: it adds the identity to the organization.
+    pub(crate) fn writes(&self) -> bool {
+        !(self.method == Method::GET || self.method == Method::HEAD || self.query)
+    }
+
+    /// A POST that reads only (a subject query or lookup).
+    pub(crate) fn query(mut self) -> Self {
+        self.method = Method::POST;
+        self.query = true;
+        self
     }
 
     pub(crate) fn with_method(mut self, method: Method) -> Self {
@@ -238,6 +254,7 @@ impl Transport {
                     });
                 }
             }
+            tenant::check_may_write(call.operation, call.writes())?;
             let header = self.credential.authorization_header().await?;
             // A fair turn among namespaces at the organization's slots; no call is started
             // past the reconcile's deadline.

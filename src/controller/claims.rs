@@ -21,9 +21,9 @@ use kube::api::{DeleteParams, ObjectMeta, PostParams, Preconditions};
 use kube::{Api, Resource, ResourceExt};
 use sha2::{Digest, Sha256};
 
-use super::context::Context;
 use super::error::{Error, Retry};
 use super::ledger::Entry;
+use super::object_context::Cx;
 use crate::reason::Reason;
 
 /// What is claimed: a resolved Azure DevOps identity in one organization.
@@ -348,7 +348,7 @@ impl Claims {
 /// Make `obj` hold exactly the claims in `keep` (taking the new ones, releasing the others),
 /// with the ledger written before anything is sent to Azure DevOps. The entry as now recorded.
 pub async fn hold_only<K>(
-    ctx: &Context,
+    ctx: &Cx<'_>,
     obj: &K,
     before: Entry,
     keep: &[&Key],
@@ -359,6 +359,14 @@ where
         + serde::de::DeserializeOwned
         + std::fmt::Debug,
 {
+    // An observer takes and releases nothing, but is refused what another object holds, as
+    // it would be under Manage (it would read another team's Exclusive list otherwise).
+    if ctx.observing() {
+        for key in keep {
+            ctx.claims.refuse_held(obj, key).await?;
+        }
+        return Ok(before);
+    }
     let mut entry = before.clone();
     let claimed = async {
         for key in keep {

@@ -41,6 +41,8 @@ pub struct Settings {
     pub reconcile_concurrency: usize,
     /// How many of them one namespace may hold when the others are all busy.
     pub namespace_share: usize,
+    /// Every object observed (`--observe`): nothing is written to Azure DevOps.
+    pub observe: bool,
 }
 
 /// Caches (reflector stores) of objects reconcilers look up.

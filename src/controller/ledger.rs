@@ -28,6 +28,9 @@ pub enum Origin {
     Adopted,
     /// An Entra group the operator materialized in the organization for this object.
     Materialized,
+    /// Only observed (`managementPolicy: Observe`): found, never written, never this object's.
+    /// It only says which group the object reads (for `groupRef`s to it); `Manage` looks again.
+    Observed,
 }
 
 impl Origin {
@@ -36,6 +39,7 @@ impl Origin {
             Origin::Created => "created",
             Origin::Adopted => "adopted",
             Origin::Materialized => "materialized",
+            Origin::Observed => "observed",
         }
     }
 
@@ -44,6 +48,7 @@ impl Origin {
             "created" => Some(Origin::Created),
             "adopted" => Some(Origin::Adopted),
             "materialized" => Some(Origin::Materialized),
+            "observed" => Some(Origin::Observed),
             _ => None,
         }
     }

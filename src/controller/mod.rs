@@ -11,6 +11,7 @@ mod group;
 mod ledger;
 mod membership;
 mod object_context;
+mod observe;
 mod organization;
 mod organization_registry;
 // `export` derives an organization's name and Graph URL the way organizations do.

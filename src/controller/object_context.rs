@@ -3,7 +3,7 @@
 //! organization, resolved and checked before the kind's own code runs.
 
 use std::ops::Deref;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use kube::ResourceExt;
 
@@ -12,6 +12,7 @@ use super::error::Error;
 use super::grants::{Granted, Project};
 use super::organization_registry::OrgHandle;
 use super::reconcile::Reconciled;
+use crate::api::ManagementPolicy;
 use crate::reason::Reason;
 
 /// The context of one reconcile of one object.
@@ -20,6 +21,10 @@ pub struct Cx<'a> {
     /// The object's namespace (empty for cluster-scoped objects).
     pub namespace: String,
     org: Option<(Arc<OrgHandle>, Granted)>,
+    /// Observe: read, report what would change, write nothing (see [`Cx::observing`]).
+    observe: bool,
+    /// Under Observe, the changes `Manage` would make, in order.
+    drift: Mutex<Vec<String>>,
 }
 
 impl<'a> Cx<'a> {
@@ -34,6 +39,8 @@ impl<'a> Cx<'a> {
             ctx,
             namespace,
             org,
+            observe: observes(obj, ctx),
+            drift: Mutex::default(),
         })
     }
 
@@ -61,7 +68,29 @@ impl<'a> Cx<'a> {
             ctx,
             namespace,
             org,
+            observe: observes(obj, ctx),
+            drift: Mutex::default(),
         }))
+    }
+
+    /// Whether this reconcile only observes: the kind reads what it would read, writes nothing
+    /// to Azure DevOps (the client refuses writes too), takes no claim, records nothing as done
+    /// in the ledger, and says each change `Manage` would make with [`Cx::would`].
+    pub fn observing(&self) -> bool {
+        self.observe
+    }
+
+    /// Under Observe: one change `Manage` would make (`add member alice@contoso.com`).
+    pub fn would(&self, change: impl Into<String>) {
+        self.drift
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(change.into());
+    }
+
+    /// The changes said with [`Cx::would`].
+    pub fn drift(&self) -> Vec<String> {
+        self.drift.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// The object's organization. Only kinds that name one (`organization_ref`) call this.
@@ -123,6 +152,11 @@ impl<'a> Cx<'a> {
             .as_ref()
             .expect("only kinds with an organizationRef ask for their organization")
     }
+}
+
+/// Whether `obj` is observed: its `managementPolicy`, or the operator-wide `--observe`.
+pub fn observes<K: Reconciled>(obj: &K, ctx: &Context) -> bool {
+    ctx.settings.observe || obj.management_policy() == ManagementPolicy::Observe
 }
 
 impl Deref for Cx<'_> {

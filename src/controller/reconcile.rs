@@ -23,7 +23,8 @@ use crate::reason::Reason;
 
 use super::context::{backoff_key, Context};
 use super::error::{Error, Retry};
-use super::object_context::Cx;
+use super::object_context::{observes, Cx};
+use super::observe;
 use super::status::{apply_status, common_status};
 
 /// A successful reconcile's Ready reason and message.
@@ -124,7 +125,8 @@ async fn run<K: Reconciled>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action, Er
     };
     // Every Azure DevOps call of this reconcile counts for its namespace and stops at its
     // deadline (see `ado/tenant.rs`).
-    let tenant = Tenant::new(namespace, ctx.settings.reconcile_timeout);
+    let tenant =
+        Tenant::new(namespace, ctx.settings.reconcile_timeout).observing(observes(&*obj, &ctx));
     on_behalf_of(tenant, reconcile_in_turn(obj, ctx)).await
 }
 
@@ -167,9 +169,14 @@ async fn apply<K: Reconciled>(
     let key = backoff_key(&kind, obj.namespace().as_deref(), &obj.name_any());
     let previous = obj.ready_condition().cloned();
     let mut status = obj.status().cloned().unwrap_or_default();
-    let result = match Cx::for_apply(&*obj, ctx).await {
-        Ok(cx) => obj.converge(&cx, &mut status).await,
-        Err(err) => Err(err),
+    let (result, drift) = match Cx::for_apply(&*obj, ctx).await {
+        Ok(cx) if cx.observing() => {
+            let result = obj.converge(&cx, &mut status).await;
+            let changes = cx.drift();
+            (observe::outcome(result, &changes), observe::drift(&changes))
+        }
+        Ok(cx) => (obj.converge(&cx, &mut status).await, None),
+        Err(err) => (Err(err), None),
     };
     let (ok, reason, message) = match &result {
         Ok(ready) => (true, ready.reason, ready.message.clone()),
@@ -182,6 +189,7 @@ async fn apply<K: Reconciled>(
         reason.as_str(),
         &message,
     );
+    status.common_mut().drift = drift;
     if obj.status() != Some(&status) {
         apply_status(api, &obj.name_any(), &status).await?;
     }
@@ -229,7 +237,8 @@ async fn cleanup<K: Reconciled>(
     started: Instant,
 ) -> Result<Action, Error> {
     let kind = K::kind(&());
-    let undone = if obj.orphans() {
+    // An observed object never writes, not even when it goes.
+    let undone = if obj.orphans() || observes(&*obj, ctx) {
         Ok(())
     } else {
         match Cx::for_cleanup(&*obj, ctx).await {

@@ -15,6 +15,7 @@ mod export_round_trip;
 mod faults;
 mod lifecycle;
 mod metrics;
+mod observe;
 #[allow(dead_code)] // shared with the demo runner (hack/demo)
 mod operator_env;
 mod packaging;

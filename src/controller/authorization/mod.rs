@@ -106,7 +106,10 @@ impl Reconciled for PipelineResourceAuthorization {
         let all_now = current.all_pipelines.as_ref().is_some_and(|a| a.authorized);
         let set_all = self.spec.all_pipelines.filter(|want| *want != all_now);
 
-        if !plan.add.is_empty() || !plan.remove.is_empty() || set_all.is_some() {
+        let changes = !plan.add.is_empty() || !plan.remove.is_empty() || set_all.is_some();
+        if cx.observing() {
+            observe(cx, &items, &plan, set_all);
+        } else if changes {
             let update = permissions_update(self, &resource_id, &plan, set_all);
             client
                 .update_pipeline_permissions(project, &update)
@@ -114,7 +117,10 @@ impl Reconciled for PipelineResourceAuthorization {
                 .map_err(|e| Error::ado("updating the resource's pipeline permissions", e))?;
             self.announce(cx, Reason::Updated, &plan, set_all).await;
         }
-        let written = Written::all_done(&plan);
+        let written = match cx.observing() {
+            true => Written::observed(&plan),
+            false => Written::all_done(&plan),
+        };
         let settled = set_sync::settle(items, &plan, &written, authorized_now.as_ref(), ours);
         let now = Entry {
             target: Some(resource_id.clone()),
@@ -122,8 +128,13 @@ impl Reconciled for PipelineResourceAuthorization {
             all_pipelines_before: before.all_pipelines_before.or(set_all.map(|_| all_now)),
             ..before.clone()
         };
-        cx.ledger.write(self, &before, &now).await?;
-        status.all_pipelines = self.spec.all_pipelines;
+        if !cx.observing() {
+            cx.ledger.write(self, &before, &now).await?;
+        }
+        status.all_pipelines = match cx.observing() {
+            true => self.spec.all_pipelines.map(|_| all_now),
+            false => self.spec.all_pipelines,
+        };
         status.pipelines = settled.statuses();
         status.summary = Some(settled.summary());
         status.authorized = settled.ours.iter().copied().collect();
@@ -149,6 +160,25 @@ impl Reconciled for PipelineResourceAuthorization {
             .map_err(|e| Error::ado("revoking the authorizations this object made", e))?;
         self.announce(cx, Reason::Revoked, &plan, reset_all).await;
         Ok(())
+    }
+}
+
+/// Under Observe: say what the PATCH would change, and send nothing.
+fn observe(cx: &Cx<'_>, items: &[set_sync::Item<i64>], plan: &Plan<i64>, all: Option<bool>) {
+    let key = |id: &i64| {
+        items
+            .iter()
+            .find(|i| i.resolved.as_ref().ok() == Some(id))
+            .map_or(id.to_string(), |i| i.key.clone())
+    };
+    for id in &plan.add {
+        cx.would(format!("authorize pipeline {}", key(id)));
+    }
+    for id in &plan.remove {
+        cx.would(format!("revoke pipeline {id}"));
+    }
+    if let Some(all) = all {
+        cx.would(format!("set all-pipelines access to {all}"));
     }
 }
 

@@ -51,6 +51,14 @@ impl Reconciled for DevOpsMembership {
         };
         let before = hold_only(cx, self, cx.ledger.read(self).await?, &keep).await?;
 
+        // One read of what the group holds (under Observe, also what listed members match).
+        let current = client
+            .list_members(&container)
+            .await
+            .map(BTreeSet::from_iter)
+            .map_err(|e| Error::ado("reading the group's members", e));
+        let none = BTreeSet::new();
+        let members = resolve::CurrentMembers::new(current.as_ref().unwrap_or(&none));
         let items = set_sync::resolve(
             set_sync::unique(&self.spec.members, Member::key),
             &set_sync::previous(self.status.iter().flat_map(|s| &s.members).map(|ms| {
@@ -61,7 +69,11 @@ impl Reconciled for DevOpsMembership {
             // DevOpsGroup reference is always read again.
             |member| member.group_ref.is_none(),
             |member| async {
-                match resolve::member(member, cx).await {
+                let resolved = match cx.observing() {
+                    true => resolve::observed_member(member, cx, &members).await,
+                    false => resolve::member(member, cx).await,
+                };
+                match resolved {
                     Ok(d) if d == container => Err(Problem::failed(
                         Reason::SelfMembership,
                         "a group cannot be a member of itself",
@@ -71,11 +83,6 @@ impl Reconciled for DevOpsMembership {
             },
         )
         .await;
-        let current = client
-            .list_members(&container)
-            .await
-            .map(BTreeSet::from_iter)
-            .map_err(|e| Error::ado("reading the group's members", e));
         let ours = match before.target.as_deref() {
             Some(target) if target != container => BTreeSet::new(),
             _ => before.added.clone(),
@@ -98,16 +105,21 @@ impl Reconciled for DevOpsMembership {
                 Some(Problem::failed(Reason::MembershipCycle, message))
             },
         );
-        let current = current?;
-        let written = write(client, &container, &plan).await;
+        let current = current.as_ref().map_err(Clone::clone)?;
+        let written = match cx.observing() {
+            true => observe(cx, &items, &plan, &members).await,
+            false => write(client, &container, &plan).await,
+        };
         self.announce(cx, &written).await;
-        let settled = set_sync::settle(items, &plan, &written, Some(&current), ours);
+        let settled = set_sync::settle(items, &plan, &written, Some(current), ours);
         let now = Entry {
             target: Some(container.clone()),
             added: settled.ours.clone(),
             ..before.clone()
         };
-        cx.ledger.write(self, &before, &now).await?;
+        if !cx.observing() {
+            cx.ledger.write(self, &before, &now).await?;
+        }
         status.added = settled.ours.iter().cloned().collect();
         status.members = settled.statuses();
         status.summary = Some(settled.summary());
@@ -196,6 +208,29 @@ fn mode(mode: MembershipMode) -> Mode {
     }
 }
 
+/// Under Observe: say what `Manage` would add and remove, and write nothing.
+async fn observe(
+    cx: &Cx<'_>,
+    items: &[set_sync::Item<String>],
+    plan: &Plan<String>,
+    members: &resolve::CurrentMembers<'_>,
+) -> Written<String> {
+    for descriptor in &plan.add {
+        let key = items
+            .iter()
+            .find(|i| i.resolved.as_ref().ok() == Some(descriptor))
+            .map_or(descriptor.as_str(), |i| i.key.as_str());
+        cx.would(format!("add member {key}"));
+    }
+    for descriptor in &plan.remove {
+        cx.would(format!(
+            "remove member {}",
+            members.name_of(cx, descriptor).await
+        ));
+    }
+    Written::observed(plan)
+}
+
 /// Add, then remove, one call per member (the client bounds the concurrency).
 async fn write(client: &AdoClient, container: &str, plan: &Plan<String>) -> Written<String> {
     let adds = join_all(plan.add.iter().map(|d| client.add_member(d, container))).await;
@@ -234,7 +269,8 @@ impl ItemStatus<String> for MemberStatus {
         let (reason, message) = set_sync::why(problem);
         MemberStatus {
             member,
-            descriptor,
+            // An Observe stand-in is no descriptor.
+            descriptor: descriptor.filter(|d| !d.starts_with(resolve::ABSENT)),
             state,
             reason,
             message,

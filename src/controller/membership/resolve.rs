@@ -3,7 +3,7 @@
 use kube::runtime::reflector::ObjectRef;
 use kube::Api;
 
-use crate::ado::EntraGroupKey;
+use crate::ado::{EntraGroupKey, GraphSubject};
 use crate::api::{DevOpsGroup, DevOpsMembership, GroupTarget, HasCommonStatus, LocalRef, Member};
 use crate::controller::error::{Error, Retry};
 use crate::controller::object_context::Cx;
@@ -199,4 +199,82 @@ async fn group_ref_descriptor(cx: &Cx<'_>, reference: &LocalRef) -> Result<Strin
         ));
     }
     managed_by(cx, &group, &name).await
+}
+
+/// Prefix of the stand-in identity, under Observe, of a listed member that is not in the group:
+/// `Manage` would add it (materializing it first if needed), Observe does not look further.
+pub const ABSENT: &str = "absent:";
+
+/// The group's current members, as subjects, read once (one batch lookup) when first needed.
+pub struct CurrentMembers<'c> {
+    pub descriptors: &'c std::collections::BTreeSet<String>,
+    subjects: tokio::sync::OnceCell<std::collections::HashMap<String, GraphSubject>>,
+}
+
+impl<'c> CurrentMembers<'c> {
+    pub fn new(descriptors: &'c std::collections::BTreeSet<String>) -> Self {
+        Self {
+            descriptors,
+            subjects: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// Every current member's subject (names, Entra object ids).
+    pub async fn subjects(
+        &self,
+        cx: &Cx<'_>,
+    ) -> Result<&std::collections::HashMap<String, GraphSubject>, Problem> {
+        self.subjects
+            .get_or_try_init(|| async {
+                let all: Vec<String> = self.descriptors.iter().cloned().collect();
+                cx.org().client.lookup_subjects(&all).await.map_err(|e| {
+                    Problem::from_ado("reading the group's members", Reason::NotFound, e)
+                })
+            })
+            .await
+    }
+
+    /// A member's principal name (or its descriptor), for drift messages.
+    pub async fn name_of(&self, cx: &Cx<'_>, descriptor: &str) -> String {
+        match self.subjects(cx).await {
+            Ok(found) => found
+                .get(descriptor)
+                .and_then(|s| s.principal_name.clone().or(s.display_name.clone()))
+                .unwrap_or_else(|| descriptor.to_string()),
+            Err(_) => descriptor.to_string(),
+        }
+    }
+}
+
+/// Under Observe: a listed member's descriptor when it is in the group (matched on what Azure
+/// DevOps reports of the current members: principal name, mail, Entra object id), else a
+/// stand-in ([`ABSENT`]) that `Manage` would add. Nothing is materialized to find out: that is
+/// a write. Groups (by name or reference) and descriptors resolve as under Manage (reads only).
+pub async fn observed_member(
+    member: &Member,
+    cx: &Cx<'_>,
+    current: &CurrentMembers<'_>,
+) -> Result<String, Problem> {
+    let same =
+        |a: &Option<String>, b: &str| a.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(b));
+    let wanted: Box<dyn Fn(&GraphSubject) -> bool + Send + Sync> = if let Some(upn) = &member.user {
+        let upn = upn.clone();
+        Box::new(move |s| same(&s.principal_name, &upn) || same(&s.mail_address, &upn))
+    } else if let Some(id) = member
+        .entra_user
+        .as_ref()
+        .or(member.entra_group.as_ref())
+        .or(member.service_principal.as_ref())
+    {
+        let id = id.clone();
+        Box::new(move |s| same(&s.origin_id, &id))
+    } else {
+        return self::member(member, cx).await;
+    };
+    let subjects = current.subjects(cx).await?;
+    Ok(subjects
+        .values()
+        .find(|s| wanted(s))
+        .map(|s| s.descriptor.clone())
+        .unwrap_or_else(|| format!("{ABSENT}{}", member.key())))
 }

@@ -64,6 +64,25 @@ impl Reconciled for DevOpsRoleAssignment {
             cx.claims.refuse_held(self, &exclusive).await?;
         }
 
+        // One read of what the resource holds (under Observe, also what listed users match).
+        let read = client
+            .role_assignments(scope, &target.resource_id)
+            .await
+            .map_err(|e| match e.is_not_found() {
+                true => Error::not_found(
+                    Reason::ResourceNotFound,
+                    format!(
+                        "{} {} ({} {}) is gone: {e}",
+                        self.spec.resource.type_.as_str(),
+                        target.name,
+                        scope,
+                        target.resource_id
+                    ),
+                ),
+                false => Error::ado("reading the resource's role assignments", e),
+            });
+        let none = Vec::new();
+        let now_assigned = read.as_ref().unwrap_or(&none);
         let listed = listed(self);
         let items =
             set_sync::resolve(
@@ -82,32 +101,19 @@ impl Reconciled for DevOpsRoleAssignment {
                 // Identity ids of users, Entra groups and service principals never change; a
                 // DevOpsGroup reference is always read again.
                 |(_, member)| member.group_ref.is_none(),
-                |(role, member)| resolve::assignment(cx, scope, role, member),
+                |(role, member)| resolve::assignment(cx, scope, role, member, now_assigned),
             )
             .await;
         let items = one_role_per_identity(items);
-        let read = client
-            .role_assignments(scope, &target.resource_id)
-            .await
-            .map_err(|e| match e.is_not_found() {
-                true => Error::not_found(
-                    Reason::ResourceNotFound,
-                    format!(
-                        "{} {} ({} {}) is gone: {e}",
-                        self.spec.resource.type_.as_str(),
-                        target.name,
-                        scope,
-                        target.resource_id
-                    ),
-                ),
-                false => Error::ado("reading the resource's role assignments", e),
-            });
+
         if read
             .as_ref()
             .is_err_and(|e| e.reason == Reason::ResourceNotFound)
         {
             // Looked up again (by name) next time: a recreated resource has a new id.
-            self.forget_target(cx, &before).await?;
+            if !cx.observing() {
+                self.forget_target(cx, &before).await?;
+            }
         }
         let current: Option<BTreeSet<Held>> = read.as_ref().ok().map(|all| held(all));
         let ours = ours(&before, &target);
@@ -121,9 +127,13 @@ impl Reconciled for DevOpsRoleAssignment {
                 _ => None,
             },
         );
-        let assignments = read?;
+        let assignments = read.as_ref().map_err(Clone::clone)?;
         let current = current.unwrap_or_default();
-        let written = match self.write(cx, &target, &plan).await {
+        let written = match cx.observing() {
+            true => Ok(observe(cx, &items, &plan)),
+            false => self.write(cx, &target, &plan).await,
+        };
+        let written = match written {
             Ok(written) => written,
             Err(err) => {
                 // The PUT may have landed before a later step failed: the adds count as this
@@ -137,7 +147,7 @@ impl Reconciled for DevOpsRoleAssignment {
                 return Err(err);
             }
         };
-        let inheritance = self.inheritance(cx, &target, &before, &assignments).await?;
+        let inheritance = self.inheritance(cx, &target, &before, assignments).await?;
         let settled = set_sync::settle(items, &plan, &written, Some(&current), ours);
         let now = Entry {
             target: Some(target.recorded()),
@@ -145,7 +155,9 @@ impl Reconciled for DevOpsRoleAssignment {
             inheritance,
             ..before.clone()
         };
-        cx.ledger.write(self, &before, &now).await?;
+        if !cx.observing() {
+            cx.ledger.write(self, &before, &now).await?;
+        }
         status.assigned = settled.ours.iter().map(Held::recorded).collect();
         status.assignments = settled.statuses();
         status.summary = Some(settled.summary());
@@ -287,6 +299,12 @@ impl DevOpsRoleAssignment {
         if before.inheritance == Some(want) && !drifted {
             return Ok(before.inheritance);
         }
+        if cx.observing() {
+            if drifted || before.inheritance != Some(want) && !want {
+                cx.would(format!("set inheritance to {want}"));
+            }
+            return Ok(before.inheritance);
+        }
         cx.org()
             .client
             .set_role_inheritance(target.scope, &target.resource_id, want)
@@ -311,6 +329,24 @@ impl DevOpsRoleAssignment {
         };
         cx.ledger.write(self, before, &now).await
     }
+}
+
+/// Under Observe: say what the PUT and PATCH would change, and send nothing.
+fn observe(cx: &Cx<'_>, items: &[Item<Held>], plan: &Plan<Held>) -> Written<Held> {
+    for held in &plan.add {
+        let key = items
+            .iter()
+            .find(|i| i.resolved.as_ref().ok() == Some(held))
+            .map_or(held.identity.clone(), |i| i.key.clone());
+        cx.would(format!("assign {key}"));
+    }
+    for held in &plan.remove {
+        cx.would(format!(
+            "remove role {} of identity {}",
+            held.role, held.identity
+        ));
+    }
+    Written::observed(plan)
 }
 
 /// Every (role, member) of the spec, in order.
@@ -415,7 +451,9 @@ impl ItemStatus<Held> for AssignmentStatus {
         let (reason, message) = set_sync::why(problem);
         AssignmentStatus {
             assignment,
-            identity_id: held.map(|h| h.identity),
+            identity_id: held
+                .map(|h| h.identity)
+                .filter(|id| !id.starts_with(resolve::ABSENT)),
             state,
             reason,
             message,

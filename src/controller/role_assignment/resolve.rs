@@ -1,7 +1,7 @@
 //! A role assignment's resource, roles and members, resolved to what the security roles API
 //! names: the scope id, the composed resource id, identity ids and role names.
 
-use crate::ado::{ResourceKind, RoleScope};
+use crate::ado::{ResourceKind, RoleAssignment, RoleScope};
 use crate::api::{DevOpsRoleAssignment, Member, RoleResourceType};
 use crate::controller::error::{Error, Retry};
 use crate::controller::grants::Project;
@@ -12,6 +12,10 @@ use crate::reason::Reason;
 
 /// The name the project's Library goes by (in grants and status).
 pub const LIBRARY: &str = "Library";
+
+/// Prefix of the stand-in identity, under Observe, of a listed member with no assignment here
+/// that Observe cannot name without materializing it (a write): `Manage` would assign it.
+pub const ABSENT: &str = "absent:";
 
 /// One explicit assignment: an identity id and a role, both lower-cased (Azure DevOps compares
 /// both case-insensitively).
@@ -179,6 +183,7 @@ pub async fn assignment(
     scope: RoleScope,
     role: &str,
     member: &Member,
+    current: &[RoleAssignment],
 ) -> Result<Held, Problem> {
     let client = &cx.org().client;
     let defined = client.role_named(scope, role).await.map_err(|e| {
@@ -202,7 +207,33 @@ pub async fn assignment(
             ),
         ));
     };
-    let descriptor = membership::resolve_member(member, cx).await?;
+    let descriptor = match (cx.observing(), &member.user) {
+        // Under Observe nothing is materialized (a write): a user is matched by name among
+        // the identities the resource's assignments show; one not there is for Manage to add.
+        (true, Some(upn)) => {
+            let found = current.iter().find(|a| {
+                a.identity
+                    .unique_name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(upn))
+            });
+            return Ok(match found {
+                Some(a) => Held::new(&a.identity.id, &defined.name),
+                None => Held::new(&format!("{ABSENT}{}", member.key()), &defined.name),
+            });
+        }
+        (true, None)
+            if member.entra_user.is_some()
+                || member.entra_group.is_some()
+                || member.service_principal.is_some() =>
+        {
+            return Ok(Held::new(
+                &format!("{ABSENT}{}", member.key()),
+                &defined.name,
+            ));
+        }
+        _ => membership::resolve_member(member, cx).await?,
+    };
     let identity = client.storage_key(&descriptor).await.map_err(|e| {
         Problem::from_ado(
             &format!("reading the identity id of {descriptor}"),

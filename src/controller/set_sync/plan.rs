@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::item::{Item, Problem};
 use crate::controller::error::Error;
+use crate::reason::Reason;
 
 /// How a list in the spec relates to what Azure DevOps holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +129,19 @@ impl<Id: Clone> Written<Id> {
     }
 }
 
+impl<Id: Clone> Written<Id> {
+    /// Under Observe: nothing was written; each planned add is the drift of its item.
+    pub fn observed(plan: &Plan<Id>) -> Self {
+        let absent = || Problem::pending(Reason::DriftDetected, "absent: Manage would add it");
+        Self {
+            added: Vec::new(),
+            add_failed: plan.add.iter().map(|id| (id.clone(), absent())).collect(),
+            removed: Vec::new(),
+            remove_error: None,
+        }
+    }
+}
+
 /// The plan of a deletion: remove exactly what this object added, nothing else.
 pub fn undo<Id: Ord + Clone>(ours: &BTreeSet<Id>) -> Plan<Id> {
     Plan {
@@ -234,7 +248,6 @@ pub fn settle<Id: Ord + Clone>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reason::Reason;
     use Mode::{Additive, Exclusive};
 
     fn ok(key: &str, id: u32) -> Item<u32> {

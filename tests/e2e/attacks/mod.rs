@@ -9,6 +9,7 @@
 //! today): `cargo test --test e2e attacks -- --ignored` then shows them failing.
 
 mod fairness;
+mod observe;
 mod ownership;
 mod roles;
 

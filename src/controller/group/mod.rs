@@ -1,5 +1,7 @@
 //! Reconciler of `DevOpsGroup`: create or adopt the group, repair drift, recreate it when it was
-//! deleted out of band, and delete it per `deletionPolicy`.
+//! deleted out of band, and delete it per `deletionPolicy` (under Observe: `observe.rs`).
+
+mod observe;
 
 use async_trait::async_trait;
 use kube::runtime::events::EventType;
@@ -31,7 +33,19 @@ impl Reconciled for DevOpsGroup {
         // What this object manages comes from the operator's ledger, never from its status.
         let before = ctx.ledger.read(self).await?;
         let mut entry = before.clone();
+        // An observed group is looked for again under Manage (and adopted, if granted).
+        if !ctx.observing()
+            && entry
+                .group
+                .as_ref()
+                .is_some_and(|(_, o)| *o == Origin::Observed)
+        {
+            entry.group = None;
+        }
         let result = match (&self.spec.display_name, &self.spec.entra_group) {
+            (Some(name), _) if ctx.observing() => {
+                observe::azure_devops_group(self, name, status, &mut entry, ctx).await
+            }
             (Some(name), _) => {
                 apply_azure_devops_group(self, name, &org.client, status, &mut entry, ctx).await
             }
@@ -43,7 +57,12 @@ impl Reconciled for DevOpsGroup {
                         return Err(Error::invalid("entraGroup needs objectId or mailAddress"))
                     }
                 };
-                apply_entra_group(self, key, &org.client, status, &mut entry, ctx).await
+                match ctx.observing() {
+                    true => observe::entra_group(self, key, status, &mut entry, ctx).await,
+                    false => {
+                        apply_entra_group(self, key, &org.client, status, &mut entry, ctx).await
+                    }
+                }
             }
             (None, None) => Err(Error::invalid("set displayName or entraGroup")),
         };
@@ -56,6 +75,9 @@ impl Reconciled for DevOpsGroup {
         let Some((descriptor, origin)) = &done.group else {
             return Ok(()); // it never got to manage a group
         };
+        if *origin == Origin::Observed {
+            return Ok(()); // it only ever observed the group
+        }
         let built_in = self.spec.display_name.as_deref().is_some_and(is_built_in);
         let left = match origin {
             _ if built_in => Some("a built-in group; it is never deleted"),
