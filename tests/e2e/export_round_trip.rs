@@ -10,6 +10,7 @@ use std::time::Duration;
 use azdo_operator::api::{AllowedNamespaces, Grant, ResourceGrant};
 use azdo_operator::cli::{Cli, Command};
 use azdo_operator::export::{self, progress::Progress};
+use azdo_operator::reason::Reason;
 use azdo_sim::Simulator;
 use clap::Parser;
 use kube::api::DynamicObject;
@@ -107,7 +108,7 @@ async fn wait_in_sync(env: &OperatorEnv, objects: &[DynamicObject]) -> TestResul
         for obj in objects {
             let current = crate::support::kit::objects::get(&client, obj).await?;
             match Ready::of(&current) {
-                Some(r) if r.is_true() && r.reason == "InSync" => {}
+                Some(r) if r.is_true() && r.has(Reason::InSync) => {}
                 other => pending.push(format!(
                     "{}: {other:?}",
                     crate::support::kit::objects::describe(obj)
@@ -175,7 +176,18 @@ async fn an_exported_organization_applies_in_observe_with_zero_writes_and_one_ed
         .as_array_mut()
         .ok_or("members")?
         .push(serde_json::json!({"user": "alex.wilber@contoso.com"}));
-    spec.insert("managementPolicy".into(), "Manage".into());
+    // Still observed: the edit is reported as drift, not written.
+    env.apply(std::slice::from_ref(&edited)).await?;
+    env.wait_for_reason(&edited, Reason::DriftDetected, WAIT)
+        .await?;
+    let observed = env.get(&edited).await?;
+    assert_eq!(observed.data["status"]["drift"]["count"], 1, "{observed:?}");
+    assert_eq!(
+        writes(&env.sim),
+        Vec::<String>::new(),
+        "drift is not written"
+    );
+    edited.data["spec"]["managementPolicy"] = "Manage".into();
     env.sim.control().clear_requests();
     env.apply(std::slice::from_ref(&edited)).await?;
     env.wait_ready(std::slice::from_ref(&edited), "True", WAIT)
