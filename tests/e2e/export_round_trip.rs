@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use azdo_operator::api::{AllowedNamespaces, Grant, ResourceGrant};
+use azdo_operator::api::{AllowedNamespaces, Grant, ResourceGrant, RoleGrant};
 use azdo_operator::cli::{Cli, Command};
 use azdo_operator::export::{self, progress::Progress};
 use azdo_operator::reason::Reason;
@@ -80,7 +80,8 @@ async fn export_objects(env: &OperatorEnv, organization: &str) -> TestResult<Vec
 }
 
 /// Everything the export needs: every project, organization groups, adopting existing groups
-/// and adding to their members, every protected resource's authorizations, allPipelines.
+/// and adding to their members, every protected resource's authorizations, allPipelines, and
+/// role assignments (none in the seed).
 fn adoption_grant(namespace: &str) -> Grant {
     Grant {
         namespaces: Some(AllowedNamespaces {
@@ -96,6 +97,10 @@ fn adoption_grant(namespace: &str) -> Grant {
             names: vec!["*".into()],
         }],
         all_pipelines: true,
+        role_assignments: vec![RoleGrant {
+            names: vec!["*".into()],
+            ..RoleGrant::default()
+        }],
         ..Grant::default()
     }
 }
