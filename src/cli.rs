@@ -1,5 +1,5 @@
-//! The command line: `run`, `crds` and `version`. Every `run` flag can also be set by an
-//! environment variable (shown in `--help`).
+//! The command line: `run`, `export`, `crds` and `version`. Every `run` flag can also be set
+//! by an environment variable (shown in `--help`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -25,6 +25,10 @@ pub enum Command {
         #[arg(long)]
         out_dir: Option<PathBuf>,
     },
+    /// Read an organization (or some projects) and write manifests for its groups,
+    /// memberships, pipeline authorizations and role assignments, in Observe, ready to apply
+    /// (docs/export.md).
+    Export(Box<ExportArgs>),
     /// Print the version.
     Version,
 }
@@ -109,6 +113,119 @@ pub struct RunArgs {
     pub authority_host: Option<String>,
 }
 
+/// How `export` authenticates.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportAuth {
+    /// A personal access token, from the AZDO_PAT environment variable.
+    Pat,
+    /// An app registration's client secret, from AZURE_CLIENT_SECRET (with --tenant-id and
+    /// --client-id).
+    ClientSecret,
+    /// A federated token file (AZURE_FEDERATED_TOKEN_FILE, e.g. in a pod with Azure workload
+    /// identity) exchanged for the app's token (--tenant-id, --client-id).
+    WorkloadIdentity,
+    /// Azure managed identity (--client-id picks a user-assigned one).
+    ManagedIdentity,
+}
+
+/// The kinds `export` can write.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportKindArg {
+    /// DevOpsGroup.
+    #[value(alias = "devopsgroup", alias = "groups")]
+    Group,
+    /// DevOpsMembership.
+    #[value(alias = "devopsmembership", alias = "memberships")]
+    Membership,
+    /// PipelineResourceAuthorization.
+    #[value(
+        alias = "pipelineresourceauthorization",
+        alias = "authorizations",
+        alias = "pra"
+    )]
+    Authorization,
+    /// DevOpsRoleAssignment.
+    #[value(
+        alias = "devopsroleassignment",
+        alias = "roleassignments",
+        alias = "roles"
+    )]
+    RoleAssignment,
+}
+
+/// The mode of exported memberships and role assignments.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportMembershipMode {
+    /// Add the listed members; remove nothing else.
+    Additive,
+    /// Make the listed members the group's exact membership (once switched to Manage).
+    Exclusive,
+}
+
+/// Options of `export`. Secrets are read from environment variables only (AZDO_PAT,
+/// AZURE_CLIENT_SECRET), never from flags, and never printed.
+#[derive(Args, Debug, Clone)]
+pub struct ExportArgs {
+    /// The organization's URL, e.g. https://dev.azure.com/contoso.
+    #[arg(long, env = "AZDO_ORG_URL")]
+    pub url: String,
+    /// The Graph URL. Default: derived for https://dev.azure.com/<organization>.
+    #[arg(long, env = "AZDO_GRAPH_URL")]
+    pub graph_url: Option<String>,
+    /// A PEM file of CA certificates trusted in addition to the system roots.
+    #[arg(long, env = "AZDO_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// How to authenticate. Default: pat when AZDO_PAT is set, client-secret when
+    /// AZURE_CLIENT_SECRET is, workload-identity when AZURE_FEDERATED_TOKEN_FILE is, else
+    /// managed-identity.
+    #[arg(long, value_enum)]
+    pub auth: Option<ExportAuth>,
+    /// The Entra tenant (client-secret, workload-identity).
+    #[arg(long, env = "AZURE_TENANT_ID")]
+    pub tenant_id: Option<String>,
+    /// The app registration's (or user-assigned managed identity's) client id.
+    #[arg(long, env = "AZURE_CLIENT_ID")]
+    pub client_id: Option<String>,
+    /// The federated token file (workload-identity).
+    #[arg(long, env = "AZURE_FEDERATED_TOKEN_FILE")]
+    pub federated_token_file: Option<PathBuf>,
+    /// The Entra authority host. Default: https://login.microsoftonline.com.
+    #[arg(long, env = "AZURE_AUTHORITY_HOST")]
+    pub authority_host: Option<String>,
+    /// The namespace of every object written.
+    #[arg(long, short = 'n', default_value = "default")]
+    pub namespace: String,
+    /// The organization object the objects refer to. Default: the organization's name.
+    #[arg(long)]
+    pub organization_ref: Option<String>,
+    /// Refer to a DevOpsOrganization in --namespace instead of a ClusterDevOpsOrganization.
+    #[arg(long)]
+    pub namespaced_organization: bool,
+    /// Export only these projects (name or id; repeatable). Organization groups are then left out.
+    #[arg(long = "project")]
+    pub projects: Vec<String>,
+    /// Export only groups (and their memberships) whose name or principal name matches
+    /// (`*` and `?`, case-insensitive; repeatable).
+    #[arg(long = "group")]
+    pub groups: Vec<String>,
+    /// The kinds to write (comma-separated). Default: all.
+    #[arg(long, value_enum, value_delimiter = ',', ignore_case = true)]
+    pub kinds: Vec<ExportKindArg>,
+    /// The mode of every membership and role assignment written.
+    #[arg(long, value_enum, default_value_t = ExportMembershipMode::Additive)]
+    pub membership_mode: ExportMembershipMode,
+    /// Also export protected groups (the operator refuses to manage them unless the
+    /// organization's protectedGroups leaves them out).
+    #[arg(long)]
+    pub include_protected: bool,
+    /// Write one file per object into this directory instead of one stream to stdout.
+    #[arg(long)]
+    pub out_dir: Option<PathBuf>,
+    /// Most Azure DevOps requests in flight at once.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+}
+
 impl RunArgs {
     /// The Lease namespace: the flag, the pod's namespace, or `default`.
     pub fn lease_namespace(&self) -> String {
@@ -160,6 +277,38 @@ mod tests {
         assert!(!args.leader_election);
         assert_eq!(args.log_format, LogFormat::Text);
         assert_eq!(args.org_concurrency, 8);
+    }
+
+    #[test]
+    fn export_flags_parse() {
+        let cli = Cli::try_parse_from([
+            "azdo-operator",
+            "export",
+            "--url",
+            "https://dev.azure.com/contoso",
+            "--kinds",
+            "Group,memberships",
+            "--project",
+            "Web",
+            "--project",
+            "Api",
+            "--membership-mode",
+            "exclusive",
+        ])
+        .expect("parses");
+        let Command::Export(args) = cli.command else {
+            panic!("expected export");
+        };
+        assert_eq!(
+            args.kinds,
+            vec![ExportKindArg::Group, ExportKindArg::Membership]
+        );
+        assert_eq!(args.projects, vec!["Web", "Api"]);
+        assert_eq!(args.membership_mode, ExportMembershipMode::Exclusive);
+        assert_eq!(args.namespace, "default");
+        assert!(
+            Cli::try_parse_from(["azdo-operator", "export", "--url", "x", "--pat", "s"]).is_err()
+        );
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //!
 //! Layout: [`api`] (the CRD types), [`ado`] (the Azure DevOps client), [`auth`] (credentials),
 //! [`controller`] (one reconciler per kind), [`telemetry`] (logs, metrics, health),
-//! [`manager`] (wires it all together for `azdo-operator run`), [`reason`] (every reason the
-//! operator reports, as one enum).
+//! [`manager`] (wires it all together for `azdo-operator run`), [`export`] (`azdo-operator
+//! export`: an organization as manifests), [`reason`] (every reason the operator reports, as
+//! one enum).
 
 pub mod ado;
 pub mod api;
@@ -12,6 +13,7 @@ pub mod auth;
 pub mod cli;
 pub mod controller;
 pub mod crdgen;
+pub mod export;
 pub mod manager;
 pub mod reason;
 pub mod telemetry;

@@ -57,6 +57,8 @@ pub struct AdoMetrics {
     retries: Family<RetryLabels, Counter>,
     token_acquisitions: Family<AuthLabels, Counter>,
     token_failures: Family<AuthLabels, Counter>,
+    /// Every request attempt, whatever its labels (not exported: `requests` has the detail).
+    sent: Counter,
 }
 
 impl Default for AdoMetrics {
@@ -75,6 +77,7 @@ impl AdoMetrics {
             retries: Family::default(),
             token_acquisitions: Family::default(),
             token_failures: Family::default(),
+            sent: Counter::default(),
         }
     }
 
@@ -132,6 +135,7 @@ impl AdoMetrics {
                 status_class,
             })
             .inc();
+        self.sent.inc();
         self.latency
             .get_or_create(&OperationLabels {
                 organization: organization.to_string(),
@@ -190,6 +194,11 @@ impl AdoMetrics {
                     .get()
             })
             .sum()
+    }
+
+    /// Every request attempt so far (retries included), across organizations and operations.
+    pub fn requests_sent(&self) -> u64 {
+        self.sent.get()
     }
 
     /// Tokens acquired so far for an auth kind.

@@ -15,6 +15,7 @@ mod graph_memberships;
 mod graph_subjects;
 mod group_rules;
 mod http;
+mod listings;
 pub mod metrics;
 mod pipeline_permissions;
 mod pipelines;

@@ -16,6 +16,8 @@ mod object_context;
 mod observe;
 mod organization;
 mod organization_registry;
+// `export` derives an organization's name and Graph URL the way organizations do.
+pub(crate) use organization_registry::{graph_url_of, organization_name_of};
 mod protection;
 mod reconcile;
 mod role_assignment;

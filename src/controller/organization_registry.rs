@@ -123,29 +123,12 @@ impl OrgSpec {
 
     /// The organization's name: the last path segment of its URL.
     pub fn organization_name(&self) -> Result<String, Error> {
-        self.url
-            .trim_end_matches('/')
-            .rsplit('/')
-            .next()
-            .filter(|s| !s.is_empty() && !s.contains(':'))
-            .map(str::to_string)
-            .ok_or_else(|| Error::invalid(format!("url {:?} names no organization", self.url)))
+        organization_name_of(&self.url).map_err(Error::invalid)
     }
 
     /// The Graph URL: explicit, or derived from a dev.azure.com URL.
     pub fn graph_url(&self) -> Result<String, Error> {
-        if let Some(url) = &self.graph_url {
-            return Ok(url.trim_end_matches('/').to_string());
-        }
-        let name = self.organization_name()?;
-        let url = self.url.trim_end_matches('/');
-        if url.eq_ignore_ascii_case(&format!("https://dev.azure.com/{name}")) {
-            Ok(format!("https://vssps.dev.azure.com/{name}"))
-        } else {
-            Err(Error::invalid(format!(
-                "graphUrl is required when url is not https://dev.azure.com/<organization> (got {url})"
-            )))
-        }
+        graph_url_of(&self.url, self.graph_url.as_deref()).map_err(Error::invalid)
     }
 
     /// The Member Entitlement Management URL: explicit, derived from a dev.azure.com URL, or
@@ -188,6 +171,33 @@ impl OrgSpec {
                 .iter()
                 .any(|p| p.eq_ignore_ascii_case(bare)),
         }
+    }
+}
+
+/// An organization's name: the last path segment of its URL (also used by `export`).
+pub(crate) fn organization_name_of(url: &str) -> Result<String, String> {
+    url.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .filter(|s| !s.is_empty() && !s.contains(':'))
+        .map(str::to_string)
+        .ok_or_else(|| format!("url {url:?} names no organization"))
+}
+
+/// An organization's Graph URL: explicit, or derived from a dev.azure.com URL (also used by
+/// `export`).
+pub(crate) fn graph_url_of(url: &str, graph_url: Option<&str>) -> Result<String, String> {
+    if let Some(graph) = graph_url {
+        return Ok(graph.trim_end_matches('/').to_string());
+    }
+    let name = organization_name_of(url)?;
+    let url = url.trim_end_matches('/');
+    if url.eq_ignore_ascii_case(&format!("https://dev.azure.com/{name}")) {
+        Ok(format!("https://vssps.dev.azure.com/{name}"))
+    } else {
+        Err(format!(
+            "graphUrl is required when url is not https://dev.azure.com/<organization> (got {url})"
+        ))
     }
 }
 

@@ -144,6 +144,12 @@ async fn every_client_request_matches_a_row_and_every_row_is_called() {
         .await
         .unwrap();
     c.get_pipeline("Storefront", 16).await.unwrap();
+    // The whole listings of `export`.
+    c.list_projects().await.unwrap();
+    c.list_pipelines("Storefront").await.unwrap();
+    for kind in ResourceKind::ALL {
+        c.list_resources("Storefront", kind).await.unwrap();
+    }
     for (kind, name) in [
         (ResourceKind::Queue, "Default"),
         (ResourceKind::AgentPool, "Default"),
@@ -203,7 +209,11 @@ async fn every_client_request_matches_a_row_and_every_row_is_called() {
     c.lookup_subjects(std::slice::from_ref(&user.descriptor))
         .await
         .unwrap();
-    c.storage_key(&user.descriptor).await.unwrap();
+    let storage_key = c.storage_key(&user.descriptor).await.unwrap();
+    assert_eq!(
+        c.descriptor_of(&storage_key).await.unwrap(),
+        user.descriptor
+    );
     c.delete_group(&group.descriptor).await.unwrap();
     // Resources by id (DevOpsRoleAssignment) and the security roles API.
     for (kind, id) in [

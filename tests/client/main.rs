@@ -7,6 +7,7 @@ mod checks;
 mod contract;
 mod entitlements;
 mod errors;
+mod export;
 mod graph;
 mod http_clients;
 mod liveness;

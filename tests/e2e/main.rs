@@ -13,6 +13,7 @@ mod behaviour;
 mod checks;
 mod controlplane_smoke;
 mod entitlements;
+mod export_round_trip;
 mod faults;
 mod lifecycle;
 mod metrics;
