@@ -5,7 +5,7 @@
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
-use super::common::{CommonStatus, DeletionPolicy, OrganizationRef};
+use super::common::{CommonStatus, DeletionPolicy, ManagementPolicy, OrganizationRef};
 use super::membership::{LocalRef, Member};
 
 /// An access level and project entitlements for one user or service principal, or a group
@@ -65,6 +65,10 @@ pub struct DevOpsEntitlementSpec {
     /// level it replaced. `Orphan` keeps everything.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
+    /// `Manage` (default) makes Azure DevOps match; `Observe` reads only and reports on
+    /// `status.drift` what `Manage` would change (deleting an `Observe` object never writes).
+    #[serde(default, skip_serializing_if = "ManagementPolicy::is_manage")]
+    pub management_policy: ManagementPolicy,
 }
 
 /// The principal: exactly one field.

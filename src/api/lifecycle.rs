@@ -95,6 +95,9 @@ impl Lifecycle for DevOpsEntitlement {
     fn orphans(&self) -> bool {
         self.spec.deletion_policy == DeletionPolicy::Orphan
     }
+    fn management_policy(&self) -> ManagementPolicy {
+        self.spec.management_policy
+    }
 }
 
 impl Lifecycle for DevOpsRoleAssignment {

@@ -47,7 +47,18 @@ impl Reconciled for DevOpsEntitlement {
         }
         let projects = resolve::projects(self, cx).await?;
         status.projects = project_statuses(self, &projects, None);
-        let principal = resolve::principal(self, cx).await?;
+        let Some(principal) = resolve::principal(self, cx).await? else {
+            // Observe only: the organization does not have the principal yet.
+            cx.would(format!(
+                "add {} to the organization and give it {}",
+                self.spec.principal.key(),
+                self.spec.access_level.as_str()
+            ));
+            return Ok(Ready::new(
+                Reason::InSync,
+                "the principal is not in the organization",
+            ));
+        };
         status.entitlement_id = Some(principal.id.clone());
 
         let before = cx.ledger.read(self).await?;
@@ -139,6 +150,14 @@ impl DevOpsEntitlement {
             .map_err(|e| Error::ado("reading the entitlement", e))?;
         let current = read.as_ref().map(current_of_member);
         let plan = plan::plan(wanted, current.as_ref(), ours);
+        if cx.observing() {
+            self.observe(cx, &plan);
+            status.access_level = read
+                .as_ref()
+                .and_then(|r| r.access_level.license_display_name.clone());
+            status.projects = project_statuses(self, projects, current.as_ref());
+            return Ok(Ready::new(Reason::InSync, "observed"));
+        }
         let written: Option<MemberEntitlement> = match &plan {
             Plan::Create => Some(
                 client
@@ -208,6 +227,15 @@ impl DevOpsEntitlement {
             .map_err(|e| Error::ado("reading the group rule", e))?;
         let current = read.as_ref().map(current_of_rule);
         let plan = plan::plan(wanted, current.as_ref(), ours);
+        if cx.observing() {
+            self.observe(cx, &plan);
+            return match &read {
+                Some(rule) if matches!(&plan, Plan::Update(c) if c.is_empty()) => {
+                    self.report_rule(status, rule, projects)
+                }
+                _ => Ok(Ready::new(Reason::InSync, "observed")),
+            };
+        }
         let write = match &plan {
             Plan::Create => Some(
                 client
@@ -284,6 +312,22 @@ impl DevOpsEntitlement {
                     self.spec.principal.key()
                 ),
             )),
+        }
+    }
+
+    /// Under Observe: say what the POST or PATCH would change, and send nothing.
+    fn observe(&self, cx: &Cx<'_>, plan: &Plan) {
+        let who = self.spec.principal.key();
+        match plan {
+            Plan::Create => cx.would(format!(
+                "give {who} {} with {} project entitlement(s)",
+                self.spec.access_level.as_str(),
+                self.spec.project_entitlements.len()
+            )),
+            Plan::Update(change) if !change.is_empty() => {
+                cx.would(format!("change the entitlement of {who}: {change:?}"))
+            }
+            Plan::Update(_) => {}
         }
     }
 

@@ -57,19 +57,31 @@ pub struct Resolved {
     pub rule_group: RuleGroup,
 }
 
-pub async fn principal(e: &DevOpsEntitlement, cx: &Cx<'_>) -> Result<Resolved, Error> {
+/// The principal, resolved; `None` under Observe when the organization does not have it yet
+/// (finding out would materialize it: a write).
+pub async fn principal(e: &DevOpsEntitlement, cx: &Cx<'_>) -> Result<Option<Resolved>, Error> {
     let spec = &e.spec.principal;
     let target = spec.target();
-    let descriptor = membership::member(&spec.as_member(), cx)
-        .await
-        .map_err(|p| {
-            let retry = if p.transient {
-                Retry::Backoff
-            } else {
-                Retry::Resync
-            };
-            Error::new(p.reason, p.message, retry)
-        })?;
+    let to_error = |p: crate::controller::set_sync::Problem| {
+        let retry = if p.transient {
+            Retry::Backoff
+        } else {
+            Retry::Resync
+        };
+        Error::new(p.reason, p.message, retry)
+    };
+    let descriptor = match cx.observing() {
+        true => match crate::controller::membership::resolve_without_writes(&spec.as_member(), cx)
+            .await
+            .map_err(to_error)?
+        {
+            Some(descriptor) => descriptor,
+            None => return Ok(None),
+        },
+        false => membership::member(&spec.as_member(), cx)
+            .await
+            .map_err(to_error)?,
+    };
     let client = &cx.org().client;
     if target == EntitlementTarget::GroupRule {
         // A rule licenses every member: only on a group this namespace may manage (its own
@@ -107,10 +119,10 @@ pub async fn principal(e: &DevOpsEntitlement, cx: &Cx<'_>) -> Result<Resolved, E
         Some(oid) => RuleGroup::Entra(oid.clone()),
         None => RuleGroup::Descriptor(descriptor),
     };
-    Ok(Resolved {
+    Ok(Some(Resolved {
         target,
         id,
         new_principal,
         rule_group,
-    })
+    }))
 }

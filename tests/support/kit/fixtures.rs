@@ -272,6 +272,7 @@ impl Fixtures {
                     })
                     .collect(),
                 deletion_policy: DeletionPolicy::Delete,
+                management_policy: Default::default(),
             },
         );
         e.metadata.namespace = Some(self.namespace.clone());
