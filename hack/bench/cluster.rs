@@ -12,12 +12,13 @@ use crate::support::kit::objects::resource_of;
 use crate::support::kit::{api_for, until_every, Check, Ready, TestResult};
 
 /// The namespaced kinds of the workload.
-pub const KINDS: [&str; 5] = [
+pub const KINDS: [&str; 6] = [
     "DevOpsGroup",
     "DevOpsMembership",
     "PipelineResourceAuthorization",
     "DevOpsRoleAssignment",
     "PipelineResourceCheck",
+    "DevOpsEntitlement",
 ];
 
 fn resource(kind: &str) -> ApiResource {

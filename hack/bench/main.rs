@@ -44,7 +44,7 @@ enum Scenario {
 #[command(about = "Benchmark azdo-operator against kube-apiserver and azdo-sim")]
 struct Args {
     /// Fraction of the full workload (200 groups, 200 memberships x 25, 100 authorizations x 5,
-    /// 100 role assignments x 5, 100 resource checks x 2).
+    /// 100 role assignments x 5, 100 resource checks x 2, 100 user entitlements).
     #[arg(long, default_value_t = 1.0)]
     scale: f64,
     /// Latency the simulator adds to every Azure DevOps request.

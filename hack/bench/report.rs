@@ -106,7 +106,7 @@ impl Report {
         let w = &self.workload;
         let _ = writeln!(
             out,
-            "azdo-operator bench: scale {} ({} groups, {} memberships x {} members = {} edges from {} users, {} authorizations x {} pipelines, {} role assignments x {} members, {} resource checks x {} checks); latency {:.0} ms, org concurrency {}; wall {:.0} s\n",
+            "azdo-operator bench: scale {} ({} groups, {} memberships x {} members = {} edges from {} users, {} authorizations x {} pipelines, {} role assignments x {} members, {} resource checks x {} checks, {} user entitlements); latency {:.0} ms, org concurrency {}; wall {:.0} s\n",
             self.scale,
             w.groups,
             w.memberships,
@@ -119,6 +119,7 @@ impl Report {
             w.members_per_role_assignment,
             w.resource_checks,
             w.checks_per_resource,
+            w.entitlements,
             self.pace.latency_seconds * 1000.0,
             self.pace.concurrency,
             self.wall_seconds

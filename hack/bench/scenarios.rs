@@ -63,7 +63,8 @@ impl Bench {
     pub async fn new(env: OperatorEnv, settings: Settings) -> TestResult<Self> {
         let client = env.client().await?;
         env.sim.control().set_faults(latency_faults(&settings.pace));
-        let org = organization_manifest(&env.org_url(), &env.graph_url());
+        let entitlements = format!("{}/{ORGANIZATION}", env.sim.vsaex_url());
+        let org = organization_manifest(&env.org_url(), &env.graph_url(), &entitlements);
         api_for(&client, &org)?
             .create(&PostParams::default(), &org)
             .await?;
@@ -197,6 +198,7 @@ impl Bench {
             w.authorizations,
             w.role_assignments,
             w.resource_checks,
+            w.entitlements,
         ];
         let what = format!("every object reconciled again (before: {before:?})");
         kit::until_every(&what, timeout, Duration::from_millis(250), || async {
@@ -228,6 +230,7 @@ impl Bench {
                 w.authorizations,
                 w.role_assignments,
                 w.resource_checks,
+                w.entitlements,
             ])
             .map(|(kind, n)| {
                 let delta = after.get(*kind).copied().unwrap_or(0) as i64

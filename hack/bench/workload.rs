@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 
 use azdo_operator::api::{
-    ApprovalCheck, Check, ExclusiveLockCheck, MembershipMode, ResourceType, RoleMembers,
-    RoleResource, RoleResourceType,
+    AccessLevel, ApprovalCheck, Check, ExclusiveLockCheck, MembershipMode, Principal,
+    ProjectGroupType, ResourceType, RoleMembers, RoleResource, RoleResourceType,
 };
 use kube::api::DynamicObject;
 use serde::Serialize;
@@ -40,6 +40,9 @@ pub struct Workload {
     pub members_per_role_assignment: usize,
     pub resource_checks: usize,
     pub checks_per_resource: usize,
+    /// User entitlements (Stakeholder with Readers in the project), for users no role
+    /// assignment lists (each needs its own identity id).
+    pub entitlements: usize,
 }
 
 impl Workload {
@@ -54,6 +57,7 @@ impl Workload {
         members_per_role_assignment: 5,
         resource_checks: 100,
         checks_per_resource: 2,
+        entitlements: 100,
     };
 
     /// The full workload with object counts and the directory scaled by `scale` (at least one
@@ -73,6 +77,7 @@ impl Workload {
             members_per_role_assignment: Self::FULL.members_per_role_assignment,
             resource_checks: scaled(Self::FULL.resource_checks),
             checks_per_resource: Self::FULL.checks_per_resource,
+            entitlements: scaled(Self::FULL.entitlements),
         }
     }
 
@@ -82,6 +87,13 @@ impl Workload {
             + self.authorizations
             + self.role_assignments
             + self.resource_checks
+            + self.entitlements
+    }
+
+    /// The user entitlement `index` gives: counted from the end of the directory, away from the
+    /// role members at its start.
+    pub fn entitled_user(&self, index: usize) -> String {
+        user_upn(self.directory_users - 1 - index % self.directory_users)
     }
 
     /// Checks the resource check objects list in all.
@@ -144,12 +156,28 @@ impl Workload {
         let authorizations = (0..self.authorizations).map(|i| self.authorization_manifest(&fx, i));
         let roles = (0..self.role_assignments).map(|i| self.role_assignment_manifest(&fx, i));
         let checks = (0..self.resource_checks).map(|i| self.resource_check_manifest(&fx, i));
+        let entitlements = (0..self.entitlements).map(|i| self.entitlement_manifest(&fx, i));
         groups
             .chain(memberships)
             .chain(authorizations)
             .chain(roles)
             .chain(checks)
+            .chain(entitlements)
             .collect()
+    }
+
+    /// Stakeholder access with Readers in the project for one directory user.
+    fn entitlement_manifest(&self, fx: &Fixtures, index: usize) -> DynamicObject {
+        fx.entitlement(
+            &format!("bench-entitlement-{index:04}"),
+            Principal {
+                user: Some(self.entitled_user(index)),
+                ..Principal::default()
+            },
+            AccessLevel::Stakeholder,
+            &[(PROJECT, ProjectGroupType::Readers)],
+        )
+        .object()
     }
 
     /// An approval by the first user of the matching role assignment (an identity id already
@@ -276,8 +304,9 @@ pub fn environment_id(index: usize) -> usize {
 
 /// The ClusterDevOpsOrganization the objects use: the simulator, the operator's own workload
 /// identity, every namespace allowed.
-pub fn organization_manifest(url: &str, graph_url: &str) -> DynamicObject {
+pub fn organization_manifest(url: &str, graph_url: &str, entitlement_url: &str) -> DynamicObject {
     Fixtures::new("", url, graph_url)
+        .with_entitlement_url(entitlement_url)
         .cluster_organization_named(ORGANIZATION, workload_identity(), &[])
         .object()
 }
@@ -293,8 +322,14 @@ mod tests {
         assert_eq!(w.distinct_members(), 2_000);
         assert_eq!(w.pipelines(), 500);
         assert_eq!(w.distinct_role_members(), 500);
-        assert_eq!(w.manifests("ns").len(), 700);
+        assert_eq!(w.manifests("ns").len(), 800);
         assert_eq!(w.checks(), 200);
+        let entitled: BTreeSet<String> = (0..w.entitlements).map(|i| w.entitled_user(i)).collect();
+        let role_members: BTreeSet<String> = (0..w.role_assignments)
+            .flat_map(|i| w.role_members_of(i))
+            .collect();
+        assert_eq!(entitled.len(), 100);
+        assert!(entitled.is_disjoint(&role_members));
     }
 
     #[test]
