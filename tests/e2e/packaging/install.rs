@@ -122,10 +122,9 @@ async fn helm_install_upgrade_and_uninstall_on_a_fresh_cluster() -> TestResult {
     let org_url = format!("organization.url={ORG_URL}");
     let org_graph = format!("organization.graphUrl={ORG_URL}");
     let started = Instant::now();
-    let notes = helm(
-        &cp,
-        &[
-            "install",
+    let args = |verb: &'static [&'static str]| -> Vec<&str> {
+        let mut all: Vec<&str> = verb.to_vec();
+        all.extend([
             RELEASE,
             chart,
             "--namespace",
@@ -140,15 +139,30 @@ async fn helm_install_upgrade_and_uninstall_on_a_fresh_cluster() -> TestResult {
             &org_graph,
             "--timeout",
             "90s",
-        ],
-    )
-    .await?;
+        ]);
+        all
+    };
+    // Known limit (docs/install.md): Helm may build the post-install organization hook from
+    // discovery taken before the release's CRDs were served, and fail with "resource mapping not
+    // found ... ensure CRDs are installed first". Running the same install again as
+    // `helm upgrade --install` completes it; anything else is a failure.
+    let (notes, installs) = match helm(&cp, &args(&["install"])).await {
+        Ok(notes) => (notes, 1),
+        Err(e) if e.to_string().contains("resource mapping not found") => {
+            eprintln!("helm install raced CRD discovery; running it again as upgrade --install");
+            (helm(&cp, &args(&["upgrade", "--install"])).await?, 2)
+        }
+        Err(e) => return Err(e),
+    };
     eprintln!("helm install took {:?}", started.elapsed());
     assert!(
         notes.contains("system:serviceaccount:azdo-operator:azdo-operator"),
         "{notes}"
     );
-    assert_eq!(release_status(&cp).await?, ("deployed".to_string(), 1));
+    assert_eq!(
+        release_status(&cp).await?,
+        ("deployed".to_string(), installs)
+    );
     assert_eq!(crd_names(&client).await?.len(), crd_count());
 
     let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), NAMESPACE);
@@ -214,7 +228,10 @@ async fn helm_install_upgrade_and_uninstall_on_a_fresh_cluster() -> TestResult {
     )
     .await?;
     eprintln!("helm upgrade took {:?}", started.elapsed());
-    assert_eq!(release_status(&cp).await?, ("deployed".to_string(), 2));
+    assert_eq!(
+        release_status(&cp).await?,
+        ("deployed".to_string(), installs + 1)
+    );
     assert_eq!(
         deployments
             .get(RELEASE)
@@ -250,7 +267,10 @@ async fn helm_install_upgrade_and_uninstall_on_a_fresh_cluster() -> TestResult {
         ],
     )
     .await?;
-    assert_eq!(release_status(&cp).await?, ("deployed".to_string(), 3));
+    assert_eq!(
+        release_status(&cp).await?,
+        ("deployed".to_string(), installs + 2)
+    );
     assert_eq!(crd_names(&client).await?.len(), crd_count());
 
     // Uninstall: the operator goes; the CRDs and the organization (a hook) stay.
