@@ -155,11 +155,18 @@ pub struct RateLimitHeaders {
     pub reset_epoch: u64,
 }
 
+/// Requests arriving this soon after a Retry-After was sent may have left the client before it
+/// arrived there (a client with several requests in flight cannot call them back): they are not
+/// counted as violations. A client that ignores Retry-After keeps sending through the whole
+/// wait (at least a second) and is still caught.
+pub const IN_FLIGHT_GRACE: Duration = Duration::from_millis(250);
+
 /// Per-identity usage and Retry-After bookkeeping.
 #[derive(Debug, Default)]
 pub struct ThrottleState {
     usage: HashMap<String, VecDeque<(Instant, f64)>>,
-    retry_not_before: HashMap<String, Instant>,
+    /// When the last Retry-After was sent, and until when it holds.
+    retry_not_before: HashMap<String, (Instant, Instant)>,
     violations: HashMap<String, u64>,
 }
 
@@ -168,7 +175,7 @@ impl ThrottleState {
     /// given had elapsed (counted per identity).
     pub fn note_arrival(&mut self, identity: &str, now: Instant) -> bool {
         match self.retry_not_before.get(identity) {
-            Some(not_before) if now < *not_before => {
+            Some((sent, not_before)) if now < *not_before && now >= *sent + IN_FLIGHT_GRACE => {
                 *self.violations.entry(identity.to_string()).or_default() += 1;
                 true
             }
@@ -183,9 +190,9 @@ impl ThrottleState {
         let entry = self
             .retry_not_before
             .entry(identity.to_string())
-            .or_insert(not_before);
-        if *entry < not_before {
-            *entry = not_before;
+            .or_insert((now, not_before));
+        if entry.1 < not_before {
+            *entry = (now, not_before);
         }
     }
 
@@ -368,6 +375,8 @@ mod tests {
         state.note_retry_after("op", now, 2);
         assert!(state.note_arrival("op", now + Duration::from_millis(500)));
         assert!(!state.note_arrival("op", now + Duration::from_secs(3)));
+        // In flight when the Retry-After was sent: not the client's fault.
+        assert!(!state.note_arrival("op", now + Duration::from_millis(100)));
         assert!(!state.note_arrival("other", now));
         assert_eq!(state.violations().get("op"), Some(&1));
     }

@@ -66,7 +66,9 @@ async fn throttling_delays_then_blocks_with_retry_after() {
     assert!(body["message"].as_str().unwrap().starts_with("TF400733"));
     assert_eq!(h.sim.control().total_retry_after_violations(), 0);
 
-    // Coming back before Retry-After has elapsed is recorded against the identity.
+    // Coming back before Retry-After has elapsed is recorded against the identity (once past
+    // the moment a request could still have been in flight when the 429 left).
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let early = h.client.get(&url).bearer_auth(&token).send().await.unwrap();
     assert_eq!(early.status(), 429);
     assert_eq!(
