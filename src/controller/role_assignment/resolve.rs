@@ -13,9 +13,9 @@ use crate::reason::Reason;
 /// The name the project's Library goes by (in grants and status).
 pub const LIBRARY: &str = "Library";
 
-/// Prefix of the stand-in identity, under Observe, of a listed member with no assignment here
-/// that Observe cannot name without materializing it (a write): `Manage` would assign it.
-pub const ABSENT: &str = "absent:";
+/// The stand-in identity, under Observe, of a listed member Observe cannot name without
+/// materializing it (a write): the memberships' own.
+pub use crate::controller::membership::resolve::ABSENT;
 
 /// One explicit assignment: an identity id and a role, both lower-cased (Azure DevOps compares
 /// both case-insensitively).
