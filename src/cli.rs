@@ -79,11 +79,13 @@ pub struct RunArgs {
     /// Namespaces to watch (comma-separated). Unset: all namespaces.
     #[arg(long, env = "AZDO_WATCH_NAMESPACES", value_delimiter = ',')]
     pub watch_namespaces: Vec<String>,
-    /// How often every object is compared with Azure DevOps to repair drift (plus jitter).
+    /// How often every object is compared with Azure DevOps to repair drift.
     #[arg(long, env = "AZDO_RESYNC_INTERVAL", value_parser = humantime::parse_duration, default_value = "10m")]
     pub resync_interval: Duration,
-    /// The largest random fraction added to the resync interval (0.0 to 1.0), to spread load.
-    #[arg(long, env = "AZDO_RESYNC_JITTER", default_value_t = 0.1)]
+    /// How far each resync may move (a fraction of the interval, at most 0.5) towards the
+    /// object's own slot in the interval (a hash of its kind, namespace and name), so that the
+    /// resyncs of many objects are spread evenly over the interval; 0: exactly the interval.
+    #[arg(long, env = "AZDO_RESYNC_JITTER", default_value_t = 0.5)]
     pub resync_jitter: f64,
     /// Most Azure DevOps requests in flight at once per organization.
     #[arg(long, env = "AZDO_ORG_CONCURRENCY", default_value_t = 8)]

@@ -4,6 +4,7 @@
 //! Method and results: docs/benchmark.md.
 //!
 //! Usage: bench [--scale 0.1] [--latency-ms 25] [--org-concurrency 8] [--resync 30s] ...
+//!        bench --curve 0.1,1,3,10   (cold, restart and steady at each scale, one row each)
 
 #[path = "../../tests/e2e/operator_env.rs"]
 #[allow(dead_code)]
@@ -13,6 +14,7 @@ mod support;
 
 mod bounds;
 mod cluster;
+mod curve;
 mod probe;
 mod report;
 mod requests;
@@ -44,9 +46,15 @@ enum Scenario {
 #[command(about = "Benchmark azdo-operator against kube-apiserver and azdo-sim")]
 struct Args {
     /// Fraction of the full workload (200 groups, 200 memberships x 25, 100 authorizations x 5,
-    /// 100 role assignments x 5, 100 resource checks x 2, 100 user entitlements).
+    /// 100 role assignments x 5, 100 resource checks x 2, 100 user entitlements); above 1 the
+    /// directory and the rate-limit budget grow with it.
     #[arg(long, default_value_t = 1.0)]
     scale: f64,
+    /// Run the cold converge, the restart and the steady resync at each of these scales (a fresh
+    /// control plane and simulator each) and print one row per scale; `--scenarios` and
+    /// `--scale` are then ignored.
+    #[arg(long, value_delimiter = ',')]
+    curve: Vec<f64>,
     /// Latency the simulator adds to every Azure DevOps request.
     #[arg(long, default_value_t = 25)]
     latency_ms: u64,
@@ -59,9 +67,15 @@ struct Args {
     /// Objects created at once on the apiserver.
     #[arg(long, default_value_t = 16)]
     create_concurrency: usize,
-    /// Resync interval for the restart, steady and drift scenarios.
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "30s")]
-    resync: Duration,
+    /// Resync interval for the restart, steady and drift scenarios (default 30 s, times the
+    /// scale above 1, so that one resync pass fits the pace at any scale).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    resync: Option<Duration>,
+    /// Graph list page size of the simulator. Azure DevOps answers up to 500 groups or users
+    /// per page (what the Azure DevOps CLI shows before it follows a continuation token); the
+    /// simulator's own default is 5, to exercise paging in the tests.
+    #[arg(long, default_value_t = 500)]
+    graph_page_size: usize,
     /// Rate limit of the throttled scenario: requests per window (default 2000 x scale).
     #[arg(long)]
     throttle_budget: Option<u64>,
@@ -97,6 +111,9 @@ fn load_average() -> String {
         .unwrap_or_default()
 }
 
+/// Largest scale the runner accepts (the simulator seeds 2,000 directory users per unit).
+const MAX_SCALE: f64 = 20.0;
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> TestResult {
     let args = Args::parse();
@@ -106,14 +123,72 @@ async fn main() -> TestResult {
         .with_writer(std::io::stderr)
         .try_init();
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    if !(args.scale > 0.0 && args.scale <= 1.0) {
-        return Err("--scale must be in (0, 1]".into());
+    let scales = if args.curve.is_empty() {
+        vec![args.scale]
+    } else {
+        args.curve.clone()
+    };
+    if let Some(bad) = scales.iter().find(|s| !(**s > 0.0 && **s <= MAX_SCALE)) {
+        return Err(format!("scale {bad} is outside (0, {MAX_SCALE}]").into());
     }
-    let workload = Workload::at_scale(args.scale);
+    if args.curve.is_empty() {
+        let (report, outcome) = run_at(&args, args.scale, &args.scenarios).await?;
+        report.write_json(&args.out)?;
+        println!("{}", report.table());
+        println!("JSON: {}", args.out.display());
+        if !report.all_met() {
+            eprintln!("bench: some targets were missed (see [MISSED] above)");
+        }
+        return outcome;
+    }
+    let scenarios = [Scenario::Cold, Scenario::Restart, Scenario::Steady];
+    let mut rows = Vec::new();
+    let mut reports = Vec::new();
+    for &scale in &scales {
+        let (report, outcome) = run_at(&args, scale, &scenarios).await?;
+        println!("{}", report.table());
+        outcome?;
+        rows.push(curve::CurveRow::of(&report));
+        reports.push(report);
+        // Written after every scale, so a long curve that stops early keeps what it measured.
+        write_curve(&args.out, &rows, &reports)?;
+    }
+    println!(
+        "azdo-operator bench curve (latency {} ms, org concurrency {}):\n",
+        args.latency_ms, args.org_concurrency
+    );
+    println!("{}", curve::table(&rows));
+    println!("JSON: {}", args.out.display());
+    if rows.iter().any(|r| !r.all_met) {
+        eprintln!("bench: some targets were missed (see [MISSED] above)");
+    }
+    Ok(())
+}
+
+fn write_curve(path: &std::path::Path, rows: &[curve::CurveRow], reports: &[Report]) -> TestResult {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let json = serde_json::json!({ "curve": rows, "runs": reports });
+    std::fs::write(path, serde_json::to_string_pretty(&json)?)?;
+    Ok(())
+}
+
+/// Run `wanted` at `scale` on a fresh control plane and simulator. The report holds what was
+/// measured even when a scenario failed (the outcome says which).
+async fn run_at(
+    args: &Args,
+    scale: f64,
+    wanted_scenarios: &[Scenario],
+) -> TestResult<(Report, TestResult)> {
+    let workload = Workload::at_scale(scale);
     let operator = match &args.operator {
         Some(path) => path.clone(),
         None => operator_binary()?,
     };
+    let resync = args
+        .resync
+        .unwrap_or_else(|| Duration::from_secs(30).mul_f64(scale.max(1.0)));
     let settings = Settings {
         workload,
         pace: Pace {
@@ -125,11 +200,12 @@ async fn main() -> TestResult {
         operator_args: args.operator_args.clone(),
         reconcile_concurrency: args.reconcile_concurrency,
         create_concurrency: args.create_concurrency,
-        resync: args.resync,
+        resync,
+        graph_page_size: args.graph_page_size,
         throttling: RateLimit {
             budget: args
                 .throttle_budget
-                .unwrap_or(((2000.0 * args.scale).round() as u64).max(20)),
+                .unwrap_or(((2000.0 * scale).round() as u64).max(20)),
             window_seconds: args.throttle_window_seconds as f64,
             delay_from: args.throttle_delay_from,
         },
@@ -138,8 +214,7 @@ async fn main() -> TestResult {
     let started_at = chrono::Utc::now().to_rfc3339();
     let wall = Instant::now();
     eprintln!(
-        "bench: scale {} ({} objects), operator {}, load average {load_before}",
-        args.scale,
+        "bench: scale {scale} ({} objects), operator {}, load average {load_before}",
         workload.objects(),
         operator.display()
     );
@@ -151,7 +226,7 @@ async fn main() -> TestResult {
     .await?;
     let mut bench = Bench::new(env, settings.clone()).await?;
     let mut results = Vec::new();
-    let wanted = |s: Scenario| args.scenarios.contains(&s);
+    let wanted = |s: Scenario| wanted_scenarios.contains(&s);
     let outcome: TestResult = async {
         if wanted(Scenario::Cold) {
             eprintln!("bench: a) cold converge");
@@ -188,7 +263,7 @@ async fn main() -> TestResult {
     }
     results.sort_by_key(|r| r.id);
     let report = Report {
-        scale: args.scale,
+        scale,
         workload,
         pace: settings.pace,
         operator_args: args.operator_args.clone(),
@@ -198,11 +273,5 @@ async fn main() -> TestResult {
         load_average_before: load_before,
         scenarios: results,
     };
-    report.write_json(&args.out)?;
-    println!("{}", report.table());
-    println!("JSON: {}", args.out.display());
-    if !report.all_met() {
-        eprintln!("bench: some targets were missed (see [MISSED] above)");
-    }
-    outcome
+    Ok((report, outcome))
 }

@@ -161,6 +161,20 @@ impl Report {
             for (k, v) in &s.notes {
                 let _ = writeln!(out, "  {k}: {v}");
             }
+            let profile: Vec<String> = s
+                .traffic
+                .rate
+                .profile(12)
+                .iter()
+                .map(|r| format!("{r:.0}"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  requests per second: peak {}, mean {:.1}; in 12 slices of the span: {}",
+                s.traffic.rate.peak,
+                s.traffic.rate.mean,
+                profile.join(" ")
+            );
             let _ = writeln!(out, "  requests by route:");
             for r in &s.traffic.routes {
                 let throttled = if r.throttled > 0 {

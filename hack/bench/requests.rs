@@ -53,6 +53,57 @@ pub struct Traffic {
     /// after it was answered 429, with the longest such gap: what the simulator counts as
     /// Retry-After violations, and whether they were already on their way when the 429 left.
     pub early_after_429: EarlyArrivals,
+    /// Requests per second over the span: is the load flat or in bursts?
+    pub rate: Rate,
+}
+
+/// Azure DevOps requests per second, from the first request's second to the last's.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rate {
+    /// The busiest second.
+    pub peak: u64,
+    /// Requests over the seconds of the span.
+    pub mean: f64,
+    /// Requests in each second.
+    pub per_second: Vec<u64>,
+}
+
+impl Rate {
+    /// From arrival times in milliseconds (any order).
+    pub fn of(mut arrivals_ms: Vec<f64>) -> Self {
+        arrivals_ms.sort_by(f64::total_cmp);
+        let (Some(first), Some(last)) = (arrivals_ms.first(), arrivals_ms.last()) else {
+            return Rate::default();
+        };
+        let seconds = ((last - first) / 1000.0).floor() as usize + 1;
+        let mut per_second = vec![0u64; seconds];
+        for at in &arrivals_ms {
+            per_second[((at - first) / 1000.0).floor() as usize] += 1;
+        }
+        Rate {
+            peak: per_second.iter().copied().max().unwrap_or(0),
+            mean: arrivals_ms.len() as f64 / seconds as f64,
+            per_second,
+        }
+    }
+
+    /// The rate in `buckets` equal slices of the span (requests per second in each), for a
+    /// one-line picture of a long pass.
+    pub fn profile(&self, buckets: usize) -> Vec<f64> {
+        let n = self.per_second.len();
+        if n == 0 || buckets == 0 {
+            return Vec::new();
+        }
+        let buckets = buckets.min(n);
+        (0..buckets)
+            .map(|b| {
+                let (from, to) = (b * n / buckets, (b + 1) * n / buckets);
+                let sum: u64 = self.per_second[from..to].iter().sum();
+                sum as f64 / (to - from).max(1) as f64
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -100,6 +151,13 @@ impl Traffic {
             traffic.span_seconds = (*last - *first).num_milliseconds() as f64 / 1000.0;
         }
         traffic.early_after_429 = early_arrivals(log);
+        traffic.rate = Rate::of(
+            log.requests
+                .iter()
+                .filter(|r| r.host != HostKind::Login)
+                .map(arrival_ms)
+                .collect(),
+        );
         traffic
     }
 
@@ -147,6 +205,17 @@ fn early_arrivals(log: &RequestLogSnapshot) -> EarlyArrivals {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_rate_counts_each_second_of_the_span() {
+        let rate = Rate::of(vec![2500.0, 1000.0, 1200.0, 1999.0, 4000.5]);
+        // Seconds from 1000 ms: [1000, 2000) holds 3, [2000, 3000) 1, [3000, 4000) 0, then 1.
+        assert_eq!(rate.per_second, [3, 1, 0, 1]);
+        assert_eq!(rate.peak, 3);
+        assert!((rate.mean - 1.25).abs() < 1e-9);
+        assert_eq!(rate.profile(2), [2.0, 0.5]);
+        assert!(Rate::of(Vec::new()).per_second.is_empty());
+    }
 
     #[test]
     fn searches_read_and_materializations_write() {

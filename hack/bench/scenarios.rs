@@ -26,8 +26,9 @@ use crate::workload::{organization_manifest, Workload, ORGANIZATION};
 const RSS_TARGET_MIB: f64 = 100.0;
 /// The share of edges removed out of band in the drift scenario.
 const DRIFT_SHARE: f64 = 0.01;
-/// The operator's default resync jitter (a resync comes within interval x (1 + jitter)).
-const RESYNC_JITTER: f64 = 0.1;
+/// The operator's default resync spread: a resync comes within interval x (1 +/- spread), at
+/// the object's slot.
+const RESYNC_JITTER: f64 = 0.5;
 /// Long enough that no resync happens during a cold converge.
 const NO_RESYNC: Duration = Duration::from_secs(3600);
 /// No request for this long: the operator has nothing left to do.
@@ -43,6 +44,8 @@ pub struct Settings {
     pub reconcile_concurrency: usize,
     pub create_concurrency: usize,
     pub resync: Duration,
+    /// The simulator's Graph list page size.
+    pub graph_page_size: usize,
     pub throttling: RateLimit,
 }
 
@@ -62,7 +65,12 @@ pub struct Bench {
 impl Bench {
     pub async fn new(env: OperatorEnv, settings: Settings) -> TestResult<Self> {
         let client = env.client().await?;
-        env.sim.control().set_faults(latency_faults(&settings.pace));
+        let control = env.sim.control();
+        control.set_faults(latency_faults(&settings.pace));
+        control.set_behaviours(azdo_sim::Behaviours {
+            graph_page_size: settings.graph_page_size,
+            ..control.behaviours()
+        });
         let entitlements = format!("{}/{ORGANIZATION}", env.sim.vsaex_url());
         let org = organization_manifest(&env.org_url(), &env.graph_url(), &entitlements);
         api_for(&client, &org)?
@@ -241,9 +249,12 @@ impl Bench {
     }
 
     /// Create the workload in `namespace` from nothing and wait until all of it is Ready.
+    /// `first_entitled` is the first directory user the entitlements name (see
+    /// [`Workload::manifests_entitling_from`]).
     async fn converge(
         &mut self,
         namespace: &str,
+        first_entitled: usize,
     ) -> TestResult<(f64, f64, Traffic, Footprint, u64)> {
         let control = self.env.sim.control();
         let w = self.settings.workload;
@@ -254,7 +265,7 @@ impl Bench {
         let started = Instant::now();
         cluster::create_all(
             &self.client,
-            &w.manifests(namespace),
+            &w.manifests_entitling_from(namespace, first_entitled),
             self.settings.create_concurrency,
         )
         .await?;
@@ -286,7 +297,8 @@ impl Bench {
         self.start_operator(&namespace, NO_RESYNC).await?;
         self.wait_organization_ready(Duration::from_secs(60))
             .await?;
-        let (seconds, created, traffic, footprint, violations) = self.converge(&namespace).await?;
+        let (seconds, created, traffic, footprint, violations) =
+            self.converge(&namespace, 0).await?;
         let s = &self.settings;
         let bound = bounds::cold(&s.workload, &s.pace);
         let mut result = ScenarioResult {
@@ -557,7 +569,11 @@ impl Bench {
         self.start_operator(&namespace, NO_RESYNC).await?;
         self.wait_organization_ready(Duration::from_secs(60))
             .await?;
-        let (seconds, created, traffic, footprint, violations) = self.converge(&namespace).await?;
+        // The first namespace's objects still hold their users' entitlements (one object per
+        // entitlement, cluster-wide): this namespace entitles the next users of the directory.
+        let first_entitled = self.settings.workload.entitlements;
+        let (seconds, created, traffic, footprint, violations) =
+            self.converge(&namespace, first_entitled).await?;
         let s = &self.settings;
         let mut pace = s.pace;
         pace.rate_limit = Some(limit);

@@ -148,15 +148,23 @@ impl Workload {
             .len()
     }
 
-    /// Every object, in creation order: groups, memberships, authorizations, role assignments.
-    pub fn manifests(&self, namespace: &str) -> Vec<DynamicObject> {
+    /// Every object, in creation order: groups, memberships, authorizations, role assignments,
+    /// resource checks, user entitlements; the entitlements given to the users from
+    /// `first_user` on (a second namespace must not name the users the first one's objects
+    /// hold).
+    pub fn manifests_entitling_from(
+        &self,
+        namespace: &str,
+        first_user: usize,
+    ) -> Vec<DynamicObject> {
         let fx = fixtures(namespace);
         let groups = (0..self.groups).map(|i| group_manifest(&fx, i));
         let memberships = (0..self.memberships).map(|i| self.membership_manifest(&fx, i));
         let authorizations = (0..self.authorizations).map(|i| self.authorization_manifest(&fx, i));
         let roles = (0..self.role_assignments).map(|i| self.role_assignment_manifest(&fx, i));
         let checks = (0..self.resource_checks).map(|i| self.resource_check_manifest(&fx, i));
-        let entitlements = (0..self.entitlements).map(|i| self.entitlement_manifest(&fx, i));
+        let entitlements =
+            (0..self.entitlements).map(|i| self.entitlement_manifest(&fx, i, first_user + i));
         groups
             .chain(memberships)
             .chain(authorizations)
@@ -167,11 +175,11 @@ impl Workload {
     }
 
     /// Stakeholder access with Readers in the project for one directory user.
-    fn entitlement_manifest(&self, fx: &Fixtures, index: usize) -> DynamicObject {
+    fn entitlement_manifest(&self, fx: &Fixtures, index: usize, user: usize) -> DynamicObject {
         fx.entitlement(
             &format!("bench-entitlement-{index:04}"),
             Principal {
-                user: Some(self.entitled_user(index)),
+                user: Some(self.entitled_user(user)),
                 ..Principal::default()
             },
             AccessLevel::Stakeholder,
@@ -322,7 +330,7 @@ mod tests {
         assert_eq!(w.distinct_members(), 2_000);
         assert_eq!(w.pipelines(), 500);
         assert_eq!(w.distinct_role_members(), 500);
-        assert_eq!(w.manifests("ns").len(), 800);
+        assert_eq!(w.manifests_entitling_from("ns", 0).len(), 800);
         assert_eq!(w.checks(), 200);
         let entitled: BTreeSet<String> = (0..w.entitlements).map(|i| w.entitled_user(i)).collect();
         let role_members: BTreeSet<String> = (0..w.role_assignments)
@@ -330,6 +338,12 @@ mod tests {
             .collect();
         assert_eq!(entitled.len(), 100);
         assert!(entitled.is_disjoint(&role_members));
+        // The rate-limited run's second namespace entitles the next 100 users.
+        let second: BTreeSet<String> = (0..w.entitlements)
+            .map(|i| w.entitled_user(w.entitlements + i))
+            .collect();
+        assert_eq!(second.len(), 100);
+        assert!(second.is_disjoint(&entitled) && second.is_disjoint(&role_members));
     }
 
     #[test]

@@ -117,6 +117,8 @@ pub(super) struct Caches {
     pub role_definitions: TtlCache<String, Vec<super::security_roles::SecurityRole>>,
     /// Direct containers and group names for the ancestry walk (short TTL).
     pub ancestry: super::graph_ancestry::AncestryCaches,
+    /// The organization's protected groups and what is nested in them (short TTL).
+    pub protected: super::graph_protected::ProtectedCache,
 }
 
 pub(super) struct ClientInner {
@@ -158,6 +160,9 @@ impl AdoClient {
             pipelines: TtlCache::new(Some(limits.pipeline_ttl), capacity),
             role_definitions: TtlCache::new(Some(limits.subject_ttl), capacity),
             ancestry: super::graph_ancestry::AncestryCaches::new(limits.subject_ttl, capacity),
+            protected: super::graph_protected::ProtectedCache::new(
+                limits.subject_ttl.min(super::ANCESTRY_TTL),
+            ),
         };
         let transport = Transport::new(
             endpoint.metrics_label.clone(),
@@ -199,6 +204,7 @@ impl AdoClient {
         caches.pipelines.clear();
         caches.role_definitions.clear();
         caches.ancestry.clear();
+        caches.protected.clear();
     }
 
     /// Cheap check that the credential works: one read (`GET _apis/projects?$top=1`).

@@ -156,9 +156,14 @@ impl AdoClient {
         Ok(ancestry)
     }
 
-    /// The principal name of a group, cached for [`ANCESTRY_TTL`]; `None` when it does not
-    /// exist (or is deleted). 1 call on a miss.
+    /// The principal name of a group, cached for [`ANCESTRY_TTL`] (or taken from the
+    /// organization's protection snapshot, as fresh); `None` when it does not exist (or is
+    /// deleted). 1 call on a miss.
     pub async fn group_principal_name(&self, descriptor: &str) -> Result<Option<String>, AdoError> {
+        // The organization's protection snapshot lists every group with its name, as fresh.
+        if let Some(name) = self.inner.caches.protected.name_of(descriptor) {
+            return Ok(Some(name));
+        }
         let cache = &self.inner.caches.ancestry.names;
         let key = descriptor.to_string();
         if let Some(name) = cache.get(&key) {

@@ -31,6 +31,7 @@ impl AdoClient {
         let result = self.execute(&call).await;
         // Whatever the answer, the member (and everything below it) may have gained ancestors.
         self.inner.caches.ancestry.forget_parents();
+        self.inner.caches.protected.member_added(container);
         match result {
             Ok(_) | Err(AdoError::Conflict(_)) => Ok(()),
             Err(error) => Err(error),

@@ -12,6 +12,7 @@ mod graph_ancestry;
 mod graph_entra_groups;
 mod graph_groups;
 mod graph_memberships;
+mod graph_protected;
 mod graph_subjects;
 mod group_rules;
 mod http;
@@ -39,6 +40,7 @@ pub use entitlements::{
 };
 pub use error::{AdoError, ApiErrorDetail, NO_LICENCE_CODE};
 pub use graph_ancestry::{Ancestor, Ancestry, ANCESTRY_TTL, MAX_CONTAINERS, MAX_DEPTH};
+pub use graph_protected::{Protected, ProtectedSet, ProtectionPolicy};
 pub use group_rules::{EntitlementOperation, GroupEntitlement, RuleGroup, RuleWrite};
 pub use http::{build_http_client, HttpClients};
 pub use metrics::AdoMetrics;

@@ -31,7 +31,8 @@ use super::organization_registry::{OrgHandle, OrgKey, OrgSpec, OrganizationRegis
 pub struct Settings {
     /// Every object is compared with Azure DevOps at least this often.
     pub resync: Duration,
-    /// Up to this fraction of `resync` is added at random, to spread load.
+    /// How far (a fraction of `resync`, at most one half) each resync may move towards the
+    /// object's slot, to spread the resyncs of many objects evenly; 0: exactly `resync`.
     pub jitter: f64,
     /// The operator's own namespace, where it keeps its ledger.
     pub ledger_namespace: String,
@@ -205,11 +206,10 @@ impl Context {
         Ok((spec, granted, ready))
     }
 
-    /// The requeue delay after a success: the resync interval plus jitter.
-    pub fn resync_delay(&self) -> Duration {
-        let jitter = self.settings.jitter.clamp(0.0, 1.0);
-        let factor = 1.0 + rand::rng().random_range(0.0..=jitter);
-        self.settings.resync.mul_f64(factor)
+    /// The requeue delay of the object `key` after a success: the resync interval, moved
+    /// towards the object's own slot in it (see [`super::resync`]).
+    pub fn resync_delay(&self, key: &str) -> Duration {
+        super::resync::delay(self.settings.resync, self.settings.jitter, key)
     }
 
     /// The requeue delay after a transient failure of `key` (see [`backoff_key`]):

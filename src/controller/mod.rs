@@ -20,6 +20,7 @@ mod organization_registry;
 pub(crate) use organization_registry::{graph_url_of, organization_name_of};
 mod protection;
 mod reconcile;
+mod resync;
 mod role_assignment;
 mod set_sync;
 mod status;

@@ -12,7 +12,10 @@ use std::fmt;
 use kube::runtime::events::EventType;
 use kube::Resource;
 
-use crate::ado::{AdoClient, AdoError, Ancestry, GraphGroup, MAX_CONTAINERS, MAX_DEPTH};
+use crate::ado::{
+    AdoClient, AdoError, Ancestry, GraphGroup, Protected, ProtectionPolicy, MAX_CONTAINERS,
+    MAX_DEPTH,
+};
 use crate::reason::Reason;
 
 use super::error::{Error, Retry};
@@ -61,7 +64,12 @@ fn protects_nothing(org: &OrgSpec) -> bool {
 
 /// Why the group `descriptor` is protected in `org`, or `None`. `principal_name` is the name the
 /// caller resolved (checked too); the group's own name and every group above it are read from
-/// Azure DevOps (cached briefly). An error reading them is returned: the caller must not act.
+/// Azure DevOps. An error reading them is returned: the caller must not act.
+///
+/// Judged first from the organization's protection snapshot ([`AdoClient::protected_set`]:
+/// the protected groups and everything nested in them, read top-down and shared by every
+/// object for [`crate::ado::ANCESTRY_TTL`]); a group the snapshot does not know (created since)
+/// is judged by walking up from it ([`AdoClient::ancestry`]).
 pub async fn protection(
     org: &OrgSpec,
     client: &AdoClient,
@@ -76,12 +84,45 @@ pub async fn protection(
             name: name.to_string(),
         }));
     }
+    let key = policy_key(org);
+    let listed = |n: &str| org.is_protected(n);
+    let source = |n: &str| org.is_protected(n) && !implicit_membership(n);
+    let policy = ProtectionPolicy {
+        key: &key,
+        listed: &listed,
+        source: &source,
+    };
+    let snapshot = client.protected_set(&policy).await?;
+    if let Some(judged) = snapshot.judge(descriptor) {
+        return Ok(judged.map(Protection::from));
+    }
     let own = client.group_principal_name(descriptor).await?;
     if let Some(name) = own.filter(|n| org.is_protected(n)) {
         return Ok(Some(Protection::Listed { name }));
     }
     let ancestry = client.ancestry(descriptor).await?;
     Ok(judge(org, &ancestry))
+}
+
+/// Names the organization's protection policy, so a snapshot built for another list of
+/// protected groups is not reused.
+fn policy_key(org: &OrgSpec) -> String {
+    match &org.protected_groups {
+        None => "default".to_string(),
+        Some(list) => format!("listed:{}", list.join("\n")),
+    }
+}
+
+impl From<&Protected> for Protection {
+    fn from(why: &Protected) -> Self {
+        match why {
+            Protected::Listed { name } => Protection::Listed { name: name.clone() },
+            Protected::Nested { protected, through } => Protection::Nested {
+                protected: protected.clone(),
+                through: through.clone(),
+            },
+        }
+    }
 }
 
 /// Groups whose membership Azure DevOps maintains itself ("contains all users and groups that

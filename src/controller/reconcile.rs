@@ -206,7 +206,7 @@ async fn apply<K: Reconciled>(
             tracing::info!(reason = reason.as_str(), seconds, "reconciled");
             ctx.metrics.reconciled(&kind, "ready", seconds);
             ctx.reset_backoff(&key);
-            Ok(Action::requeue(ctx.resync_delay()))
+            Ok(Action::requeue(ctx.resync_delay(&key)))
         }
         Err(err) => {
             if transition {
@@ -220,7 +220,7 @@ async fn apply<K: Reconciled>(
                 Retry::Backoff => Action::requeue(ctx.backoff_delay(&key)),
                 Retry::Resync => {
                     ctx.reset_backoff(&key);
-                    Action::requeue(ctx.resync_delay())
+                    Action::requeue(ctx.resync_delay(&key))
                 }
                 Retry::AwaitChange => Action::await_change(),
             })

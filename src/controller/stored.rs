@@ -52,9 +52,28 @@ impl<K> Stored<K> {
     }
 }
 
+/// Annotations a cached object does not need: `kubectl apply`'s copy of the whole object.
+const UNNEEDED_ANNOTATIONS: [&str; 1] = ["kubectl.kubernetes.io/last-applied-configuration"];
+
+/// Drop what no reconciler reads from a watched object before it is decoded and cached:
+/// `managedFields` (often larger than the spec) and `kubectl apply`'s copy of the object. Every
+/// cache and watch of the operator decodes through [`Stored`], so none keeps them.
+fn strip_unneeded(value: &mut Value) {
+    let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    meta.remove("managedFields");
+    if let Some(annotations) = meta.get_mut("annotations").and_then(Value::as_object_mut) {
+        for key in UNNEEDED_ANNOTATIONS {
+            annotations.remove(key);
+        }
+    }
+}
+
 impl<'de, K: DeserializeOwned> Deserialize<'de> for Stored<K> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let mut value = Value::deserialize(deserializer)?;
+        strip_unneeded(&mut value);
         match serde_path_to_error::deserialize::<_, K>(&value) {
             Ok(k) => Ok(Self::Valid(Arc::new(k))),
             Err(error) => {
@@ -238,6 +257,27 @@ fn already_reported(status: &Value, message: &str, generation: Option<i64>) -> b
 mod tests {
     use super::*;
     use crate::api::DevOpsGroup;
+
+    #[test]
+    fn cached_objects_keep_no_managed_fields_nor_last_applied_copy() {
+        let stored: Stored<DevOpsGroup> = serde_json::from_value(serde_json::json!({
+            "apiVersion": "azdo.io/v1alpha1", "kind": "DevOpsGroup",
+            "metadata": {
+                "name": "ok", "namespace": "team-a",
+                "annotations": {
+                    "kubectl.kubernetes.io/last-applied-configuration": "{...}",
+                    "team": "web"
+                },
+                "managedFields": [{"manager": "kubectl", "operation": "Apply", "fieldsV1": {}}]
+            },
+            "spec": {"organizationRef": {"name": "contoso"}, "displayName": "Ok"}
+        }))
+        .unwrap();
+        let group = stored.valid().expect("valid");
+        assert!(group.metadata.managed_fields.is_none());
+        let annotations = group.metadata.annotations.clone().unwrap_or_default();
+        assert_eq!(annotations.keys().collect::<Vec<_>>(), ["team"]);
+    }
 
     #[test]
     fn a_valid_object_is_valid_and_a_broken_one_keeps_its_name() {

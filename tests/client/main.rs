@@ -13,6 +13,7 @@ mod http_clients;
 mod liveness;
 mod lookups;
 mod pipelines_and_resources;
+mod protected_set;
 mod quirks;
 mod rate_limits;
 mod scripted;
