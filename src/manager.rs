@@ -118,7 +118,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         },
     );
 
-    let (stores, cache_task) = controller::start_caches(&kube).await?;
+    let scope = Scope {
+        namespaces: args.watch_namespaces.clone(),
+    };
+    let (stores, shared_controllers, cache_task) = controller::start_caches(&kube, &scope).await?;
     let cache_task = tokio::spawn(cache_task);
     tokio::select! {
         ready = controller::caches_ready(&stores) => ready?,
@@ -185,11 +188,13 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         recorder,
         stores,
     ));
-    let scope = Scope {
-        namespaces: args.watch_namespaces.clone(),
-    };
-    let controllers =
-        controller::run_controllers(ctx, scope, args.reconcile_concurrency, shutdown.clone());
+    let controllers = controller::run_controllers(
+        ctx,
+        scope,
+        shared_controllers,
+        args.reconcile_concurrency,
+        shutdown.clone(),
+    );
     tokio::select! {
         _ = controllers => {}
         _ = lost_leadership => {}

@@ -50,6 +50,20 @@ pub const DEFAULT_PROTECTED_GROUPS: [&str; 23] = [
     "SharePoint Web Application Services",
 ];
 
+/// Groups whose membership Azure DevOps maintains itself ("contains all users and groups that
+/// have been added anywhere", "identities granted explicit permission are added
+/// automatically", a visibility restriction): protected themselves when listed, but being
+/// their member grants no privilege, so their members are not protected through them.
+/// Otherwise every group would be protected by its implicit Valid Users membership.
+pub const IMPLICIT_MEMBERSHIP_GROUPS: [&str; 6] = [
+    "Project Collection Valid Users",
+    "Project Valid Users",
+    "Security Service Group",
+    "Project-Scoped Users",
+    "Team Foundation Valid Users",
+    "Azure DevOps Valid Users",
+];
+
 /// An Azure DevOps organization shared by the namespaces it allows.
 #[allow(clippy::duplicated_attributes)]
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]

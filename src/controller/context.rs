@@ -25,6 +25,7 @@ use super::fairness::Workers;
 use super::grants::Granted;
 use super::ledger::Ledger;
 use super::organization_registry::{OrgHandle, OrgKey, OrgSpec, OrganizationRegistry};
+use super::stored::Stored;
 
 /// Timing of periodic drift detection.
 #[derive(Debug, Clone)]
@@ -51,8 +52,10 @@ pub struct Settings {
 pub struct Stores {
     pub cluster_orgs: Store<ClusterDevOpsOrganization>,
     pub orgs: Store<DevOpsOrganization>,
-    pub groups: Store<DevOpsGroup>,
-    pub memberships: Store<DevOpsMembership>,
+    /// Every DevOpsGroup and DevOpsMembership: the controllers' own caches when they watch every
+    /// namespace (wait with [`Stores::related_ready`] before reading).
+    pub groups: Store<Stored<DevOpsGroup>>,
+    pub memberships: Store<Stored<DevOpsMembership>>,
     pub namespaces: Store<PartialObjectMeta<Namespace>>,
 }
 
@@ -301,6 +304,23 @@ fn ready_problem<K: HasCommonStatus + Resource>(org: &K) -> Option<String> {
     let ready = org.ready_condition()?;
     (ready.status == "False" && status.observed_generation == org.meta().generation)
         .then(|| format!("{}: {}", ready.reason, ready.message))
+}
+
+impl Stores {
+    /// Wait until the DevOpsGroups' and DevOpsMemberships' caches hold their first full list.
+    pub async fn related_ready(&self) -> Result<(), Error> {
+        let gone = |_| {
+            Error::new(
+                Reason::StaleCache,
+                "the operator is stopping (its caches of groups and memberships are gone)"
+                    .to_string(),
+                Retry::Backoff,
+            )
+        };
+        self.groups.wait_until_ready().await.map_err(gone)?;
+        self.memberships.wait_until_ready().await.map_err(gone)?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

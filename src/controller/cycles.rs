@@ -21,6 +21,7 @@ use kube::ResourceExt;
 use crate::api::{DevOpsGroup, DevOpsMembership, HasCommonStatus, MemberState, OrganizationKind};
 
 use super::context::Stores;
+use super::stored::{self, Stored};
 
 /// One declared edge: `member` is (to be) a member of the container, according to `via`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +38,8 @@ pub type Graph = HashMap<String, Vec<Edge>>;
 fn cached_group(stores: &Stores, namespace: &str, name: &str) -> Option<String> {
     stores
         .groups
-        .get(&ObjectRef::<DevOpsGroup>::new(name).within(namespace))?
+        .get(&ObjectRef::<Stored<DevOpsGroup>>::new(name).within(namespace))?
+        .valid()?
         .status
         .as_ref()?
         .descriptor
@@ -50,7 +52,7 @@ pub fn declared(stores: &Stores, except: &DevOpsMembership) -> Graph {
     let mut graph = Graph::new();
     let own_namespace = except.namespace().unwrap_or_default();
     let own_org = organization_url(stores, &own_namespace, except);
-    for m in stores.memberships.state() {
+    for m in stored::valid(stores.memberships.state()) {
         if m.uid().is_some() && m.uid() == except.uid() {
             continue;
         }
@@ -170,20 +172,24 @@ pub fn path(graph: &Graph, from: &str, to: &str) -> Option<Vec<(String, Edge)>> 
 
 /// A group's principal name, as far as the caches know it.
 fn group_name(stores: &Stores, descriptor: &str) -> String {
-    let managed = stores.groups.state().into_iter().find_map(|g| {
-        let status = g.status.as_ref()?;
-        (status.descriptor.as_deref() == Some(descriptor))
-            .then(|| status.principal_name.clone())
-            .flatten()
-    });
+    let managed = stored::valid(stores.groups.state())
+        .into_iter()
+        .find_map(|g| {
+            let status = g.status.as_ref()?;
+            (status.descriptor.as_deref() == Some(descriptor))
+                .then(|| status.principal_name.clone())
+                .flatten()
+        });
     managed
         .or_else(|| {
-            stores.memberships.state().into_iter().find_map(|m| {
-                let status = m.status.as_ref()?;
-                (status.group_descriptor.as_deref() == Some(descriptor))
-                    .then(|| status.group_principal_name.clone())
-                    .flatten()
-            })
+            stored::valid(stores.memberships.state())
+                .into_iter()
+                .find_map(|m| {
+                    let status = m.status.as_ref()?;
+                    (status.group_descriptor.as_deref() == Some(descriptor))
+                        .then(|| status.group_principal_name.clone())
+                        .flatten()
+                })
         })
         .unwrap_or_else(|| descriptor.to_string())
 }

@@ -129,14 +129,52 @@ fn watch_failed(kind: &str, err: &watcher::Error) {
     }
 }
 
-/// Start reflectors for the objects reconcilers look up and wait until they are filled.
+/// A cache of every object of one kind as stored (readable or not), and the task that fills it.
+fn stored_cache_of<K: Reconciled>(
+    kube: &kube::Client,
+) -> (Store<Stored<K>>, future::BoxFuture<'static, ()>) {
+    let (store, writer) = reflector::store();
+    let fill = watcher(
+        Api::<Stored<K>>::all(kube.clone()),
+        watcher::Config::default(),
+    )
+    .backoff(watch_backoff())
+    .reflect(writer)
+    .for_each(log_watch_errors(K::kind(&()).into_owned()))
+    .boxed();
+    (store, fill)
+}
+
+/// The controllers whose caches reconcilers of other kinds read too (cycle detection reads every
+/// DevOpsGroup and DevOpsMembership): built before the [`Context`] that holds their stores.
+pub struct SharedControllers {
+    groups: Controller<Stored<DevOpsGroup>>,
+    memberships: Controller<Stored<DevOpsMembership>>,
+}
+
+/// Start reflectors for the objects reconcilers look up (the organizations and namespaces are
+/// waited for by [`caches_ready`]). DevOpsGroups and DevOpsMemberships are cached once: by
+/// their controllers when those watch every namespace (their caches fill once they run, so
+/// readers wait with [`Stores::related_ready`]), by caches of their own otherwise.
 pub async fn start_caches(
     kube: &kube::Client,
-) -> anyhow::Result<(Stores, impl Future<Output = ()> + Send)> {
+    scope: &Scope,
+) -> anyhow::Result<(Stores, SharedControllers, impl Future<Output = ()> + Send)> {
     let (cluster_orgs, fill_cluster_orgs) = cache_of::<ClusterDevOpsOrganization>(kube);
     let (orgs, fill_orgs) = cache_of::<DevOpsOrganization>(kube);
-    let (groups, fill_groups) = cache_of::<DevOpsGroup>(kube);
-    let (memberships, fill_memberships) = cache_of::<DevOpsMembership>(kube);
+    let shared = SharedControllers {
+        groups: controller_of(scope.api(kube)),
+        memberships: memberships(kube, scope),
+    };
+    let mut fills = Vec::new();
+    let (groups, memberships) = if scope.watches_every_namespace() {
+        (shared.groups.store(), shared.memberships.store())
+    } else {
+        let (groups, fill_groups) = stored_cache_of::<DevOpsGroup>(kube);
+        let (memberships, fill_memberships) = stored_cache_of::<DevOpsMembership>(kube);
+        fills.extend([fill_groups, fill_memberships]);
+        (groups, memberships)
+    };
     let (namespaces, writer) = reflector::store();
     let fill_namespaces = watcher(
         Api::<PartialObjectMeta<Namespace>>::all(kube.clone()),
@@ -146,14 +184,8 @@ pub async fn start_caches(
     .reflect(writer)
     .for_each(log_watch_errors("Namespace".to_string()))
     .boxed();
-    let task = future::join_all([
-        fill_cluster_orgs,
-        fill_orgs,
-        fill_groups,
-        fill_memberships,
-        fill_namespaces,
-    ])
-    .map(|_| ());
+    fills.extend([fill_cluster_orgs, fill_orgs, fill_namespaces]);
+    let task = future::join_all(fills).map(|_| ());
     Ok((
         Stores {
             cluster_orgs,
@@ -162,6 +194,7 @@ pub async fn start_caches(
             memberships,
             namespaces,
         },
+        shared,
         task,
     ))
 }
@@ -170,9 +203,7 @@ pub async fn start_caches(
 pub async fn caches_ready(stores: &Stores) -> anyhow::Result<()> {
     stores.cluster_orgs.wait_until_ready().await?;
     stores.orgs.wait_until_ready().await?;
-    stores.groups.wait_until_ready().await?;
     stores.namespaces.wait_until_ready().await?;
-    stores.memberships.wait_until_ready().await?;
     Ok(())
 }
 
@@ -192,6 +223,11 @@ impl Scope {
             [one] => Api::namespaced(kube.clone(), one),
             _ => Api::all(kube.clone()),
         }
+    }
+
+    /// Whether the controllers' caches hold every namespace (one namespace is watched alone).
+    fn watches_every_namespace(&self) -> bool {
+        self.namespaces.len() != 1
     }
 
     fn contains(&self, namespace: Option<String>) -> bool {
@@ -285,6 +321,7 @@ fn watch_organizations<K: Reconciled>(
 pub async fn run_controllers(
     ctx: Arc<Context>,
     scope: Scope,
+    shared: SharedControllers,
     concurrency: u16,
     shutdown: impl Future<Output = ()> + Clone + Send + Sync + 'static,
 ) {
@@ -304,12 +341,12 @@ pub async fn run_controllers(
             scope.clone(),
         ),
         kinds.run(
-            watch_organizations(controller_of(scope.api(&kube)), &kube, |g: &DevOpsGroup| {
+            watch_organizations(shared.groups, &kube, |g: &DevOpsGroup| {
                 &g.spec.organization_ref
             }),
             scope.clone(),
         ),
-        kinds.run(memberships(&kube, &scope), scope.clone()),
+        kinds.run(shared.memberships, scope.clone()),
         kinds.run(
             watch_organizations(
                 controller_of(scope.api(&kube)),

@@ -16,6 +16,7 @@ use crate::ado::{
     AdoClient, AdoError, Ancestry, GraphGroup, Protected, ProtectionPolicy, MAX_CONTAINERS,
     MAX_DEPTH,
 };
+use crate::api::IMPLICIT_MEMBERSHIP_GROUPS;
 use crate::reason::Reason;
 
 use super::error::{Error, Retry};
@@ -125,27 +126,13 @@ impl From<&Protected> for Protection {
     }
 }
 
-/// Groups whose membership Azure DevOps maintains itself ("contains all users and groups that
-/// have been added anywhere", "identities granted explicit permission are added
-/// automatically", a visibility restriction): protected themselves when listed, but being
-/// their member grants no privilege, so their members are not protected through them.
-/// Otherwise every group would be protected by its implicit Valid Users membership.
-const IMPLICIT_MEMBERSHIP: [&str; 6] = [
-    "Project Collection Valid Users",
-    "Project Valid Users",
-    "Security Service Group",
-    "Project-Scoped Users",
-    "Team Foundation Valid Users",
-    "Azure DevOps Valid Users",
-];
-
 fn implicit_membership(principal_name: &str) -> bool {
     let bare = principal_name
         .rsplit('\\')
         .next()
         .unwrap_or(principal_name)
         .trim();
-    IMPLICIT_MEMBERSHIP
+    IMPLICIT_MEMBERSHIP_GROUPS
         .iter()
         .any(|g| g.eq_ignore_ascii_case(bare))
 }

@@ -88,6 +88,8 @@ impl Reconciled for DevOpsMembership {
             Some(target) if target != container => BTreeSet::new(),
             _ => before.added.clone(),
         };
+        // Cycles are judged on every DevOpsGroup and DevOpsMembership: their caches must be full.
+        cx.stores.related_ready().await?;
         let mut graph = None;
         let plan = set_sync::plan(
             &items,

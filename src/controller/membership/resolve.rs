@@ -8,6 +8,7 @@ use crate::api::{DevOpsGroup, DevOpsMembership, GroupTarget, HasCommonStatus, Lo
 use crate::controller::error::{Error, Retry};
 use crate::controller::object_context::Cx;
 use crate::controller::set_sync::Problem;
+use crate::controller::stored::Stored;
 use crate::reason::Reason;
 
 /// The group whose members are managed: its descriptor and principal name.
@@ -181,9 +182,10 @@ async fn group_ref_descriptor(cx: &Cx<'_>, reference: &LocalRef) -> Result<Strin
     let cached = cx
         .stores
         .groups
-        .get(&ObjectRef::<DevOpsGroup>::new(&reference.name).within(namespace));
+        .get(&ObjectRef::<Stored<DevOpsGroup>>::new(&reference.name).within(namespace));
     let name = format!("DevOpsGroup {namespace}/{}", reference.name);
-    if let Some(group) = cached.as_deref().filter(|g| ready_group(g)) {
+    let cached = cached.as_deref().and_then(Stored::valid);
+    if let Some(group) = cached.filter(|g| ready_group(g)) {
         return managed_by(cx, group, &name).await;
     }
     let live = Api::<DevOpsGroup>::namespaced(cx.kube.clone(), namespace)
