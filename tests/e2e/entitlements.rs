@@ -396,6 +396,14 @@ async fn a_group_rule_applies_asynchronously_and_reports_a_licence_shortage() ->
     })
     .await?;
     env.wait_ready(&[e.object()], "True", WAIT).await?;
+    // The shortage was a Warning; the operations applying the rule were not.
+    let normal = no_progressing_warning(&env, "contractors").await?;
+    assert!(normal >= 1, "a Normal Event said Progressing");
+    let events = event_types(&env, "contractors").await?;
+    assert!(
+        events.contains(&("Warning".into(), Reason::LicenceUnavailable.as_str().into())),
+        "{events:?}"
+    );
 
     env.delete_in_order(&[e.object()], WAIT).await?;
     env.until("the rule removed", WAIT, || async {
@@ -559,7 +567,9 @@ async fn a_group_rule_on_the_namespaces_own_group() -> TestResult {
     })
     .await?;
     env.wait_ready(&[rule.object()], "True", WAIT).await?;
-    no_progressing_warning(&env, "crew-rule").await?;
+    // One Normal Event per start of an operation (the create and two repairs), none per poll.
+    let normal = no_progressing_warning(&env, "crew-rule").await?;
+    assert!((1..=3).contains(&normal), "{normal} Progressing Events");
 
     // Delete: the rule this object created goes, and with it the crew's Readers membership.
     env.delete_in_order(&[rule.object()], WAIT).await?;
@@ -580,7 +590,7 @@ async fn a_group_rule_on_the_namespaces_own_group() -> TestResult {
     env.delete_in_order(&[kept.object()], WAIT).await?;
     tokio::time::sleep(A_RESYNC).await;
     assert_eq!(
-        rule_on(&env, &crew_descriptor).map(|(l, s, n, p)| (l, s, n, p)),
+        rule_on(&env, &crew_descriptor),
         applied.map(|(l, s, n, p)| (l, s.to_string(), n, p)),
         "Orphan keeps the rule"
     );
