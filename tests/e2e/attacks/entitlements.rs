@@ -331,8 +331,13 @@ async fn a_second_namespace_cannot_take_a_principal_another_manages() -> TestRes
     .await?;
     env.delete_in_order(&[a_lee.object(), a_bot.object()], WAIT)
         .await?;
+    let released = std::time::Instant::now();
     env.wait_ready(&[b_lee.clone(), b_bot.clone()], "True", WAIT)
         .await?;
+    eprintln!(
+        "B converged {:.1} s after A's objects were gone",
+        released.elapsed().as_secs_f64()
+    );
     let now = held(&env, &principals, &crew);
     for (i, p) in principals.iter().enumerate() {
         assert!(
