@@ -16,6 +16,7 @@ mod object_context;
 mod observe;
 mod organization;
 mod organization_registry;
+mod outcome;
 // `export` derives an organization's name and Graph URL the way organizations do.
 pub(crate) use organization_registry::{graph_url_of, organization_name_of};
 mod protection;

@@ -17,9 +17,11 @@ pub const LISTED_CHANGES: usize = 100;
 /// The outcome of an observing reconcile, from the kind's outcome and the changes it said:
 /// `InSync` when `Manage` would change nothing, `DriftDetected` (Ready=False, looked at again at
 /// the next resync) when it would, or the kind's own error when it could not tell (a grant
-/// missing, a group protected: exactly what `Manage` would report).
+/// missing, a group protected: exactly what `Manage` would report), or `Progressing` while
+/// Azure DevOps still applies an earlier change (as `Manage` would report too).
 pub fn outcome(result: Result<Ready, Error>, changes: &[String]) -> Result<Ready, Error> {
     match result {
+        Ok(ready) if ready.reason == Reason::Progressing && changes.is_empty() => Ok(ready),
         Ok(ready) if changes.is_empty() => Ok(Ready::new(
             Reason::InSync,
             format!("Observe: Manage would change nothing ({})", ready.message),
@@ -91,6 +93,12 @@ mod tests {
             .contains("add member m0; add member m1; add member m2 and 2 more"));
         let d = drift(&changes).unwrap();
         assert_eq!((d.count, d.changes.len()), (5, 5));
+    }
+
+    #[test]
+    fn an_operation_still_applying_stays_progressing() {
+        let applying = Ok(Ready::progressing("the group rule is being applied"));
+        assert_eq!(outcome(applying, &[]).unwrap().reason, Reason::Progressing);
     }
 
     #[test]

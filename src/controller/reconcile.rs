@@ -25,6 +25,7 @@ use super::context::{backoff_key, Context};
 use super::error::{Error, Retry};
 use super::object_context::{observes, Cx};
 use super::observe;
+use super::outcome::{is_transition, Outcome};
 use super::status::{apply_status, common_status};
 
 /// A successful reconcile's Ready reason and message.
@@ -40,6 +41,12 @@ impl Ready {
             reason,
             message: message.into(),
         }
+    }
+
+    /// Azure DevOps is still carrying out what was asked (an asynchronous operation): not an
+    /// error, but not Ready either (see [`Outcome`]).
+    pub fn progressing(message: impl Into<String>) -> Self {
+        Self::new(Reason::Progressing, message)
     }
 }
 
@@ -178,14 +185,15 @@ async fn apply<K: Reconciled>(
         Ok(cx) => (obj.converge(&cx, &mut status).await, None),
         Err(err) => (Err(err), None),
     };
-    let (ok, reason, message) = match &result {
-        Ok(ready) => (true, ready.reason, ready.message.clone()),
-        Err(err) => (false, err.reason, err.message.clone()),
+    let outcome = Outcome::of(&result);
+    let (reason, message) = match &result {
+        Ok(ready) => (ready.reason, ready.message.clone()),
+        Err(err) => (err.reason, err.message.clone()),
     };
     *status.common_mut() = common_status(
         obj.common_status(),
         obj.meta().generation,
-        ok,
+        outcome.ready(),
         reason.as_str(),
         &message,
     );
@@ -193,30 +201,35 @@ async fn apply<K: Reconciled>(
     if obj.status() != Some(&status) {
         apply_status(api, &obj.name_any(), &status).await?;
     }
-    let transition = previous
+    let previous = previous
         .as_ref()
-        .is_none_or(|c| Reason::parse(&c.reason) != Some(reason) || (c.status == "True") != ok);
+        .map(|c| (c.reason.as_str(), c.status == "True"));
+    let transition = is_transition(previous, reason, outcome.ready());
+    if let Some(event_type) = outcome.event(transition) {
+        ctx.publish(&*obj, event_type, reason, message.clone())
+            .await;
+    }
     let seconds = started.elapsed().as_secs_f64();
-    match result {
-        Ok(_) => {
-            if transition {
-                ctx.publish(&*obj, EventType::Normal, reason, message.clone())
-                    .await;
-            }
+    ctx.metrics.reconciled(&kind, outcome.metric(), seconds);
+    if outcome.is_error() {
+        ctx.metrics.failed(&kind, reason.as_str());
+    }
+    match (outcome, result) {
+        (Outcome::Ready, _) => {
             tracing::info!(reason = reason.as_str(), seconds, "reconciled");
-            ctx.metrics.reconciled(&kind, "ready", seconds);
             ctx.reset_backoff(&key);
             Ok(Action::requeue(ctx.resync_delay(&key)))
         }
-        Err(err) => {
-            if transition {
-                ctx.publish(&*obj, EventType::Warning, reason, message.clone())
-                    .await;
-            }
-            tracing::warn!(reason = reason.as_str(), message = %err.message, seconds, "not ready");
-            ctx.metrics.reconciled(&kind, "not_ready", seconds);
-            ctx.metrics.failed(&kind, reason.as_str());
-            Ok(match err.retry {
+        (Outcome::Progressing, _) => {
+            tracing::info!(reason = reason.as_str(), message = %message, seconds, "progressing");
+            Ok(Action::requeue(
+                ctx.backoff_delay(&key).min(ctx.resync_delay(&key)),
+            ))
+        }
+        (Outcome::NotReady, result) => {
+            tracing::warn!(reason = reason.as_str(), message = %message, seconds, "not ready");
+            let retry = result.err().map_or(Retry::Backoff, |e| e.retry);
+            Ok(match retry {
                 Retry::Backoff => Action::requeue(ctx.backoff_delay(&key)),
                 Retry::Resync => {
                     ctx.reset_backoff(&key);

@@ -58,7 +58,7 @@ impl ControllerMetrics {
         };
         registry.register(
             "azdo_reconciles",
-            "Reconciles by kind and outcome (ready, not_ready, error, deleted)",
+            "Reconciles by kind and outcome (ready, progressing, not_ready, error, deleted)",
             metrics.reconciles.clone(),
         );
         registry.register(
@@ -68,7 +68,7 @@ impl ControllerMetrics {
         );
         registry.register(
             "azdo_reconcile_errors",
-            "Reconciles that ended Ready=False, by kind and reason",
+            "Reconciles that ended Ready=False with an error (not Progressing), by kind and reason",
             metrics.errors.clone(),
         );
         registry.register_collector(Box::new(metrics.objects.clone()));

@@ -40,8 +40,20 @@ def test_user_entitlement_add_get_and_refusal(connection):
     )
     assert again.is_success is False
     assert again.user_entitlement is None
-    # The SDK's operation result model does not decode this result (isSuccess and the
-    # {key, value} errors come back None): only the top-level isSuccess tells the failure.
+    # The per-result model: the SDK's generated UserEntitlementOperationResult lists only
+    # `userId` in its msrest attribute map (its base's isSuccess, errors and result are not
+    # inherited), so msrest decodes userId and keeps the rest, as sent, in additional_properties;
+    # is_success and errors stay None whatever the wire says. (Decoding the base model instead
+    # fails: its errors type `[{ key: int; value: str }]` is not an msrest type.) The wire names
+    # are the 7.1 spec's, so the SDK's own objects carry the refusal:
+    result = again.operation_result
+    assert result.user_id == added.user_entitlement.id
+    assert result.is_success is None
+    assert result.additional_properties["isSuccess"] is False
+    assert result.additional_properties["result"] is None
+    [error] = result.additional_properties["errors"]
+    assert error["key"] == 5102
+    assert error["value"].startswith("VS403288")
     mem.delete_user_entitlement(added.user_entitlement.id)
 
 

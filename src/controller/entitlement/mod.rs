@@ -215,7 +215,7 @@ impl DevOpsEntitlement {
         // An operation still applying the rule: poll it before anything else.
         if let Some(operation) = status.operation_id.clone() {
             match client.entitlement_operation(&operation).await {
-                Ok(op) if !op.finished() => return Err(progressing(&operation)),
+                Ok(op) if !op.finished() => return Ok(progressing(&operation)),
                 Ok(_) => status.operation_id = None,
                 Err(e) if e.is_not_found() => status.operation_id = None,
                 Err(e) => return Err(Error::ado("reading the group rule's operation", e)),
@@ -259,11 +259,11 @@ impl DevOpsEntitlement {
             if let Some(operation) = write.operation {
                 status.operation_id = Some(operation.clone());
                 status.rule_status = Some("applyPending".into());
-                return Err(progressing(&operation));
+                return Ok(progressing(&operation));
             }
         }
         let Some(rule) = read else {
-            return Err(progressing("(none)"));
+            return Ok(progressing("(none)"));
         };
         self.report_rule(status, &rule, projects)
     }
@@ -285,7 +285,7 @@ impl DevOpsEntitlement {
         status.projects = project_statuses(self, projects, Some(&current_of_rule(rule)));
         let message = status.rule_message.clone().unwrap_or_default();
         match rule.status.as_deref() {
-            Some("applyPending") => Err(progressing(
+            Some("applyPending") => Ok(progressing(
                 status.operation_id.as_deref().unwrap_or("(pending)"),
             )),
             Some("unableToApply") | Some("incompatible") => {
@@ -373,12 +373,11 @@ impl DevOpsEntitlement {
     }
 }
 
-fn progressing(operation: &str) -> Error {
-    Error::new(
-        Reason::Progressing,
-        format!("the group rule is being applied (operation {operation})"),
-        Retry::Backoff,
-    )
+/// Not an error: Ready=False `Progressing`, a Normal Event, polled again soon (`outcome.rs`).
+fn progressing(operation: &str) -> Ready {
+    Ready::progressing(format!(
+        "the group rule is being applied (operation {operation})"
+    ))
 }
 
 /// `isSuccess: false` answers keep their own reason (no licence, refused); others as usual.

@@ -2,7 +2,9 @@
 //! when only Stakeholder is granted), project entitlements in another team's project or in a
 //! project group the grant does not name (Project Administrators), and group rules on a
 //! privileged group or on another team's group. Each refused attempt ends `Ready=False` with no
-//! write and the simulator's entitlements untouched.
+//! write and the simulator's entitlements untouched. A second namespace declaring the same
+//! user, service principal or group another namespace's object manages is refused until that
+//! object is deleted and its claim released.
 
 use azdo_operator::api::{AccessLevel, Principal, ProjectGroupType};
 
@@ -141,6 +143,217 @@ async fn group_rules_only_on_groups_the_namespace_may_reach() -> TestResult {
         WAIT,
     )
     .await?;
+    env.delete_in_order(&[org], WAIT).await?;
+    Ok(())
+}
+
+const A_CREW: &str = r"[Storefront]\A Crew";
+
+/// Writes to Member Entitlement Management since [`baseline`] (B's principal resolution may
+/// materialize a user in the Graph, which changes nothing of A's).
+fn entitlement_writes(env: &OperatorEnv) -> Vec<String> {
+    writes(env)
+        .into_iter()
+        .filter(|w| w.contains("entitlements"))
+        .collect()
+}
+
+/// What A's objects hold in the simulator: each principal's direct entitlement (level,
+/// projects) and the rule on A's group (level, projects, licensed members).
+fn held(env: &OperatorEnv, principals: &[&str], crew: &str) -> Vec<String> {
+    env.sim.control().with_state(|state| {
+        let org = state.organization("contoso").expect("contoso");
+        let mut out: Vec<String> = principals
+            .iter()
+            .map(|p| {
+                let m = org
+                    .subjects
+                    .iter()
+                    .find(|s| s.principal_name.eq_ignore_ascii_case(p) || s.origin_id == *p)
+                    .and_then(|s| org.entitlements.member(&s.descriptor));
+                format!("{p}: {:?}", m.map(|m| (m.licence, m.projects.clone())))
+            })
+            .collect();
+        out.push(format!(
+            "rule: {:?}",
+            org.entitlements.rule(crew).map(|r| (
+                r.licence,
+                r.projects.clone(),
+                r.licensed.clone(),
+                r.status
+            ))
+        ));
+        out
+    })
+}
+
+/// Tenant B declares DevOpsEntitlements for the user, the service principal and the group
+/// (A's DevOpsGroup, by principal name and by a `groupRef` B cannot point across namespaces)
+/// that tenant A's objects already manage, and B is granted the level it asks for (Basic) and
+/// A's group by name. B is refused (`EntitlementHeldElsewhere`, `Conflict`, `GroupNotFound`)
+/// and sends no entitlement write; A's entitlements (level, projects, the rule) are untouched,
+/// also when B's objects are deleted (Delete and Orphan). A's claim is released only when A's
+/// object goes: then B converges (on the user A removed: B creates it; on the service principal
+/// A orphaned: B adopts it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_namespace_cannot_take_a_principal_another_manages() -> TestResult {
+    let env = start("attacks-ent-principal").await?;
+    env.sim.control().set_behaviours(azdo_sim::Behaviours {
+        group_rule_apply_ms: 500,
+        ..azdo_sim::Behaviours::default()
+    });
+    let ns = env.namespace.clone();
+    let rival = env.cp.new_namespace("attacks-ent-rival").await?;
+    let mut b_grant = storefront_grant(&[rival.as_str()]);
+    if let Some(e) = b_grant.entitlements.as_mut() {
+        e.access_levels.push(AccessLevel::Basic);
+    }
+    b_grant.groups.push(A_CREW.to_string());
+    let org = organization(&env, vec![b_grant]).await?;
+    let f = env.fixtures();
+    let sp_id = env
+        .sim
+        .control()
+        .with_state(|s| s.directory.service_principals[0].object_id.to_string());
+    let sp = |oid: &str| Principal {
+        service_principal: Some(oid.to_string()),
+        ..Principal::default()
+    };
+    let crew_ref = |name: &str| Principal {
+        group_ref: Some(azdo_operator::api::LocalRef { name: name.into() }),
+        ..Principal::default()
+    };
+    let in_ns = |mut e: azdo_operator::api::DevOpsEntitlement, namespace: &str| {
+        e.metadata.namespace = Some(namespace.to_string());
+        e
+    };
+
+    // Tenant A: Lee (Stakeholder, Storefront Readers), the deploy bot (Stakeholder, Orphan),
+    // and a rule on its own group.
+    let a_crew = super::group(&env, &ns, "a-crew", Some("Storefront"), "A Crew");
+    env.apply(&[a_crew.object()]).await?;
+    env.wait_ready(&[a_crew.object()], "True", WAIT).await?;
+    let a_lee = f.entitlement(
+        "lee",
+        user(LEE),
+        AccessLevel::Stakeholder,
+        &[("Storefront", ProjectGroupType::Readers)],
+    );
+    let mut a_bot = f.entitlement("bot", sp(&sp_id), AccessLevel::Stakeholder, &[]);
+    a_bot.spec.deletion_policy = azdo_operator::api::DeletionPolicy::Orphan;
+    let a_rule = f.entitlement(
+        "crew-rule",
+        crew_ref("a-crew"),
+        AccessLevel::Stakeholder,
+        &[("Storefront", ProjectGroupType::Readers)],
+    );
+    let a_objects = [a_lee.object(), a_bot.object(), a_rule.object()];
+    env.apply(&a_objects).await?;
+    env.wait_ready(&a_objects, "True", WAIT).await?;
+    let crew = descriptor(&env, A_CREW)?;
+    let principals = [LEE, sp_id.as_str()];
+    let a_holds = held(&env, &principals, &crew);
+    assert!(
+        a_holds.iter().all(|h| !h.ends_with("None")),
+        "A holds all three: {a_holds:#?}"
+    );
+    let before = baseline(&env);
+
+    // Tenant B reaches for the same principals, with both deletion policies.
+    let b = |name: &str, principal: Principal, level: AccessLevel, orphan: bool| {
+        let mut e = in_ns(
+            f.entitlement(
+                name,
+                principal,
+                level,
+                &[("Storefront", ProjectGroupType::Contributors)],
+            ),
+            &rival,
+        );
+        if orphan {
+            e.spec.deletion_policy = azdo_operator::api::DeletionPolicy::Orphan;
+        }
+        e.object()
+    };
+    let b_held = [
+        b("lee", user(LEE), AccessLevel::Basic, false),
+        b("lee-kept", user(LEE), AccessLevel::Basic, true),
+        b("bot", sp(&sp_id), AccessLevel::Basic, false),
+        b("bot-kept", sp(&sp_id), AccessLevel::Basic, true),
+    ];
+    let b_by_name = b("crew-by-name", group(A_CREW), AccessLevel::Basic, false);
+    let b_by_ref = b("crew-by-ref", crew_ref("a-crew"), AccessLevel::Basic, false);
+    env.apply(&b_held).await?;
+    env.apply(&[b_by_name.clone(), b_by_ref.clone()]).await?;
+    for obj in &b_held {
+        let r = refused(&env, obj, &[Reason::EntitlementHeldElsewhere]).await?;
+        assert!(
+            r.message.contains(&format!("{ns}/")),
+            "{}: names the holder: {}",
+            describe(obj),
+            r.message
+        );
+    }
+    let by_name = refused(&env, &b_by_name, &[Reason::Conflict]).await?;
+    assert!(
+        by_name.message.contains("another namespace"),
+        "{}",
+        by_name.message
+    );
+    // A groupRef names a DevOpsGroup of B's own namespace: there is none called a-crew.
+    refused(&env, &b_by_ref, &[Reason::GroupNotFound]).await?;
+    tokio::time::sleep(A_RESYNC).await;
+    let written = entitlement_writes(&env);
+    assert!(written.is_empty(), "B wrote entitlements: {written:#?}");
+    assert_eq!(held(&env, &principals, &crew), a_holds, "A's entitlements");
+    assert_eq!(sim_snapshot(&env.sim), before, "the simulator's state");
+
+    // Deleting B's objects (Delete and Orphan) undoes nothing of A's.
+    let mut b_all = b_held.to_vec();
+    b_all.extend([b_by_name, b_by_ref]);
+    env.delete_in_order(&b_all, WAIT).await?;
+    tokio::time::sleep(A_RESYNC).await;
+    let written = entitlement_writes(&env);
+    assert!(written.is_empty(), "B's deletion wrote: {written:#?}");
+    assert_eq!(held(&env, &principals, &crew), a_holds, "A's entitlements");
+    env.wait_ready(&a_objects, "True", WAIT).await?;
+
+    // B tries again and waits; A's objects go (Delete for Lee: the entitlement is removed;
+    // Orphan for the bot: it stays); their claims are released and B converges.
+    let b_lee = b("lee-next", user(LEE), AccessLevel::Basic, false);
+    let b_bot = b("bot-next", sp(&sp_id), AccessLevel::Basic, false);
+    env.apply(&[b_lee.clone(), b_bot.clone()]).await?;
+    all_refused(
+        &env,
+        &[b_lee.clone(), b_bot.clone()],
+        &[Reason::EntitlementHeldElsewhere],
+    )
+    .await?;
+    env.delete_in_order(&[a_lee.object(), a_bot.object()], WAIT)
+        .await?;
+    let released = std::time::Instant::now();
+    env.wait_ready(&[b_lee.clone(), b_bot.clone()], "True", WAIT)
+        .await?;
+    eprintln!(
+        "B converged {:.1} s after A's objects were gone",
+        released.elapsed().as_secs_f64()
+    );
+    let now = held(&env, &principals, &crew);
+    for (i, p) in principals.iter().enumerate() {
+        assert!(
+            now[i].contains("Express") && now[i].contains(STOREFRONT_ID),
+            "{p} is B's now (Basic, Storefront): {now:#?}"
+        );
+    }
+    // B created Lee's entitlement (A's deletion removed it) and adopted the bot's (A orphaned
+    // it): deleting B's objects removes the one and restores the other's level.
+    env.delete_in_order(&[b_lee, b_bot], WAIT).await?;
+    let after = held(&env, &principals, &crew);
+    assert_eq!(after[0], format!("{LEE}: None"), "{after:#?}");
+    assert!(after[1].contains("Stakeholder"), "{after:#?}");
+
+    env.delete_in_order(&[a_rule.object(), a_crew.object()], WAIT)
+        .await?;
     env.delete_in_order(&[org], WAIT).await?;
     Ok(())
 }
