@@ -149,8 +149,9 @@ impl Bench {
             .ok_or_else(|| "no operator is running".into())
     }
 
-    /// Start an operator that watches `namespace` and resyncs every `resync`.
-    async fn start_operator(&mut self, namespace: &str, resync: Duration) -> TestResult<()> {
+    /// Start an operator that resyncs every `resync` and watches `only` (one namespace) or, as
+    /// deployed by default, every namespace.
+    async fn start_operator(&mut self, only: Option<&str>, resync: Duration) -> TestResult<()> {
         self.stop_operator().await?;
         let port = free_loopback_ports(1)?[0];
         let s = &self.settings;
@@ -163,8 +164,6 @@ impl Bench {
             "info",
             "--leader-election",
             "false",
-            "--watch-namespaces",
-            namespace,
             "--resync-interval",
             &format!("{}ms", resync.as_millis()),
             "--resync-jitter",
@@ -177,6 +176,9 @@ impl Bench {
         .iter()
         .map(|a| a.to_string())
         .collect();
+        if let Some(namespace) = only {
+            args.extend(["--watch-namespaces".to_string(), namespace.to_string()]);
+        }
         args.extend(s.operator_args.iter().cloned());
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         let binary = s.operator_binary.clone();
@@ -349,7 +351,8 @@ impl Bench {
     /// a) Cold converge.
     pub async fn cold(&mut self) -> TestResult<ScenarioResult> {
         let namespace = self.env.namespace.clone();
-        self.start_operator(&namespace, NO_RESYNC).await?;
+        // Every namespace, as deployed by default (the bench's is the only one with objects).
+        self.start_operator(None, NO_RESYNC).await?;
         self.wait_organization_ready(Duration::from_secs(60))
             .await?;
         let (seconds, created, traffic, footprint, violations) =
@@ -393,13 +396,12 @@ impl Bench {
 
     /// e) Restart the operator on the converged namespace: every object is reconciled once.
     pub async fn restart(&mut self) -> TestResult<ScenarioResult> {
-        let namespace = self.env.namespace.clone();
         let control = self.env.sim.control();
         self.stop_operator().await?;
         control.clear_requests();
         let started = Instant::now();
         let resync = self.settings.resync;
-        self.start_operator(&namespace, resync).await?;
+        self.start_operator(None, resync).await?;
         let sample = self.operator()?.start()?;
         let after = self
             .wait_reconciled(&BTreeMap::new(), Duration::from_secs(300))
@@ -636,7 +638,8 @@ impl Bench {
         });
         control.set_faults(faults);
         let namespace = self.env.cp.new_namespace("bench-throttled").await?;
-        self.start_operator(&namespace, NO_RESYNC).await?;
+        // Only the new namespace: the first one's objects stay in the cluster, untouched.
+        self.start_operator(Some(&namespace), NO_RESYNC).await?;
         self.wait_organization_ready(Duration::from_secs(60))
             .await?;
         // The first namespace's objects still hold their users' entitlements (one object per
