@@ -12,6 +12,11 @@
 //!   never later than a resync).
 //! - **NotReady**: an error (`Err`). Ready=False with the error's reason; a Warning Event when
 //!   the condition changed; retried as the error says.
+//! - **Deferred**: Azure DevOps' rate limit outlasted a call's retry budget (`Throttled`). The
+//!   object did nothing wrong and is not failed for it: its condition stays as it was (an object
+//!   without one yet gets Ready=False `Throttled`, with a Normal Event), and it is looked at
+//!   again after a growing delay. Under a sustained rate limit the operator degrades by
+//!   stretching resyncs, never by failing objects.
 
 use kube::runtime::events::EventType;
 
@@ -26,6 +31,7 @@ pub enum Outcome {
     Ready,
     Progressing,
     NotReady,
+    Deferred,
 }
 
 impl Outcome {
@@ -36,6 +42,7 @@ impl Outcome {
             Ok(r) if r.reason == Reason::Progressing => Self::Progressing,
             Ok(_) => Self::Ready,
             Err(e) if e.reason == Reason::Progressing => Self::Progressing,
+            Err(e) if e.reason == Reason::Throttled => Self::Deferred,
             Err(_) => Self::NotReady,
         }
     }
@@ -51,6 +58,7 @@ impl Outcome {
             Self::Ready => "ready",
             Self::Progressing => "progressing",
             Self::NotReady => "not_ready",
+            Self::Deferred => "deferred",
         }
     }
 
@@ -65,7 +73,7 @@ impl Outcome {
         match (transition, self) {
             (false, _) => None,
             (true, Self::NotReady) => Some(EventType::Warning),
-            (true, Self::Ready | Self::Progressing) => Some(EventType::Normal),
+            (true, Self::Ready | Self::Progressing | Self::Deferred) => Some(EventType::Normal),
         }
     }
 }
@@ -116,6 +124,20 @@ mod tests {
         let ok = Ok(Ready::new(Reason::Synced, "applied"));
         let o = Outcome::of(&ok);
         assert_eq!((o, o.ready(), o.metric()), (Outcome::Ready, true, "ready"));
+        assert_eq!(o.event(true), Some(EventType::Normal));
+    }
+
+    #[test]
+    fn a_rate_limit_defers_the_object_without_failing_it() {
+        let throttled = Err(Error::new(
+            Reason::Throttled,
+            "Azure DevOps asked to wait 90 s",
+            Retry::Backoff,
+        ));
+        let o = Outcome::of(&throttled);
+        assert_eq!(o, Outcome::Deferred);
+        assert!(!o.is_error());
+        assert_eq!(o.metric(), "deferred");
         assert_eq!(o.event(true), Some(EventType::Normal));
     }
 

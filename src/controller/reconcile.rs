@@ -190,21 +190,25 @@ async fn apply<K: Reconciled>(
         Ok(ready) => (ready.reason, ready.message.clone()),
         Err(err) => (err.reason, err.message.clone()),
     };
-    *status.common_mut() = common_status(
-        obj.common_status(),
-        obj.meta().generation,
-        outcome.ready(),
-        reason.as_str(),
-        &message,
-    );
-    status.common_mut().drift = drift;
-    if obj.status() != Some(&status) {
-        apply_status(api, &obj.name_any(), &status).await?;
+    // A deferred object keeps the condition it has (see `outcome`).
+    let keep = outcome == Outcome::Deferred && previous.is_some();
+    if !keep {
+        *status.common_mut() = common_status(
+            obj.common_status(),
+            obj.meta().generation,
+            outcome.ready(),
+            reason.as_str(),
+            &message,
+        );
+        status.common_mut().drift = drift;
+        if obj.status() != Some(&status) {
+            apply_status(api, &obj.name_any(), &status).await?;
+        }
     }
     let previous = previous
         .as_ref()
         .map(|c| (c.reason.as_str(), c.status == "True"));
-    let transition = is_transition(previous, reason, outcome.ready());
+    let transition = !keep && is_transition(previous, reason, outcome.ready());
     if let Some(event_type) = outcome.event(transition) {
         ctx.publish(&*obj, event_type, reason, message.clone())
             .await;
@@ -219,6 +223,10 @@ async fn apply<K: Reconciled>(
             tracing::info!(reason = reason.as_str(), seconds, "reconciled");
             ctx.reset_backoff(&key);
             Ok(Action::requeue(ctx.resync_delay(&key)))
+        }
+        (Outcome::Deferred, _) => {
+            tracing::info!(reason = reason.as_str(), message = %message, seconds, "deferred");
+            Ok(Action::requeue(ctx.backoff_delay(&key)))
         }
         (Outcome::Progressing, _) => {
             tracing::info!(reason = reason.as_str(), message = %message, seconds, "progressing");

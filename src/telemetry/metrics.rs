@@ -58,7 +58,7 @@ impl ControllerMetrics {
         };
         registry.register(
             "azdo_reconciles",
-            "Reconciles by kind and outcome (ready, progressing, not_ready, error, deleted)",
+            "Reconciles by kind and outcome (ready, progressing, not_ready, deferred, deleted)",
             metrics.reconciles.clone(),
         );
         registry.register(
