@@ -88,10 +88,11 @@ impl ProtectedCache {
         self.current.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn fresh(&self, policy: &str) -> Option<Arc<ProtectedSet>> {
+    /// The snapshot for `policy` if younger than `max_age`.
+    fn younger_than(&self, policy: &str, max_age: Duration) -> Option<Arc<ProtectedSet>> {
         self.slot()
             .as_ref()
-            .filter(|(set, at)| set.policy == policy && at.elapsed() < self.ttl)
+            .filter(|(set, at)| set.policy == policy && at.elapsed() < max_age)
             .map(|(set, _)| set.clone())
     }
 
@@ -133,12 +134,25 @@ impl AdoClient {
         &self,
         policy: &ProtectionPolicy<'_>,
     ) -> Result<Arc<ProtectedSet>, AdoError> {
+        self.protected_set_younger_than(policy, self.inner.caches.protected.ttl)
+            .await
+    }
+
+    /// [`AdoClient::protected_set`], read again unless younger than `max_age` (for a group the
+    /// snapshot does not know yet: most likely created since; concurrent callers share one
+    /// read).
+    pub async fn protected_set_younger_than(
+        &self,
+        policy: &ProtectionPolicy<'_>,
+        max_age: Duration,
+    ) -> Result<Arc<ProtectedSet>, AdoError> {
         let cache = &self.inner.caches.protected;
-        if let Some(set) = cache.fresh(policy.key) {
+        let max_age = max_age.min(cache.ttl);
+        if let Some(set) = cache.younger_than(policy.key, max_age) {
             return Ok(set);
         }
         let _guard = cache.fetch.lock().await;
-        if let Some(set) = cache.fresh(policy.key) {
+        if let Some(set) = cache.younger_than(policy.key, max_age) {
             return Ok(set);
         }
         let set = Arc::new(self.read_protected_set(policy).await?);

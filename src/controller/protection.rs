@@ -93,7 +93,14 @@ pub async fn protection(
         listed: &listed,
         source: &source,
     };
-    let snapshot = client.protected_set(&policy).await?;
+    let mut snapshot = client.protected_set(&policy).await?;
+    if snapshot.judge(descriptor).is_none() {
+        // Most likely created since the snapshot: a newer one knows it (one read shared by every
+        // group created meanwhile, instead of a walk up from each).
+        snapshot = client
+            .protected_set_younger_than(&policy, SNAPSHOT_REFRESH_AGE)
+            .await?;
+    }
     if let Some(judged) = snapshot.judge(descriptor) {
         return Ok(judged.map(Protection::from));
     }
@@ -104,6 +111,9 @@ pub async fn protection(
     let ancestry = client.ancestry(descriptor).await?;
     Ok(judge(org, &ancestry))
 }
+
+/// A group the protection snapshot does not know makes it read again when older than this.
+const SNAPSHOT_REFRESH_AGE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Names the organization's protection policy, so a snapshot built for another list of
 /// protected groups is not reused.

@@ -95,6 +95,26 @@ async fn nested_groups_are_found_top_down_and_the_snapshot_is_shared() {
     assert_eq!(h.count("GET", LIST), lists);
     assert_eq!(h.count("GET", DOWN), downs);
 
+    // A group created since is unknown to the snapshot; a newer one knows it.
+    let late = client
+        .create_group(None, "Snap Late", None)
+        .await
+        .unwrap()
+        .descriptor;
+    assert_eq!(snapshot(&client).await.judge(&late), None);
+    let policy = ProtectionPolicy {
+        key: "admins",
+        listed: &is_admin_group,
+        source: &is_admin_group,
+    };
+    let newer = client
+        .protected_set_younger_than(&policy, std::time::Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(newer.judge(&late), Some(None));
+    let (lists, downs) = (h.count("GET", LIST), h.count("GET", DOWN));
+    let set = newer;
+
     // A member added to an unprotected group keeps the snapshot; one added to a protected group
     // drops it, and the next snapshot sees it.
     client.add_member(&made[2], &made[3]).await.unwrap();
