@@ -112,7 +112,6 @@ async fn nested_groups_are_found_top_down_and_the_snapshot_is_shared() {
         .await
         .unwrap();
     assert_eq!(newer.judge(&late), Some(None));
-    let (lists, downs) = (h.count("GET", LIST), h.count("GET", DOWN));
     let set = newer;
 
     // A member added to an unprotected group keeps the snapshot; one added to a protected group
