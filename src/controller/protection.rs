@@ -13,8 +13,8 @@ use kube::runtime::events::EventType;
 use kube::Resource;
 
 use crate::ado::{
-    AdoClient, AdoError, Ancestry, GraphGroup, Protected, ProtectionPolicy, MAX_CONTAINERS,
-    MAX_DEPTH,
+    AdoClient, AdoError, Ancestry, GraphGroup, Protected, ProtectionPolicy, ANCESTRY_TTL,
+    MAX_CONTAINERS, MAX_DEPTH,
 };
 use crate::api::IMPLICIT_MEMBERSHIP_GROUPS;
 use crate::reason::Reason;
@@ -85,21 +85,11 @@ pub async fn protection(
             name: name.to_string(),
         }));
     }
-    let key = policy_key(org);
-    let listed = |n: &str| org.is_protected(n);
-    let source = |n: &str| org.is_protected(n) && !implicit_membership(n);
-    let policy = ProtectionPolicy {
-        key: &key,
-        listed: &listed,
-        source: &source,
-    };
-    let mut snapshot = client.protected_set(&policy).await?;
+    let mut snapshot = snapshot_younger_than(org, client, ANCESTRY_TTL).await?;
     if snapshot.judge(descriptor).is_none() {
         // Most likely created since the snapshot: a newer one knows it (one read shared by every
         // group created meanwhile, instead of a walk up from each).
-        snapshot = client
-            .protected_set_younger_than(&policy, SNAPSHOT_REFRESH_AGE)
-            .await?;
+        snapshot = snapshot_younger_than(org, client, SNAPSHOT_REFRESH_AGE).await?;
     }
     if let Some(judged) = snapshot.judge(descriptor) {
         return Ok(judged.map(Protection::from));
@@ -110,6 +100,34 @@ pub async fn protection(
     }
     let ancestry = client.ancestry(descriptor).await?;
     Ok(judge(org, &ancestry))
+}
+
+/// The organization's protection snapshot under its policy (cached for [`ANCESTRY_TTL`]).
+async fn snapshot_younger_than(
+    org: &OrgSpec,
+    client: &AdoClient,
+    max_age: std::time::Duration,
+) -> Result<std::sync::Arc<crate::ado::ProtectedSet>, AdoError> {
+    let key = policy_key(org);
+    let listed = |n: &str| org.is_protected(n);
+    let source = |n: &str| org.is_protected(n) && !implicit_membership(n);
+    let policy = ProtectionPolicy {
+        key: &key,
+        listed: &listed,
+        source: &source,
+    };
+    client.protected_set_younger_than(&policy, max_age).await
+}
+
+/// Read the organization's protection snapshot unless a fresh one is cached: it also names
+/// every group, so a reconcile that is about to judge a group's protection by its name learns
+/// the name from it instead of one read per group. Nothing is read when the organization
+/// protects nothing.
+pub async fn warm(org: &OrgSpec, client: &AdoClient) -> Result<(), AdoError> {
+    if !protects_nothing(org) {
+        snapshot_younger_than(org, client, ANCESTRY_TTL).await?;
+    }
+    Ok(())
 }
 
 /// A group the protection snapshot does not know makes it read again when older than this.

@@ -7,6 +7,7 @@ use crate::ado::{EntraGroupKey, GraphSubject};
 use crate::api::{DevOpsGroup, DevOpsMembership, GroupTarget, HasCommonStatus, LocalRef, Member};
 use crate::controller::error::{Error, Retry};
 use crate::controller::object_context::Cx;
+use crate::controller::protection;
 use crate::controller::set_sync::Problem;
 use crate::controller::stored::Stored;
 use crate::reason::Reason;
@@ -64,6 +65,10 @@ pub async fn container(
 /// A group descriptor with its principal name as Azure DevOps reports it (cached briefly), never
 /// as a status says: grants and protection judge that name.
 async fn named(cx: &Cx<'_>, descriptor: String) -> Result<(String, Option<String>), Error> {
+    // The protection check that follows needs the snapshot, which names every group.
+    protection::warm(&cx.org().spec, &cx.org().client)
+        .await
+        .map_err(|e| Error::ado("reading the organization's protected groups", e))?;
     match cx.org().client.group_principal_name(&descriptor).await {
         Ok(Some(name)) => Ok((descriptor, Some(name))),
         Ok(None) => Err(Error::not_found(
