@@ -14,6 +14,7 @@ use azdo_operator::api::{
 use azdo_operator::reason::Reason;
 use azdo_sim::model::checks::{CheckConfiguration, CheckKind};
 use azdo_sim::model::permissions::{Actor, ResourceType as SimResourceType};
+use azdo_sim::HostKind;
 use kube::api::DynamicObject;
 use serde_json::{json, Value};
 
@@ -347,12 +348,12 @@ fn id_of(checks: &[CheckConfiguration], kind_and_detail: &str) -> u32 {
         })
 }
 
-/// Every check type: created; steady state reads once and writes nothing; each updated in
-/// place (same ids); drift repaired (a setting changed, a check deleted); one removed from the
+/// Every check type: created; steady state reads once and writes nothing; a restart writes
+/// nothing and resolves no approver again; each updated in place (same ids); drift repaired (a setting changed, a check deleted); one removed from the
 /// spec; deletion removes only this object's checks (a hand-made one stays throughout).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_check_type_is_created_updated_and_repaired() -> TestResult {
-    let env = start("checks-crud").await?;
+    let mut env = start("checks-crud").await?;
     let org = organization(&env, false).await?;
     let hand_made = add_out_of_band(
         &env,
@@ -417,6 +418,47 @@ async fn every_check_type_is_created_updated_and_repaired() -> TestResult {
     assert_eq!(
         check_calls(&env, "POST") + check_calls(&env, "PATCH") + check_calls(&env, "DELETE"),
         0
+    );
+
+    // A restart writes nothing and looks no approver up: their identities come from status
+    // (recorded there once configured), since the check still names them.
+    let now: PipelineResourceCheck = typed(&env.get(&c.object()).await?)?;
+    let recorded = now.status.unwrap_or_default().checks;
+    let approvers = &recorded
+        .iter()
+        .find(|s| s.check == "approval#1")
+        .ok_or("no approval#1 in status")?
+        .approvers;
+    let named: Vec<&str> = approval_check.settings["approvers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["id"].as_str())
+        .collect();
+    assert_eq!(approvers.len(), 2, "{approvers:?}");
+    assert!(approvers
+        .iter()
+        .all(|a| named.iter().any(|n| n.eq_ignore_ascii_case(&a.identity_id))));
+    env.kill_operator().await;
+    env.sim.control().clear_requests();
+    env.start_operator(&["--resync-interval", RESYNC, "--resync-jitter", "0"])
+        .await?;
+    env.eventually("the restarted operator reading the checks", WAIT, || {
+        let env = &env;
+        async move { Ok(check_calls(env, "GET") > 0) }
+    })
+    .await?;
+    tokio::time::sleep(A_RESYNC).await;
+    let sent = env.sim.control().requests().requests;
+    let looked_up: Vec<String> = sent
+        .iter()
+        .filter(|r| r.host != HostKind::Login)
+        .filter(|r| r.method != "GET" || r.route.contains("storagekeys"))
+        .map(|r| format!("{} {}", r.method, r.route))
+        .collect();
+    assert!(
+        looked_up.is_empty(),
+        "no write and no identity lookup after a restart: {looked_up:?}"
     );
 
     // Update every type: updated in place, the same ids.

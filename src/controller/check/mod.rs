@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use kube::runtime::events::EventType;
 
 use crate::ado::{AdoError, DesiredCheck};
-use crate::api::{CheckState, CheckStatus, MembershipMode, PipelineResourceCheck};
+use crate::api::{ApproverStatus, CheckState, CheckStatus, MembershipMode, PipelineResourceCheck};
 use crate::reason::Reason;
 
 use super::authorization::resolve::kind_of;
@@ -67,13 +67,8 @@ impl Reconciled for PipelineResourceCheck {
             cx.claims.refuse_held(self, &exclusive_key).await?;
         }
 
-        let items = set_sync::resolve(
-            resolve::keyed(&self.spec.checks),
-            &HashMap::new(),
-            |_| false,
-            |check| resolve::check(cx, check),
-        )
-        .await;
+        // One read of the resource's checks, then the listed checks resolved (approvers the
+        // last reconcile resolved and the checks still name are reused: no lookup, no write).
         let read = client
             .check_configurations(&project.id, kind, &target.resource_id)
             .await
@@ -86,6 +81,20 @@ impl Reconciled for PipelineResourceCheck {
                 })
                 .collect()
         });
+        let last = self.status.as_ref().map_or(&[][..], |s| &s.checks[..]);
+        let known = resolve::known(last, current.as_deref());
+        let listed = resolve::keyed(&self.spec.checks);
+        let resolved = set_sync::resolve(
+            listed
+                .iter()
+                .map(|keyed| (keyed.0.clone(), keyed))
+                .collect(),
+            &HashMap::new(),
+            |_| false,
+            |(key, check)| resolve::check(cx, check, known.get(key)),
+        )
+        .await;
+        let (items, approvers) = split(resolved);
         let mode = match self.spec.mode {
             MembershipMode::Additive => Mode::Additive,
             MembershipMode::Exclusive => Mode::Exclusive,
@@ -119,6 +128,11 @@ impl Reconciled for PipelineResourceCheck {
 
         let settled = settle(items, &plan, &written);
         status.checks = settled.statuses();
+        for check in &mut status.checks {
+            if check.state == CheckState::Configured {
+                check.approvers = approvers.get(&check.check).cloned().unwrap_or_default();
+            }
+        }
         status.summary = Some(settled.summary());
         if let Some(err) = written.remove_error {
             return Err(err);
@@ -374,6 +388,30 @@ impl PipelineResourceCheck {
     }
 }
 
+/// The resolved checks as the plan takes them, and each approval's approvers (for status).
+fn split(
+    resolved: Vec<Item<resolve::Resolved>>,
+) -> (
+    Vec<Item<DesiredCheck>>,
+    BTreeMap<String, Vec<ApproverStatus>>,
+) {
+    let mut approvers = BTreeMap::new();
+    let items = resolved
+        .into_iter()
+        .map(|item| Item {
+            resolved: item.resolved.map(|r| {
+                if !r.approvers.is_empty() {
+                    approvers.insert(item.key.clone(), r.approvers);
+                }
+                r.check
+            }),
+            key: item.key,
+            previous: None,
+        })
+        .collect();
+    (items, approvers)
+}
+
 /// A refused write: the service's 400 is the spec's fault (`CheckRefused`).
 fn write_problem(key: &str, e: AdoError) -> Problem {
     match e {
@@ -470,6 +508,7 @@ impl ItemStatus<i64> for CheckStatus {
             state,
             reason,
             message,
+            approvers: Vec::new(),
         }
     }
 }
