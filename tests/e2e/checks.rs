@@ -14,7 +14,7 @@ use azdo_operator::api::{
 use azdo_operator::reason::Reason;
 use azdo_sim::model::checks::{CheckConfiguration, CheckKind};
 use azdo_sim::model::permissions::{Actor, ResourceType as SimResourceType};
-use azdo_sim::HostKind;
+use azdo_sim::{Faults, HostKind, LostAnswer};
 use kube::api::DynamicObject;
 use serde_json::{json, Value};
 
@@ -653,11 +653,21 @@ async fn exclusive_fails_closed_and_orphan_keeps_checks() -> TestResult {
 }
 
 /// A check the service refuses (a time zone it does not offer) fails alone with CheckRefused;
-/// the others are configured.
+/// the others are configured. The lock's create lands but its answer is lost (the connection
+/// closes after the service added it): the operator adds no second lock, records the one it
+/// added as its own (status names it), and deleting the object removes it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_check_fails_alone() -> TestResult {
     let env = start("checks-refused").await?;
     let org = organization(&env, false).await?;
+    env.sim.control().set_faults(Faults {
+        lose_answers: vec![LostAnswer {
+            method: "POST".into(),
+            path_contains: "/pipelines/checks/configurations".into(),
+            times: 1,
+        }],
+        ..Faults::default()
+    });
     let mut mars = hours("17:00");
     if let Some(h) = &mut mars.business_hours {
         h.time_zone = "Olympus Mons Time".into();
@@ -668,7 +678,32 @@ async fn a_refused_check_fails_alone() -> TestResult {
         .wait_for_reason(&c.object(), Reason::CheckRefused, WAIT)
         .await?;
     assert!(ready.message.contains("1/2"), "{}", ready.message);
+    let lost: Vec<_> = env
+        .sim
+        .control()
+        .requests()
+        .requests
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.route.contains("/pipelines/checks/"))
+        .collect();
+    assert_eq!(
+        lost.first().map(|r| r.status),
+        Some(200),
+        "the lock's create landed, its answer lost: {lost:?}"
+    );
+    let locks = until_checks(&env, &["ExclusiveLock lock timeout=60"]).await?;
+    tokio::time::sleep(A_RESYNC).await;
     until_checks(&env, &["ExclusiveLock lock timeout=60"]).await?;
+    let now: PipelineResourceCheck = typed(&env.get(&c.object()).await?)?;
+    let lock_status = now
+        .status
+        .unwrap_or_default()
+        .checks
+        .into_iter()
+        .find(|s| s.check == "exclusiveLock#1")
+        .ok_or("no exclusiveLock#1 in status")?;
+    assert_eq!(lock_status.state, CheckState::Configured);
+    assert_eq!(lock_status.id, Some(i64::from(locks[0].id)));
     env.delete_in_order(&[c.object()], WAIT).await?;
     until_checks(&env, &[]).await?;
     env.delete_in_order(&[org], WAIT).await?;

@@ -110,6 +110,23 @@ impl App {
         Some(entry.clone())
     }
 
+    /// Whether the request's answer is to be lost after it is carried out (a scripted
+    /// `loseAnswers` entry matches; its count goes down by one).
+    pub fn take_lost_answer(&self, method: &str, path: &str) -> bool {
+        let mut faults = lock(&self.faults);
+        match faults
+            .lose_answers
+            .iter_mut()
+            .find(|e| e.matches(method, path))
+        {
+            Some(entry) => {
+                entry.times -= 1;
+                true
+            }
+            None => false,
+        }
+    }
+
     pub fn throttle(&self) -> MutexGuard<'_, ThrottleState> {
         lock(&self.throttle)
     }
