@@ -46,6 +46,9 @@ pub struct LostAnswer {
     pub path_contains: String,
     /// How many matching requests lose their answer (then the entry is spent).
     pub times: u32,
+    /// How long the connection stays open, unanswered, before it closes (a slow network
+    /// failing); 0: it closes at once.
+    pub hold_ms: u64,
 }
 
 impl LostAnswer {

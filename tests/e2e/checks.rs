@@ -665,6 +665,7 @@ async fn a_refused_check_fails_alone() -> TestResult {
             method: "POST".into(),
             path_contains: "/pipelines/checks/configurations".into(),
             times: 1,
+            ..Default::default()
         }],
         ..Faults::default()
     });

@@ -250,7 +250,7 @@ pub async fn inject_faults(State(app): State<SharedApp>, request: Request, next:
             std::future::pending::<()>().await;
         }
     }
-    if app.take_lost_answer(request.method().as_str(), request.uri().path()) {
+    if let Some(lost) = app.take_lost_answer(request.method().as_str(), request.uri().path()) {
         if let Some(handle) = request.extensions().get::<ConnectionHandle>().cloned() {
             let ticket = request.extensions().get::<LogTicket>().cloned();
             let identity = request.extensions().get::<Caller>().map(|c| c.name.clone());
@@ -260,6 +260,7 @@ pub async fn inject_faults(State(app): State<SharedApp>, request: Request, next:
                 let status = response.status().as_u16();
                 app.log().record(ticket.finish(status, identity));
             }
+            tokio::time::sleep(std::time::Duration::from_millis(lost.hold_ms)).await;
             handle.drop_connection();
             return std::future::pending::<Response>().await;
         }

@@ -379,6 +379,7 @@ async fn a_create_whose_answer_is_lost_still_lands() {
             method: "POST".into(),
             path_contains: "/pipelines/checks/configurations".into(),
             times: 1,
+            ..Default::default()
         }],
         ..azdo_sim::Faults::default()
     });
