@@ -1,5 +1,5 @@
-//! Injected faults: latency, throttling, server errors, dropped connections, token outage and
-//! eventual-consistency lag. Configured as a whole (`PUT /_sim/faults`, `Control::set_faults`).
+//! Injected faults: latency, throttling, server errors, dropped connections, answers lost after
+//! the request was carried out, token outage and eventual-consistency lag. Configured as a whole (`PUT /_sim/faults`, `Control::set_faults`).
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -30,6 +30,35 @@ pub struct Faults {
     /// Scripted errors: the next `times` requests matching each entry get its answer (the
     /// documented passing errors `TF401349` and `VS800075`, a 404 right after a create, ...).
     pub inject_errors: Vec<InjectedError>,
+    /// Scripted lost answers: the next `times` requests matching each entry are carried out
+    /// (a write lands) and then their connection closes before the answer is sent, as when the
+    /// network fails between the service and the client after the service committed.
+    pub lose_answers: Vec<LostAnswer>,
+}
+
+/// Requests whose answer is lost after they were carried out.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct LostAnswer {
+    /// Only this method (any when empty).
+    pub method: String,
+    /// Only paths containing this (case-insensitive; any when empty).
+    pub path_contains: String,
+    /// How many matching requests lose their answer (then the entry is spent).
+    pub times: u32,
+    /// How long the connection stays open, unanswered, before it closes (a slow network
+    /// failing); 0: it closes at once.
+    pub hold_ms: u64,
+}
+
+impl LostAnswer {
+    pub fn matches(&self, method: &str, path: &str) -> bool {
+        self.times > 0
+            && (self.method.is_empty() || self.method.eq_ignore_ascii_case(method))
+            && path
+                .to_ascii_lowercase()
+                .contains(&self.path_contains.to_ascii_lowercase())
+    }
 }
 
 /// One scripted error answer.

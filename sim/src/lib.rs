@@ -17,7 +17,7 @@ mod server;
 pub mod tls;
 
 pub use control::{Control, ControlError};
-pub use faults::{Faults, InjectedError, Latency, RateLimits, Throttling};
+pub use faults::{Faults, InjectedError, Latency, LostAnswer, RateLimits, Throttling};
 pub use issuer::{OidcIssuer, TokenSpec};
 pub use log::{HostKind, RequestLogSnapshot, RequestRecord, RouteCounter};
 pub use options::{

@@ -280,6 +280,24 @@ pub struct CheckStatus {
     /// Details, when not `Configured`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// An approval check, once `Configured`: each approver's identity as resolved. Reused at
+    /// the next reconcile (a restart too) while the approver stays listed and the check still
+    /// names that identity, so only new or changed approvers are looked up (and added to the
+    /// organization) again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approvers: Vec<ApproverStatus>,
+}
+
+/// One approver of an approval check as last resolved.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApproverStatus {
+    /// The approver as listed (`user:alice@contoso.com`, `groupRef:release`, ...).
+    pub approver: String,
+    /// Its Graph descriptor.
+    pub descriptor: String,
+    /// Its identity id (what the check names).
+    pub identity_id: String,
 }
 
 /// Where a listed check stands.

@@ -1,8 +1,9 @@
 //! The operator's own record of what each object did in Azure DevOps: which group it created or
 //! adopted, which members it added, which pipelines it authorized and what `allPipelines` was
-//! before it changed it, which security roles it assigned and the inheritance it set. Cleanup and Additive removals undo only what this record holds, never
-//! what an object's status says: status is writable by anyone granted `*/status`, the ledger
-//! only by the operator.
+//! before it changed it, which security roles it assigned and the inheritance it set, which
+//! checks it created (and which creates it sent whose answer it has not seen). Cleanup and
+//! Additive removals undo only what this record holds, never what an object's status says:
+//! status is writable by anyone granted `*/status`, the ledger only by the operator.
 //!
 //! One ConfigMap per object (`azdo-ledger-<uid>`) in the operator's own namespace, where tenants
 //! get no access (the chart's tenant roles grant none). It is read live at each reconcile of the
@@ -73,6 +74,11 @@ pub struct Entry {
     /// create is sent: a group of that name found afterwards (the create's answer was lost) is
     /// the one it created, since the scope was listed empty just before.
     pub creating: Option<String>,
+    /// Resource checks: the creates sent whose answer was not seen yet, one line each,
+    /// `key|id,id,...` (the ids the resource carried when the create was planned), recorded
+    /// before the create is sent: a single check found afterwards that holds exactly what that
+    /// create sent, and that the resource did not carry then, is the one it created.
+    pub pending_creates: BTreeSet<String>,
 }
 
 impl Entry {
@@ -99,6 +105,7 @@ impl Entry {
             inheritance: data.get("inheritance").and_then(|v| v.parse().ok()),
             claims: lines("claims"),
             creating: data.get("creating").cloned(),
+            pending_creates: lines("pendingCreates"),
         }
     }
 
@@ -111,7 +118,11 @@ impl Entry {
         if let Some(target) = &self.target {
             data.insert("target".into(), target.clone());
         }
-        for (field, set) in [("added", &self.added), ("claims", &self.claims)] {
+        for (field, set) in [
+            ("added", &self.added),
+            ("claims", &self.claims),
+            ("pendingCreates", &self.pending_creates),
+        ] {
             if !set.is_empty() {
                 let lines: Vec<&str> = set.iter().map(String::as_str).collect();
                 data.insert(field.into(), lines.join("\n"));
@@ -232,6 +243,7 @@ mod tests {
             inheritance: Some(false),
             claims: ["group|https://x/o|vssgp.abc".to_string()].into(),
             creating: Some("group-name|https://x/o|p|team".into()),
+            pending_creates: ["approval#1|3,5".to_string()].into(),
         };
         assert_eq!(Entry::from_data(&entry.to_data()), entry);
         assert_eq!(Entry::from_data(&BTreeMap::new()), Entry::default());

@@ -1,25 +1,26 @@
 //! PipelineResourceCheck end to end: every check type created, updated and repaired after
-//! drift (a setting changed, a check deleted out of band), steady state (one read, no write),
-//! a check removed from the spec, Exclusive failing closed then removing what nobody listed,
-//! and both deletion policies (only this object's checks go). The simulator's state is read
-//! directly; out-of-band changes are made in it as another administrator would.
+//! drift (each type's settings changed and a check deleted through the checks API, as another
+//! administrator would in the portal), steady state (one read, no write), a check removed from
+//! the spec, Exclusive failing closed then removing what nobody listed, and both deletion
+//! policies (only this object's checks go). The simulator's state is read directly.
 
 use std::time::Duration;
 
 use azdo_operator::api::{
-    ApprovalCheck, BranchControlCheck, BusinessHoursCheck, Check, CheckGrant, DeletionPolicy,
-    ExclusiveLockCheck, Member, MembershipMode, PipelineResourceCheck, RequiredTemplateCheck,
-    ResourceType, TemplateRepositoryType, TemplateSource, Weekday,
+    ApprovalCheck, BranchControlCheck, BusinessHoursCheck, Check, CheckGrant, CheckState,
+    DeletionPolicy, ExclusiveLockCheck, Member, MembershipMode, PipelineResourceCheck,
+    RequiredTemplateCheck, ResourceType, TemplateRepositoryType, TemplateSource, Weekday,
 };
 use azdo_operator::reason::Reason;
 use azdo_sim::model::checks::{CheckConfiguration, CheckKind};
 use azdo_sim::model::permissions::{Actor, ResourceType as SimResourceType};
+use azdo_sim::{Faults, HostKind, LostAnswer};
 use kube::api::DynamicObject;
 use serde_json::{json, Value};
 
 use crate::operator_env::{OperatorEnv, TestResult};
 use crate::support::kit::fixtures::{resource_named, storefront_grant};
-use crate::support::kit::{Check as Poll, ToObject};
+use crate::support::kit::{typed, Check as Poll, ToObject};
 
 pub const WAIT: Duration = Duration::from_secs(60);
 const RESYNC: &str = "3s";
@@ -185,33 +186,6 @@ pub fn add_out_of_band(env: &OperatorEnv, kind: CheckKind, settings: Value, time
     })
 }
 
-/// Change a check's settings out of band.
-pub fn change_out_of_band(
-    env: &OperatorEnv,
-    id: u32,
-    change: impl FnOnce(&mut CheckConfiguration),
-) {
-    env.sim.control().with_state(|state| {
-        let org = state.organization_mut("contoso").expect("contoso");
-        let project = org.project_mut("Storefront").expect("Storefront");
-        let check = project
-            .checks
-            .iter_mut()
-            .find(|c| c.id == id)
-            .expect("the check");
-        change(check);
-    });
-}
-
-/// Delete a check out of band.
-pub fn delete_out_of_band(env: &OperatorEnv, id: u32) {
-    env.sim.control().with_state(|state| {
-        let org = state.organization_mut("contoso").expect("contoso");
-        let project = org.project_mut("Storefront").expect("Storefront");
-        project.checks.retain(|c| c.id != id);
-    });
-}
-
 /// A summary of a check: kind and the setting a test changes.
 fn summary(c: &CheckConfiguration) -> String {
     let s = &c.settings;
@@ -257,6 +231,99 @@ pub async fn until_checks(env: &OperatorEnv, want: &[&str]) -> TestResult<Vec<Ch
     .await
 }
 
+/// An administrator of the Storefront project changing checks in the portal: the checks API
+/// (7.1-preview.1) under an identity of its own (`storefront-automation`), not the operator's.
+pub struct Portal {
+    http: reqwest::Client,
+    token: String,
+    checks: String,
+}
+
+impl Portal {
+    pub fn new(env: &OperatorEnv) -> TestResult<Self> {
+        let http = reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(env.sim.ca_pem().as_bytes())?)
+            .build()?;
+        Ok(Self {
+            http,
+            token: env.sim.control().issue_token("storefront-automation")?,
+            checks: format!(
+                "{}/Storefront/_apis/pipelines/checks/configurations",
+                env.org_url()
+            ),
+        })
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        id: u32,
+        body: Option<&Value>,
+    ) -> TestResult<(u16, Value)> {
+        let url = format!(
+            "{}/{id}?$expand=settings&api-version=7.1-preview.1",
+            self.checks
+        );
+        let mut request = self
+            .http
+            .request(method, url)
+            .bearer_auth(&self.token)
+            .header("X-TFS-FedAuthRedirect", "Suppress");
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_string());
+        }
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        let text = response.text().await?;
+        Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+    }
+
+    /// Read a check with its settings, change it, and save it back (PATCH).
+    pub async fn change(&self, id: u32, edit: impl FnOnce(&mut Value)) -> TestResult {
+        let (status, mut check) = self.send(reqwest::Method::GET, id, None).await?;
+        assert_eq!(status, 200, "reading check {id}: {check}");
+        edit(&mut check);
+        let (status, body) = self.send(reqwest::Method::PATCH, id, Some(&check)).await?;
+        assert_eq!(status, 200, "changing check {id}: {body}");
+        Ok(())
+    }
+
+    pub async fn delete(&self, id: u32) -> TestResult {
+        let (status, body) = self.send(reqwest::Method::DELETE, id, None).await?;
+        assert_eq!(status, 204, "deleting check {id}: {body}");
+        Ok(())
+    }
+}
+
+/// What a check holds, comparable: its type, timeout and settings exactly as stored.
+fn held(c: &CheckConfiguration) -> String {
+    format!("{:?} timeout={} {}", c.kind, c.timeout, c.settings)
+}
+
+/// The checks as declared (read back after the operator wrote them), comparable.
+fn declared_by_id(checks: &[CheckConfiguration]) -> Vec<String> {
+    let mut all: Vec<String> = checks.iter().map(held).collect();
+    all.sort();
+    all
+}
+
+/// Wait until the production environment holds exactly `declared` again (any ids).
+async fn until_declared(
+    env: &OperatorEnv,
+    declared: &[String],
+) -> TestResult<Vec<CheckConfiguration>> {
+    env.until("the declared checks restored", WAIT, || async move {
+        let now = on_environment(env, PRODUCTION);
+        Ok(match declared_by_id(&now) == declared {
+            true => Poll::Done(now),
+            false => Poll::NotYet(format!("{:?}", declared_by_id(&now))),
+        })
+    })
+    .await
+}
+
 /// Calls to the checks API since the request log was cleared, by method.
 fn check_calls(env: &OperatorEnv, method: &str) -> usize {
     env.sim
@@ -281,12 +348,12 @@ fn id_of(checks: &[CheckConfiguration], kind_and_detail: &str) -> u32 {
         })
 }
 
-/// Every check type: created; steady state reads once and writes nothing; each updated in
-/// place (same ids); drift repaired (a setting changed, a check deleted); one removed from the
+/// Every check type: created; steady state reads once and writes nothing; a restart writes
+/// nothing and resolves no approver again; each updated in place (same ids); drift repaired (a setting changed, a check deleted); one removed from the
 /// spec; deletion removes only this object's checks (a hand-made one stays throughout).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_check_type_is_created_updated_and_repaired() -> TestResult {
-    let env = start("checks-crud").await?;
+    let mut env = start("checks-crud").await?;
     let org = organization(&env, false).await?;
     let hand_made = add_out_of_band(
         &env,
@@ -353,6 +420,47 @@ async fn every_check_type_is_created_updated_and_repaired() -> TestResult {
         0
     );
 
+    // A restart writes nothing and looks no approver up: their identities come from status
+    // (recorded there once configured), since the check still names them.
+    let now: PipelineResourceCheck = typed(&env.get(&c.object()).await?)?;
+    let recorded = now.status.unwrap_or_default().checks;
+    let approvers = &recorded
+        .iter()
+        .find(|s| s.check == "approval#1")
+        .ok_or("no approval#1 in status")?
+        .approvers;
+    let named: Vec<&str> = approval_check.settings["approvers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["id"].as_str())
+        .collect();
+    assert_eq!(approvers.len(), 2, "{approvers:?}");
+    assert!(approvers
+        .iter()
+        .all(|a| named.iter().any(|n| n.eq_ignore_ascii_case(&a.identity_id))));
+    env.kill_operator().await;
+    env.sim.control().clear_requests();
+    env.start_operator(&["--resync-interval", RESYNC, "--resync-jitter", "0"])
+        .await?;
+    env.eventually("the restarted operator reading the checks", WAIT, || {
+        let env = &env;
+        async move { Ok(check_calls(env, "GET") > 0) }
+    })
+    .await?;
+    tokio::time::sleep(A_RESYNC).await;
+    let sent = env.sim.control().requests().requests;
+    let looked_up: Vec<String> = sent
+        .iter()
+        .filter(|r| r.host != HostKind::Login)
+        .filter(|r| r.method != "GET" || r.route.contains("storagekeys"))
+        .map(|r| format!("{} {}", r.method, r.route))
+        .collect();
+    assert!(
+        looked_up.is_empty(),
+        "no write and no identity lookup after a restart: {looked_up:?}"
+    );
+
     // Update every type: updated in place, the same ids.
     c.spec.checks = vec![
         approval(
@@ -390,31 +498,87 @@ async fn every_check_type_is_created_updated_and_repaired() -> TestResult {
     assert_eq!(before_ids, after_ids, "updated in place, not recreated");
     env.wait_ready(&[c.object()], "True", WAIT).await?;
 
-    // Drift: business hours changed and the lock deleted by hand: repaired at the next resync.
-    let hours_id = id_of(&updated, "TaskCheck hours end=18:00");
-    change_out_of_band(&env, hours_id, |x| {
-        x.settings["inputs"]["endTime"] = json!("23:00")
-    });
-    let lock_id = id_of(&updated, "ExclusiveLock lock timeout=120");
-    delete_out_of_band(&env, lock_id);
-    let repaired = until_checks(
-        &env,
-        &[
-            "Approval min=2",
-            "TaskCheck branches=refs/heads/main,refs/heads/release/*",
-            "TaskCheck hours end=18:00",
-            "ExclusiveLock lock timeout=120",
-            "ExtendsCheck template=deploy-v2.yml",
-            "ExtendsCheck template=hand.yml",
-        ],
-    )
-    .await?;
-    assert_eq!(id_of(&repaired, "TaskCheck hours end=18:00"), hours_id);
-    assert_ne!(
-        id_of(&repaired, "ExclusiveLock lock timeout=120"),
-        lock_id,
-        "recreated"
+    // Drift, made as an administrator in the portal makes it (the checks API, another
+    // identity): the approval, branch control, business hours and template checks changed
+    // (settings and timeout), the lock deleted. One resync repairs them: each changed check
+    // holds exactly the declared settings again under its id, the lock is recreated under a new
+    // id, the hand-made check is untouched, and status names the ids the resource carries.
+    let declared = declared_by_id(&updated);
+    let portal = Portal::new(&env)?;
+    let approval_id = id_of(&updated, "Approval min=2");
+    portal
+        .change(approval_id, |c| {
+            let s = &mut c["settings"];
+            s["approvers"]
+                .as_array_mut()
+                .expect("approvers")
+                .truncate(1);
+            s["minRequiredApprovers"] = json!(1);
+            s["instructions"] = json!("Anyone may approve");
+            s["requesterCannotBeApprover"] = json!(false);
+            c["timeout"] = json!(60);
+        })
+        .await?;
+    let branches_id = id_of(
+        &updated,
+        "TaskCheck branches=refs/heads/main,refs/heads/release/*",
     );
+    portal
+        .change(branches_id, |c| {
+            let inputs = &mut c["settings"]["inputs"];
+            inputs["allowedBranches"] = json!("*");
+            inputs["ensureProtectionOfBranch"] = json!("false");
+            inputs["allowUnknownStatusBranch"] = json!("true");
+        })
+        .await?;
+    let hours_id = id_of(&updated, "TaskCheck hours end=18:00");
+    portal
+        .change(hours_id, |c| {
+            c["settings"]["inputs"]["endTime"] = json!("23:00");
+            c["timeout"] = json!(5);
+        })
+        .await?;
+    let template_id = id_of(&updated, "ExtendsCheck template=deploy-v2.yml");
+    portal
+        .change(template_id, |c| {
+            let template = &mut c["settings"]["extendsChecks"][0];
+            template["templatePath"] = json!("anything.yml");
+            template["repositoryRef"] = json!("refs/heads/dev");
+        })
+        .await?;
+    let lock_id = id_of(&updated, "ExclusiveLock lock timeout=120");
+    portal.delete(lock_id).await?;
+    let repaired = until_declared(&env, &declared).await?;
+    for id in [approval_id, branches_id, hours_id, template_id, hand_made] {
+        assert!(
+            repaired.iter().any(|x| x.id == id),
+            "check {id} repaired in place"
+        );
+    }
+    let new_lock = id_of(&repaired, "ExclusiveLock lock timeout=120");
+    assert_ne!(new_lock, lock_id, "recreated");
+    let mut ids = repaired.iter().map(|x| x.id).collect::<Vec<_>>();
+    ids.retain(|id| *id != hand_made);
+    ids.sort();
+    env.until("status naming the repaired checks", WAIT, || {
+        let (env, c, ids) = (&env, &c, ids.clone());
+        async move {
+            let now: PipelineResourceCheck = typed(&env.get(&c.object()).await?)?;
+            let status = now.status.unwrap_or_default();
+            let mut seen: Vec<u32> = status
+                .checks
+                .iter()
+                .filter(|s| s.state == CheckState::Configured)
+                .filter_map(|s| s.id.map(|id| id as u32))
+                .collect();
+            seen.sort();
+            Ok(match seen == ids && status.checks.len() == 5 {
+                true => Poll::Done(()),
+                false => Poll::NotYet(format!("{:?}", status.checks)),
+            })
+        }
+    })
+    .await?;
 
     // The template leaves the spec: this object's is removed, the hand-made one stays.
     c.spec.checks.pop();
@@ -489,11 +653,22 @@ async fn exclusive_fails_closed_and_orphan_keeps_checks() -> TestResult {
 }
 
 /// A check the service refuses (a time zone it does not offer) fails alone with CheckRefused;
-/// the others are configured.
+/// the others are configured. The lock's create lands but its answer is lost (the connection
+/// closes after the service added it): the operator adds no second lock, records the one it
+/// added as its own (status names it), and deleting the object removes it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_check_fails_alone() -> TestResult {
     let env = start("checks-refused").await?;
     let org = organization(&env, false).await?;
+    env.sim.control().set_faults(Faults {
+        lose_answers: vec![LostAnswer {
+            method: "POST".into(),
+            path_contains: "/pipelines/checks/configurations".into(),
+            times: 1,
+            ..Default::default()
+        }],
+        ..Faults::default()
+    });
     let mut mars = hours("17:00");
     if let Some(h) = &mut mars.business_hours {
         h.time_zone = "Olympus Mons Time".into();
@@ -504,7 +679,32 @@ async fn a_refused_check_fails_alone() -> TestResult {
         .wait_for_reason(&c.object(), Reason::CheckRefused, WAIT)
         .await?;
     assert!(ready.message.contains("1/2"), "{}", ready.message);
+    let lost: Vec<_> = env
+        .sim
+        .control()
+        .requests()
+        .requests
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.route.contains("/pipelines/checks/"))
+        .collect();
+    assert_eq!(
+        lost.first().map(|r| r.status),
+        Some(200),
+        "the lock's create landed, its answer lost: {lost:?}"
+    );
+    let locks = until_checks(&env, &["ExclusiveLock lock timeout=60"]).await?;
+    tokio::time::sleep(A_RESYNC).await;
     until_checks(&env, &["ExclusiveLock lock timeout=60"]).await?;
+    let now: PipelineResourceCheck = typed(&env.get(&c.object()).await?)?;
+    let lock_status = now
+        .status
+        .unwrap_or_default()
+        .checks
+        .into_iter()
+        .find(|s| s.check == "exclusiveLock#1")
+        .ok_or("no exclusiveLock#1 in status")?;
+    assert_eq!(lock_status.state, CheckState::Configured);
+    assert_eq!(lock_status.id, Some(i64::from(locks[0].id)));
     env.delete_in_order(&[c.object()], WAIT).await?;
     until_checks(&env, &[]).await?;
     env.delete_in_order(&[org], WAIT).await?;

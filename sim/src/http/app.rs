@@ -110,6 +110,18 @@ impl App {
         Some(entry.clone())
     }
 
+    /// The scripted `loseAnswers` entry the request matches, if any (its count goes down by
+    /// one): its answer is to be lost after it is carried out.
+    pub fn take_lost_answer(&self, method: &str, path: &str) -> Option<crate::faults::LostAnswer> {
+        let mut faults = lock(&self.faults);
+        let entry = faults
+            .lose_answers
+            .iter_mut()
+            .find(|e| e.matches(method, path))?;
+        entry.times -= 1;
+        Some(entry.clone())
+    }
+
     pub fn throttle(&self) -> MutexGuard<'_, ThrottleState> {
         lock(&self.throttle)
     }

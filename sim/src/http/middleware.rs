@@ -234,7 +234,7 @@ pub async fn version_switches(
     next.run(request).await
 }
 
-/// Latency, server errors and dropped connections.
+/// Latency, server errors, dropped connections and lost answers.
 pub async fn inject_faults(State(app): State<SharedApp>, request: Request, next: Next) -> Response {
     let faults = app.faults();
     if let Some(latency) = &faults.latency {
@@ -248,6 +248,21 @@ pub async fn inject_faults(State(app): State<SharedApp>, request: Request, next:
             }
             handle.drop_connection();
             std::future::pending::<()>().await;
+        }
+    }
+    if let Some(lost) = app.take_lost_answer(request.method().as_str(), request.uri().path()) {
+        if let Some(handle) = request.extensions().get::<ConnectionHandle>().cloned() {
+            let ticket = request.extensions().get::<LogTicket>().cloned();
+            let identity = request.extensions().get::<Caller>().map(|c| c.name.clone());
+            // Carried out (a write lands), then the connection closes before the answer.
+            let response = next.run(request).await;
+            if let Some(ticket) = ticket {
+                let status = response.status().as_u16();
+                app.log().record(ticket.finish(status, identity));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(lost.hold_ms)).await;
+            handle.drop_connection();
+            return std::future::pending::<Response>().await;
         }
     }
     if let Some(injected) = app.take_injected_error(request.method().as_str(), request.uri().path())

@@ -367,3 +367,40 @@ async fn access_follows_the_callers_projects_and_read_only_flag() {
     )
     .await;
 }
+
+/// A lost answer (`loseAnswers`): the create is carried out, the client gets no answer, and
+/// the next matching request is answered again.
+#[tokio::test]
+async fn a_create_whose_answer_is_lost_still_lands() {
+    let h = Harness::start().await;
+    let control = h.sim.control();
+    control.set_faults(azdo_sim::Faults {
+        lose_answers: vec![azdo_sim::LostAnswer {
+            method: "POST".into(),
+            path_contains: "/pipelines/checks/configurations".into(),
+            times: 1,
+            ..Default::default()
+        }],
+        ..azdo_sim::Faults::default()
+    });
+    let lock = json!({"type": {"id": EXCLUSIVE_LOCK}, "resource": production(), "timeout": 60});
+    let lost = h
+        .core_request(Method::POST, CHECKS, OPERATOR, PREVIEW)
+        .json(&lock)
+        .send()
+        .await;
+    assert!(lost.is_err(), "no answer reaches the client: {lost:?}");
+    let listed = on_production(&h, "none").await;
+    assert_eq!(listed["count"], 1, "the create landed: {listed}");
+    let logged = control.requests();
+    assert!(
+        logged
+            .requests
+            .iter()
+            .any(|r| r.method == "POST" && r.status == 200),
+        "logged with the status it would have answered"
+    );
+    let answered = post(&h, lock).await;
+    assert_eq!(answered.status(), 200, "the entry is spent");
+    assert_eq!(on_production(&h, "none").await["count"], 2);
+}

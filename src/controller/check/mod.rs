@@ -1,10 +1,13 @@
 //! Reconciler of `PipelineResourceCheck`: resolve the project and the resource, check the
 //! grants, hold the claims (Exclusive: the resource's checks; every check this object created),
-//! resolve the listed checks (approvers to identity ids, on the set-sync core), read the
-//! resource's checks once, plan (create / update / remove, Additive or Exclusive, failing
-//! closed), write (each write read back by the client), then record what this object created in
-//! its ledger. Cleanup removes only the checks the ledger records.
+//! read the resource's checks once, resolve the listed checks (approvers to identity ids, on the
+//! set-sync core, reusing those the last status recorded), recognise what creates whose answer
+//! was lost added (`pending`), plan (create / update / remove, Additive or Exclusive, failing
+//! closed), record the intent of each create, write (each write read back by the client), then
+//! record what this object created in its ledger. Cleanup removes only the checks the ledger
+//! records.
 
+mod pending;
 mod plan;
 pub(crate) mod resolve;
 
@@ -14,7 +17,7 @@ use async_trait::async_trait;
 use kube::runtime::events::EventType;
 
 use crate::ado::{AdoError, DesiredCheck};
-use crate::api::{CheckState, CheckStatus, MembershipMode, PipelineResourceCheck};
+use crate::api::{ApproverStatus, CheckState, CheckStatus, MembershipMode, PipelineResourceCheck};
 use crate::reason::Reason;
 
 use super::authorization::resolve::kind_of;
@@ -25,6 +28,7 @@ use super::ledger::Entry;
 use super::object_context::Cx;
 use super::reconcile::{Ready, Reconciled};
 use super::set_sync::{self, Item, ItemState, ItemStatus, Mode, Nouns, Problem, Settled};
+use pending::Pending;
 use plan::{Observed, Plan, Step};
 use resolve::Target;
 
@@ -59,7 +63,7 @@ impl Reconciled for PipelineResourceCheck {
         // claimed by it, so another object's Exclusive mode leaves it alone.
         let exclusive_key =
             Key::exclusive_checks(&org_url, &project.id, kind.as_str(), &target.resource_id);
-        let ours = ours(&before, &target);
+        let mut ours = ours(&before, &target);
         let keys = self.claims(&org_url, &project, &ours);
         let before = self.hold(cx, before, &exclusive_key, &keys).await?;
         if !exclusive {
@@ -67,13 +71,8 @@ impl Reconciled for PipelineResourceCheck {
             cx.claims.refuse_held(self, &exclusive_key).await?;
         }
 
-        let items = set_sync::resolve(
-            resolve::keyed(&self.spec.checks),
-            &HashMap::new(),
-            |_| false,
-            |check| resolve::check(cx, check),
-        )
-        .await;
+        // One read of the resource's checks, then the listed checks resolved (approvers the
+        // last reconcile resolved and the checks still name are reused: no lookup, no write).
         let read = client
             .check_configurations(&project.id, kind, &target.resource_id)
             .await
@@ -86,6 +85,30 @@ impl Reconciled for PipelineResourceCheck {
                 })
                 .collect()
         });
+        let last_status = self.status.as_ref().map_or(&[][..], |s| &s.checks[..]);
+        let known = resolve::known(last_status, current.as_deref());
+        let listed = resolve::keyed(&self.spec.checks);
+        let resolved = set_sync::resolve(
+            listed
+                .iter()
+                .map(|keyed| (keyed.0.clone(), keyed))
+                .collect(),
+            &HashMap::new(),
+            |_| false,
+            |(key, check)| resolve::check(cx, check, known.get(key)),
+        )
+        .await;
+        let (items, approvers) = split(resolved);
+        // Creates sent earlier whose answer was lost: the check each added, once judged, is
+        // this object's (recorded below, so cleanup removes it).
+        let mut undecided = before.pending_creates.clone();
+        if let (Some(current), false) = (current.as_deref(), cx.observing()) {
+            let judged = self
+                .judge_pending(cx, &org_url, &project, &undecided, &items, current, &ours)
+                .await?;
+            ours.extend(judged.landed);
+            undecided = judged.undecided;
+        }
         let mode = match self.spec.mode {
             MembershipMode::Additive => Mode::Additive,
             MembershipMode::Exclusive => Mode::Exclusive,
@@ -100,25 +123,53 @@ impl Reconciled for PipelineResourceCheck {
             }
         }
         let all = read?;
+        let existing: BTreeSet<i64> = all.iter().map(|c| c.id).collect();
+        // The intent to create is recorded before any create is sent, so a create whose answer
+        // is lost is recognised at the next reconcile (see `pending`).
+        let creates: BTreeSet<String> = plan
+            .steps
+            .iter()
+            .filter(|(_, step)| *step == Step::Create)
+            .map(|(key, _)| Pending::line(key, &existing))
+            .collect();
+        let last = match cx.observing() || creates.is_empty() {
+            true => before.clone(),
+            false => {
+                let intent = Entry {
+                    target: Some(target.recorded()),
+                    added: as_lines(&ours),
+                    pending_creates: undecided.union(&creates).cloned().collect(),
+                    ..before.clone()
+                };
+                cx.ledger.write(self, &before, &intent).await?;
+                intent
+            }
+        };
         let written = match cx.observing() {
             true => observe(cx, &plan),
             false => self.write(cx, &project, &target, &items, &plan).await,
         };
-        let existing: BTreeSet<i64> = all.iter().map(|c| c.id).collect();
         let now_ours = after(&plan, &written, &ours, &existing);
+        let unsure = written.unsure.iter().map(|k| Pending::line(k, &existing));
         let now = Entry {
             target: Some(target.recorded()),
-            added: now_ours.iter().map(|(k, id)| format!("{k}={id}")).collect(),
+            added: as_lines(&now_ours),
+            pending_creates: undecided.into_iter().chain(unsure).collect(),
             ..before.clone()
         };
         if !cx.observing() {
-            cx.ledger.write(self, &before, &now).await?;
+            cx.ledger.write(self, &last, &now).await?;
             let keys = self.claims(&org_url, &project, &now_ours);
             self.hold(cx, now, &exclusive_key, &keys).await?;
         }
 
         let settled = settle(items, &plan, &written);
         status.checks = settled.statuses();
+        for check in &mut status.checks {
+            if check.state == CheckState::Configured {
+                check.approvers = approvers.get(&check.check).cloned().unwrap_or_default();
+            }
+        }
         status.summary = Some(settled.summary());
         if let Some(err) = written.remove_error {
             return Err(err);
@@ -217,6 +268,8 @@ struct Written {
     failed: BTreeMap<String, Problem>,
     removed: BTreeSet<i64>,
     remove_error: Option<Error>,
+    /// Keys whose create failed in a way that may still have added the check (no answer).
+    unsure: BTreeSet<String>,
 }
 
 impl PipelineResourceCheck {
@@ -267,6 +320,43 @@ impl PipelineResourceCheck {
         .await;
         cx.ledger.write(self, &before, &entry).await?;
         claimed.map(|()| entry)
+    }
+
+    /// The checks this object's lost creates added (see `pending`), leaving any check another
+    /// live object holds to it; and the intents that cannot be judged yet. One apiserver read
+    /// per check found (none without intents).
+    #[allow(clippy::too_many_arguments)]
+    async fn judge_pending(
+        &self,
+        cx: &Cx<'_>,
+        org_url: &str,
+        project: &Project,
+        intents: &BTreeSet<String>,
+        items: &[Item<DesiredCheck>],
+        current: &[Observed],
+        ours: &BTreeMap<String, i64>,
+    ) -> Result<pending::Judged, Error> {
+        if intents.is_empty() {
+            return Ok(pending::Judged::default());
+        }
+        let mut judged = pending::judge(&Pending::all(intents), items, current, ours);
+        let found = std::mem::take(&mut judged.landed);
+        let held = self
+            .held_elsewhere(
+                cx,
+                org_url,
+                project,
+                &found.values().copied().collect::<Vec<_>>(),
+            )
+            .await?;
+        for (key, id) in found {
+            if held.contains(&id) {
+                continue;
+            }
+            tracing::info!(check = id, key = %key, "a create whose answer was lost added this check: recorded as this object's");
+            judged.landed.insert(key, id);
+        }
+        Ok(judged)
     }
 
     /// Of the checks Exclusive mode would remove, those another live object holds. One
@@ -325,6 +415,11 @@ impl PipelineResourceCheck {
                     .map(|c| {
                         created += 1;
                         c.id
+                    })
+                    .inspect_err(|e| {
+                        if pending::may_have_landed(e) {
+                            written.unsure.insert(key.clone());
+                        }
                     }),
                 (Step::Update { id }, Some(d)) => client
                     .update_check(&project.id, *id, target.kind, &target.resource_id, d)
@@ -374,6 +469,30 @@ impl PipelineResourceCheck {
     }
 }
 
+/// The resolved checks as the plan takes them, and each approval's approvers (for status).
+fn split(
+    resolved: Vec<Item<resolve::Resolved>>,
+) -> (
+    Vec<Item<DesiredCheck>>,
+    BTreeMap<String, Vec<ApproverStatus>>,
+) {
+    let mut approvers = BTreeMap::new();
+    let items = resolved
+        .into_iter()
+        .map(|item| Item {
+            resolved: item.resolved.map(|r| {
+                if !r.approvers.is_empty() {
+                    approvers.insert(item.key.clone(), r.approvers);
+                }
+                r.check
+            }),
+            key: item.key,
+            previous: None,
+        })
+        .collect();
+    (items, approvers)
+}
+
 /// A refused write: the service's 400 is the spec's fault (`CheckRefused`).
 fn write_problem(key: &str, e: AdoError) -> Problem {
     match e {
@@ -383,6 +502,11 @@ fn write_problem(key: &str, e: AdoError) -> Problem {
         ),
         e => Problem::from_ado(&format!("writing {key}"), Reason::ResourceNotFound, e),
     }
+}
+
+/// The ledger's lines for this object's checks (`key=id`).
+fn as_lines(ours: &BTreeMap<String, i64>) -> BTreeSet<String> {
+    ours.iter().map(|(k, id)| format!("{k}={id}")).collect()
 }
 
 /// What this object created on this resource, as its ledger records it (`key=id`).
@@ -470,6 +594,7 @@ impl ItemStatus<i64> for CheckStatus {
             state,
             reason,
             message,
+            approvers: Vec::new(),
         }
     }
 }

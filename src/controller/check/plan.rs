@@ -22,7 +22,7 @@ pub struct Observed {
 }
 
 impl Observed {
-    fn holds(&self, desired: &DesiredCheck) -> bool {
+    pub fn holds(&self, desired: &DesiredCheck) -> bool {
         self.check
             .as_ref()
             .is_some_and(|c| c.timeout == desired.timeout && desired.settings.matches(&c.settings))

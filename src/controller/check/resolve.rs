@@ -1,11 +1,16 @@
 //! A resource check object's resource and checks, resolved to what the checks API names: the
 //! resource type and id, and per listed check its typed settings (approvers as identity ids,
-//! resolved like a DevOpsMembership's members).
+//! resolved like a DevOpsMembership's members, and like them reused from the last reconcile's
+//! status when still listed and still named by the check, so a resync or a restart looks
+//! nobody up and adds nobody to the organization).
+
+use std::collections::HashMap;
 
 use futures::future::join_all;
 
+use super::plan::Observed;
 use crate::ado::{CheckKind, CheckSettings, DesiredCheck, ResourceKind, TemplateRef};
-use crate::api::{Check, PipelineResourceCheck};
+use crate::api::{ApproverStatus, Check, CheckState, CheckStatus, Member, PipelineResourceCheck};
 use crate::controller::authorization::resolve as authorization;
 use crate::controller::error::Error;
 use crate::controller::grants::Project;
@@ -109,14 +114,32 @@ pub fn kind_of(check: &Check) -> CheckKind {
     }
 }
 
-/// One listed check, typed; approvers resolved to identity ids (or why not).
-pub async fn check(cx: &Cx<'_>, check: &Check) -> Result<DesiredCheck, Problem> {
+/// Approvers resolved at the last reconcile that can be reused, by approver (its member key).
+pub type Known = HashMap<String, ApproverStatus>;
+
+/// One listed check resolved: what to write, and (an approval) its approvers for status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resolved {
+    pub check: DesiredCheck,
+    pub approvers: Vec<ApproverStatus>,
+}
+
+/// One listed check, typed; approvers resolved to identity ids (or why not). An approver in
+/// `known` is not looked up again (a DevOpsGroup reference only while its group keeps the
+/// descriptor it had).
+pub async fn check(cx: &Cx<'_>, check: &Check, known: Option<&Known>) -> Result<Resolved, Problem> {
     let timeout = check.timeout_minutes.unwrap_or(DEFAULT_TIMEOUT);
     let retry = |r: Option<u32>| r.unwrap_or(DEFAULT_RETRY_INTERVAL);
+    let mut resolved_approvers = Vec::new();
     let settings = if let Some(a) = &check.approval {
-        let ids = join_all(a.approvers.iter().map(|m| approver(cx, m))).await;
+        let known = |m: &Member| known.and_then(|k| k.get(&m.key()));
+        let ids = join_all(a.approvers.iter().map(|m| approver(cx, m, known(m)))).await;
+        resolved_approvers = ids.into_iter().collect::<Result<Vec<_>, _>>()?;
         CheckSettings::Approval {
-            approvers: ids.into_iter().collect::<Result<_, _>>()?,
+            approvers: resolved_approvers
+                .iter()
+                .map(|a| a.identity_id.clone())
+                .collect(),
             min_required: a.minimum_approvers.unwrap_or(0),
             requester_cannot_approve: a.requester_cannot_approve,
             in_sequence: a.in_sequence,
@@ -162,11 +185,25 @@ pub async fn check(cx: &Cx<'_>, check: &Check) -> Result<DesiredCheck, Problem> 
             "the check sets no type",
         ));
     };
-    Ok(DesiredCheck { settings, timeout })
+    Ok(Resolved {
+        check: DesiredCheck { settings, timeout },
+        approvers: resolved_approvers,
+    })
 }
 
-/// An approver's identity id (its storage key), from any member form.
-async fn approver(cx: &Cx<'_>, member: &crate::api::Member) -> Result<String, Problem> {
+/// An approver's descriptor and identity id (its storage key), from any member form; `known`
+/// (the last reconcile's) when it still holds.
+async fn approver(
+    cx: &Cx<'_>,
+    member: &Member,
+    known: Option<&ApproverStatus>,
+) -> Result<ApproverStatus, Problem> {
+    // A user's, Entra group's or service principal's descriptor never changes; a DevOpsGroup
+    // reference is read again (from the cluster), its identity id reused while it names the
+    // same group.
+    if let Some(known) = known.filter(|_| member.group_ref.is_none()) {
+        return Ok(known.clone());
+    }
     let descriptor = match cx.observing() {
         // Observe materializes no identity (a write).
         true => membership::resolve_without_writes(member, cx)
@@ -183,7 +220,11 @@ async fn approver(cx: &Cx<'_>, member: &crate::api::Member) -> Result<String, Pr
             })?,
         false => membership::resolve_member(member, cx).await?,
     };
-    cx.org()
+    if let Some(known) = known.filter(|k| k.descriptor == descriptor) {
+        return Ok(known.clone());
+    }
+    let identity_id = cx
+        .org()
         .client
         .storage_key(&descriptor)
         .await
@@ -194,13 +235,132 @@ async fn approver(cx: &Cx<'_>, member: &crate::api::Member) -> Result<String, Pr
                 Reason::NotFound,
                 e,
             )
+        })?;
+    Ok(ApproverStatus {
+        approver: member.key(),
+        descriptor,
+        identity_id,
+    })
+}
+
+/// The approvers the last reconcile resolved, per check key, that can be reused: only of a
+/// check status recorded `Configured`, and only identity ids the resource's check with that
+/// id still names (a status is writable by others than the operator: what it says is reused
+/// only where Azure DevOps agrees).
+pub(super) fn known(last: &[CheckStatus], current: Option<&[Observed]>) -> HashMap<String, Known> {
+    let Some(current) = current else {
+        return HashMap::new();
+    };
+    last.iter()
+        .filter(|s| s.state == CheckState::Configured)
+        .filter_map(|s| {
+            let id = s.id?;
+            let named = match current.iter().find(|o| o.id == id)?.check.as_ref()? {
+                DesiredCheck {
+                    settings: CheckSettings::Approval { approvers, .. },
+                    ..
+                } => approvers,
+                _ => return None,
+            };
+            let reusable = s
+                .approvers
+                .iter()
+                .filter(|a| named.iter().any(|n| n.eq_ignore_ascii_case(&a.identity_id)))
+                .map(|a| (a.approver.clone(), a.clone()))
+                .collect();
+            Some((s.check.clone(), reusable))
         })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::api::{ApprovalCheck, ExclusiveLockCheck};
+
+    fn approver(key: &str, id: &str) -> ApproverStatus {
+        ApproverStatus {
+            approver: key.into(),
+            descriptor: format!("aad.{id}"),
+            identity_id: id.into(),
+        }
+    }
+
+    fn status(
+        key: &str,
+        id: i64,
+        state: CheckState,
+        approvers: Vec<ApproverStatus>,
+    ) -> CheckStatus {
+        CheckStatus {
+            check: key.into(),
+            id: Some(id),
+            state,
+            reason: None,
+            message: None,
+            approvers,
+        }
+    }
+
+    fn approval_naming(id: i64, approvers: &[&str]) -> Observed {
+        Observed {
+            id,
+            check: Some(DesiredCheck {
+                settings: CheckSettings::Approval {
+                    approvers: approvers.iter().map(|a| a.to_string()).collect(),
+                    min_required: 1,
+                    requester_cannot_approve: false,
+                    in_sequence: false,
+                    instructions: String::new(),
+                },
+                timeout: 60,
+            }),
+        }
+    }
+
+    #[test]
+    fn only_configured_approvers_the_check_still_names_are_reused() {
+        let last = [
+            status(
+                "approval#1",
+                4,
+                CheckState::Configured,
+                vec![
+                    approver("user:a@x.com", "1a"),
+                    approver("user:b@x.com", "2b"),
+                ],
+            ),
+            status(
+                "approval#2",
+                5,
+                CheckState::Failed,
+                vec![approver("user:c@x.com", "3c")],
+            ),
+            // A status naming another check's id: only what that check names is reused.
+            status(
+                "approval#3",
+                9,
+                CheckState::Configured,
+                vec![approver("user:d@x.com", "4d")],
+            ),
+        ];
+        // Check 4 no longer names 2b (changed by hand); check 5 names 3c, but its status
+        // was not Configured; no check 9.
+        let current = [approval_naming(4, &["1A"]), approval_naming(5, &["3c"])];
+        let known = known(&last, Some(&current));
+        assert_eq!(
+            known
+                .get("approval#1")
+                .map(|k| k.keys().cloned().collect::<Vec<_>>()),
+            Some(vec!["user:a@x.com".to_string()])
+        );
+        assert!(!known.contains_key("approval#2"));
+        assert!(!known.contains_key("approval#3"));
+        assert!(
+            super::known(&last, None).is_empty(),
+            "unread: nothing reused"
+        );
+    }
 
     #[test]
     fn keys_count_per_type_and_targets_round_trip() {

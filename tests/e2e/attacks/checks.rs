@@ -2,14 +2,16 @@
 //! (another project's environment, by name or by id; a service connection), Exclusive mode
 //! without a grant saying so, a second object's Exclusive mode removing a check another object
 //! created, and cleanup steered to a check the object did not create (a hand-made check it
-//! found in place, a forged status naming a foreign check id). Each refused attempt ends
-//! `Ready=False` with no write, and nothing the attacker did not create is removed.
+//! found in place, a forged status naming a foreign check id, a hand-made twin of a check whose
+//! create's answer was lost). Each refused attempt ends `Ready=False` with no write, and nothing
+//! the attacker did not create is removed.
 //!
 //! Approvers are not an attack surface of their own: listing a privileged group as approver
 //! grants it nothing (an approval only gates a run), and the resource must be granted anyway.
 
 use azdo_operator::api::{CheckGrant, MembershipMode, PipelineResourceCheck, ResourceSelector};
 use azdo_sim::model::checks::CheckKind;
+use azdo_sim::{Faults, LostAnswer};
 use serde_json::json;
 
 use super::*;
@@ -204,6 +206,54 @@ async fn cleanup_removes_only_checks_the_object_created() -> TestResult {
     assert!(on_environment(&env, PRODUCTION)
         .iter()
         .all(|c| c.kind != CheckKind::Approval));
+    env.delete_in_order(&[org], WAIT).await?;
+    Ok(())
+}
+
+/// A tenant counting on the lost-create recovery to take over a check someone made by hand
+/// (so that deleting its object removes it): the object's create lands but its answer is lost,
+/// and while it is on its way someone adds an identical check by hand. The resource now carries
+/// two new identical checks and nothing tells which one the create added: neither is taken as
+/// the object's, and deleting the object removes neither (its own stays behind, unrecorded,
+/// rather than the hand-made one going).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_create_takes_over_no_hand_made_twin() -> TestResult {
+    let env = start("attacks-checks-twin").await?;
+    let org = organization(&env, vec![]).await?;
+    env.sim.control().set_faults(Faults {
+        lose_answers: vec![LostAnswer {
+            method: "POST".into(),
+            path_contains: "/pipelines/checks/configurations".into(),
+            times: 1,
+            hold_ms: 3000,
+        }],
+        ..Faults::default()
+    });
+    let c = checks(&env, "prod", vec![lock(60)], MembershipMode::Additive);
+    let obj = c.object();
+    env.apply(std::slice::from_ref(&obj)).await?;
+    // The create landed; its answer is held, then lost.
+    let landed = until_checks(&env, &["ExclusiveLock lock timeout=60"]).await?[0].id;
+    let twin = add_out_of_band(&env, CheckKind::ExclusiveLock, json!({}), 60);
+    env.wait_ready(std::slice::from_ref(&obj), "True", WAIT)
+        .await?;
+    let lost = env
+        .sim
+        .control()
+        .requests()
+        .requests
+        .iter()
+        .filter(|r| r.method == "POST" && r.route.contains("/pipelines/checks/"))
+        .count();
+    assert_eq!(lost, 1, "one create, its answer lost, none sent again");
+    env.delete_in_order(std::slice::from_ref(&obj), WAIT)
+        .await?;
+    let mut left: Vec<u32> = on_environment(&env, PRODUCTION)
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    left.sort();
+    assert_eq!(left, vec![landed, twin], "neither twin was removed");
     env.delete_in_order(&[org], WAIT).await?;
     Ok(())
 }
