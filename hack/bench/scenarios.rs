@@ -333,7 +333,9 @@ impl Bench {
             w.objects(),
             started,
             Duration::from_millis(500),
-            Duration::from_secs(900),
+            // 15 minutes, or a quarter of a second per object when that is longer (8,000
+            // objects: 33 minutes).
+            Duration::from_secs(900).max(Duration::from_millis(250) * w.objects() as u32),
         )
         .await?;
         self.wait_quiet(Duration::from_secs(120)).await?;
