@@ -100,6 +100,10 @@ struct Args {
         default_value = "cold,restart,steady,drift,throttled"
     )]
     scenarios: Vec<Scenario>,
+    /// Also write this scale's curve row there (used by `--curve`, which runs each scale in a
+    /// process of its own).
+    #[arg(long, hide = true)]
+    row_out: Option<PathBuf>,
     /// Where to write the JSON result.
     #[arg(long, default_value = "target/bench/result.json")]
     out: PathBuf,
@@ -134,6 +138,9 @@ async fn main() -> TestResult {
     if args.curve.is_empty() {
         let (report, outcome) = run_at(&args, args.scale, &args.scenarios).await?;
         report.write_json(&args.out)?;
+        if let Some(row) = &args.row_out {
+            std::fs::write(row, serde_json::to_string(&curve::CurveRow::of(&report))?)?;
+        }
         println!("{}", report.table());
         println!("JSON: {}", args.out.display());
         if !report.all_met() {
@@ -141,23 +148,38 @@ async fn main() -> TestResult {
         }
         return outcome;
     }
+    // Each scale in a process of its own: the test harness shares one control plane per
+    // process, and a scale's objects must not meet the next scale's operator.
     let mut rows = Vec::new();
-    let mut reports = Vec::new();
     for &scale in &scales {
-        // Every scale: cold, restart, steady. The documented workload (scale 1) also drift and
-        // the rate-limited cold converge, as `--scenarios` would by default.
-        let scenarios = if scale == 1.0 {
-            args.scenarios.clone()
-        } else {
-            vec![Scenario::Cold, Scenario::Restart, Scenario::Steady]
-        };
-        let (report, outcome) = run_at(&args, scale, &scenarios).await?;
-        println!("{}", report.table());
-        outcome?;
-        rows.push(curve::CurveRow::of(&report));
-        reports.push(report);
+        let part = args.out.with_file_name(format!("curve-{scale}.json"));
+        let row = part.with_file_name(format!("curve-{scale}.row.json"));
+        let _ = std::fs::remove_file(&row);
+        let mut command = std::process::Command::new(std::env::current_exe()?);
+        command.args(pass_through()).args([
+            "--scale".to_string(),
+            scale.to_string(),
+            "--out".to_string(),
+            part.display().to_string(),
+            "--row-out".to_string(),
+            row.display().to_string(),
+        ]);
+        // Every scale: cold, restart, steady. The documented workload (scale 1) also what
+        // `--scenarios` asks (by default drift and the rate-limited cold converge too).
+        if scale != 1.0 {
+            command.args(["--scenarios", "cold,restart,steady"]);
+        } else if !passed("--scenarios") {
+            command.args(["--scenarios", "cold,restart,steady,drift,throttled"]);
+        }
+        let status = command.status()?;
+        let text = std::fs::read_to_string(&row)
+            .map_err(|e| format!("scale {scale} left no result ({status}): {e}"))?;
+        rows.push(serde_json::from_str::<curve::CurveRow>(&text)?);
         // Written after every scale, so a long curve that stops early keeps what it measured.
-        write_curve(&args.out, &rows, &reports)?;
+        write_curve(&args.out, &rows)?;
+        if !status.success() {
+            return Err(format!("scale {scale} failed ({status}); see above").into());
+        }
     }
     println!(
         "azdo-operator bench curve (latency {} ms, org concurrency {}):\n",
@@ -171,11 +193,39 @@ async fn main() -> TestResult {
     Ok(())
 }
 
-fn write_curve(path: &std::path::Path, rows: &[curve::CurveRow], reports: &[Report]) -> TestResult {
+/// This process's arguments without `--curve`, `--out`, `--scale` and `--row-out` (and their
+/// values), for the process of one scale.
+fn pass_through() -> Vec<String> {
+    const DROPPED: [&str; 4] = ["--curve", "--out", "--scale", "--row-out"];
+    let mut out = Vec::new();
+    let mut skip_value = false;
+    for arg in std::env::args().skip(1) {
+        if skip_value {
+            skip_value = false;
+            continue;
+        }
+        if DROPPED.contains(&arg.as_str()) {
+            skip_value = true;
+            continue;
+        }
+        if DROPPED.iter().any(|d| arg.starts_with(&format!("{d}="))) {
+            continue;
+        }
+        out.push(arg);
+    }
+    out
+}
+
+/// Whether this process was given `flag`.
+fn passed(flag: &str) -> bool {
+    std::env::args().any(|a| a == flag || a.starts_with(&format!("{flag}=")))
+}
+
+fn write_curve(path: &std::path::Path, rows: &[curve::CurveRow]) -> TestResult {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let json = serde_json::json!({ "curve": rows, "runs": reports });
+    let json = serde_json::json!({ "curve": rows });
     std::fs::write(path, serde_json::to_string_pretty(&json)?)?;
     Ok(())
 }
