@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::{Report, ScenarioResult};
+use crate::report::{ratio, Report, ScenarioResult};
 
 /// One scale's figures.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -112,14 +112,6 @@ pub fn table(rows: &[CurveRow]) -> String {
         previous = Some(r);
     }
     out
-}
-
-fn ratio(measured: f64, bound: f64) -> f64 {
-    if bound > 0.0 {
-        measured / bound
-    } else {
-        0.0
-    }
 }
 
 #[cfg(test)]

@@ -60,7 +60,8 @@ impl ScenarioResult {
     }
 }
 
-fn ratio(measured: f64, bound: f64) -> f64 {
+/// Measured over bound (1 when both are 0, infinite when only the bound is).
+pub fn ratio(measured: f64, bound: f64) -> f64 {
     if bound > 0.0 {
         measured / bound
     } else if measured == 0.0 {
