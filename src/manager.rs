@@ -7,7 +7,6 @@ use std::time::Duration;
 use anyhow::Context as _;
 use futures::future::{FutureExt, Shared};
 use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::runtime::events::{Recorder, Reporter};
 use kube_lease_manager::LeaseManagerBuilder;
 use prometheus_client::registry::Registry;
 use tokio::sync::watch;
@@ -15,7 +14,7 @@ use tokio::sync::watch;
 use crate::ado::{AdoMetrics, ClientLimits, ThrottleConfig};
 use crate::cli::RunArgs;
 use crate::controller::{self, Context, OrganizationRegistry, Scope, Settings};
-use crate::telemetry::{self, ControllerMetrics, Health};
+use crate::telemetry::{self, ControllerMetrics, EventPublisher, Health};
 
 /// A future that resolves once, when shutdown starts; cheap to clone.
 pub type ShutdownSignal = Shared<futures::future::BoxFuture<'static, ()>>;
@@ -110,13 +109,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         args.authority_host.clone(),
         extra_ca,
     );
-    let recorder = Recorder::new(
-        kube.clone(),
-        Reporter {
-            controller: "azdo-operator".into(),
-            instance: Some(identity.clone()),
-        },
-    );
+    let events = EventPublisher::new(kube.clone(), "azdo-operator", identity.clone());
 
     let scope = Scope {
         namespaces: args.watch_namespaces.clone(),
@@ -185,7 +178,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         },
         orgs,
         controller_metrics,
-        recorder,
+        events,
         stores,
     ));
     let controllers = controller::run_controllers(

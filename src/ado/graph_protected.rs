@@ -18,7 +18,7 @@ use futures::future::join_all;
 
 use super::api_version;
 use super::client::AdoClient;
-use super::types::Membership;
+use super::types::{is_group_descriptor, Membership};
 use super::{AdoError, MAX_CONTAINERS};
 
 /// Why a group of the snapshot is protected.
@@ -266,25 +266,9 @@ impl AdoClient {
     }
 }
 
-/// Azure DevOps and Entra group descriptors (`vssgp.`, `aadgp.`); users, service principals
-/// and other subjects cannot have members.
-fn is_group_descriptor(descriptor: &str) -> bool {
-    let kind = descriptor.split('.').next().unwrap_or_default();
-    kind.eq_ignore_ascii_case("vssgp") || kind.eq_ignore_ascii_case("aadgp")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_group_descriptors_are_walked_down() {
-        assert!(is_group_descriptor("vssgp.Uy0xLTk"));
-        assert!(is_group_descriptor("aadgp.Uy0xLTk"));
-        assert!(!is_group_descriptor("aad.Uy0xLTk"));
-        assert!(!is_group_descriptor("aadsp.Uy0xLTk"));
-        assert!(!is_group_descriptor("svc.Uy0xLTk"));
-    }
 
     #[test]
     fn the_snapshot_judges_only_what_it_knows() {

@@ -50,7 +50,7 @@ pub use security_roles::{
 pub use throttle::ThrottleConfig;
 pub use transport::RetryLimits;
 pub use types::{
-    normalize_folder, EntraGroupKey, GraphGroup, GraphSubject, IdentityRef, Permission,
-    PermissionResource, PipelinePermission, PipelineRef, Project, ResourceKind,
+    is_group_descriptor, normalize_folder, EntraGroupKey, GraphGroup, GraphSubject, IdentityRef,
+    Permission, PermissionResource, PipelinePermission, PipelineRef, Project, ResourceKind,
     ResourcePipelinePermissions, ResourceRef, UnknownResourceKind,
 };

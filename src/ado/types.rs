@@ -128,6 +128,13 @@ fn root_folder() -> String {
     "\\".to_string()
 }
 
+/// Azure DevOps and Entra group descriptors (`vssgp.`, `aadgp.`). Users, service principals
+/// and other subjects cannot have members, so no nesting (and no cycle) goes through them.
+pub fn is_group_descriptor(descriptor: &str) -> bool {
+    let kind = descriptor.split('.').next().unwrap_or_default();
+    kind.eq_ignore_ascii_case("vssgp") || kind.eq_ignore_ascii_case("aadgp")
+}
+
 /// Normalize a folder to Azure DevOps' form: leading backslash, backslash separators, no
 /// trailing separator (`team/deploy/` -> `\team\deploy`, empty -> `\`).
 pub fn normalize_folder(folder: &str) -> String {
@@ -310,6 +317,16 @@ impl ResourcePipelinePermissions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_group_descriptors_can_have_members() {
+        assert!(is_group_descriptor("vssgp.Uy0xLTk"));
+        assert!(is_group_descriptor("aadgp.Uy0xLTk"));
+        assert!(is_group_descriptor("VSSGP.Uy0xLTk"));
+        assert!(!is_group_descriptor("aad.Uy0xLTk"));
+        assert!(!is_group_descriptor("aadsp.Uy0xLTk"));
+        assert!(!is_group_descriptor("svc.Uy0xLTk"));
+    }
 
     #[test]
     fn resource_kinds_parse_case_insensitively_and_round_trip() {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::Namespace;
 use kube::core::PartialObjectMeta;
-use kube::runtime::events::{Event, EventType, Recorder};
+use kube::runtime::events::{Event, EventType};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Resource, ResourceExt};
 use rand::Rng;
@@ -17,7 +17,7 @@ use crate::api::{
     OrganizationKind, OrganizationRef,
 };
 use crate::reason::Reason;
-use crate::telemetry::ControllerMetrics;
+use crate::telemetry::{ControllerMetrics, EventPublisher};
 
 use super::claims::Claims;
 use super::error::{Error, Retry};
@@ -69,7 +69,7 @@ pub struct Context {
     pub settings: Settings,
     pub orgs: OrganizationRegistry,
     pub metrics: Arc<ControllerMetrics>,
-    pub recorder: Recorder,
+    pub events: EventPublisher,
     pub stores: Stores,
     /// Reconcile workers shared fairly between namespaces.
     pub workers: Arc<Workers>,
@@ -102,7 +102,7 @@ impl Context {
         settings: Settings,
         orgs: OrganizationRegistry,
         metrics: Arc<ControllerMetrics>,
-        recorder: Recorder,
+        events: EventPublisher,
         stores: Stores,
     ) -> Self {
         Self {
@@ -113,7 +113,7 @@ impl Context {
             settings,
             orgs,
             metrics,
-            recorder,
+            events,
             stores,
             failures: Mutex::new(Backoffs::default()),
         }
@@ -245,7 +245,7 @@ impl Context {
             action: "Reconcile".to_string(),
             secondary: None,
         };
-        if let Err(err) = self.recorder.publish(&event, &obj.object_ref(&())).await {
+        if let Err(err) = self.events.publish(&event, &obj.object_ref(&())).await {
             tracing::warn!(error = %err, reason = reason.as_str(), "cannot publish event");
         }
     }

@@ -12,12 +12,17 @@
 //! only for the members it reports present: a tenant cannot block another team's nesting by
 //! declaring an edge that does not exist. An edge already present in Azure DevOps is never
 //! refused again.
+//!
+//! Only group members can close a cycle (a user or service principal has no members), so the
+//! graph keeps only edges whose member is a group, and an added user is never checked: the cost
+//! grows with the nesting declared, not with the number of members.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use kube::runtime::reflector::ObjectRef;
 use kube::ResourceExt;
 
+use crate::ado::is_group_descriptor;
 use crate::api::{DevOpsGroup, DevOpsMembership, HasCommonStatus, MemberState, OrganizationKind};
 
 use super::context::Stores;
@@ -105,6 +110,7 @@ fn declared_edges(stores: &Stores, m: &DevOpsMembership) -> Vec<(String, String)
                     .and_then(|x| x.descriptor.clone())
             })
         })
+        .filter(|member| is_group_descriptor(member))
         .map(|member| (container.clone(), member))
         .collect()
 }
@@ -122,6 +128,7 @@ fn present_edges(m: &DevOpsMembership) -> Vec<(String, String)> {
         .iter()
         .filter(|x| x.state == MemberState::Present)
         .filter_map(|x| x.descriptor.clone())
+        .filter(|member| is_group_descriptor(member))
         .map(|member| (container.clone(), member))
         .collect()
 }

@@ -21,7 +21,7 @@ use wildmatch::WildMatch;
 use super::inventory::{Inventory, ResourceAuthorizations, ResourceRoles};
 use super::names;
 use crate::ado::RoleScope;
-use crate::ado::{GraphGroup, GraphSubject, PipelineRef, ResourceKind};
+use crate::ado::{is_group_descriptor, GraphGroup, GraphSubject, PipelineRef, ResourceKind};
 use crate::api::{
     DeletionPolicy, DevOpsGroup, DevOpsGroupSpec, DevOpsMembership, DevOpsMembershipSpec,
     GroupTarget, LocalRef, ManagementPolicy, Member, MembershipMode, OrganizationRef,
@@ -192,10 +192,6 @@ pub fn protected_groups(inventory: &Inventory) -> HashSet<String> {
         }
     }
     protected
-}
-
-fn is_group_descriptor(descriptor: &str) -> bool {
-    descriptor.starts_with("vssgp.") || descriptor.starts_with("aadgp.")
 }
 
 /// A group `export` considered, with its scope.

@@ -16,7 +16,7 @@ use futures::future::join_all;
 use kube::runtime::events::EventType;
 use kube::{Resource, ResourceExt};
 
-use crate::ado::AdoClient;
+use crate::ado::{is_group_descriptor, AdoClient};
 use crate::api::{
     DevOpsGroup, DevOpsMembership, Member, MemberState, MemberStatus, MembershipMode,
 };
@@ -97,6 +97,9 @@ impl Reconciled for DevOpsMembership {
             &ours,
             mode(self.spec.mode),
             |descriptor| {
+                if !is_group_descriptor(descriptor) {
+                    return None;
+                }
                 let graph = graph.get_or_insert_with(|| cycles::declared(&cx.stores, self));
                 let chain = cycles::path(graph, descriptor, &container)?;
                 let member = items
