@@ -13,6 +13,7 @@ use super::api_version;
 use super::client::AdoClient;
 use super::error::ApiErrorDetail;
 use super::transport::Call;
+use super::types::GraphSubject;
 use super::AdoError;
 
 /// A user or a service principal: their entitlements live on two resources.
@@ -113,6 +114,17 @@ pub struct MemberEntitlement {
     pub id: String,
     pub access_level: AccessLevel,
     pub project_entitlements: Vec<ProjectEntitlement>,
+    /// A user entitlement's user (a Graph user: descriptor, principal name, origin id).
+    pub user: Option<GraphSubject>,
+    /// A service principal entitlement's service principal.
+    pub service_principal: Option<GraphSubject>,
+}
+
+impl MemberEntitlement {
+    /// The user or service principal the entitlement belongs to, as Azure DevOps reports it.
+    pub fn subject(&self) -> Option<&GraphSubject> {
+        self.user.as_ref().or(self.service_principal.as_ref())
+    }
 }
 
 /// A project entitlement to give: the project's id and the group type (and a custom group's
@@ -375,6 +387,43 @@ impl AdoClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_entitlement_names_its_user_or_service_principal() {
+        // Trimmed from the published examples (UserEntitlementById, ServicePrincipalEntitlementById).
+        let user: MemberEntitlement = serde_json::from_value(json!({
+            "id": "fe2f1bdb-9779-491a-a6f6-c6e9322cfb00",
+            "user": {
+                "subjectKind": "user", "principalName": "user1@fabrikam.com",
+                "origin": "aad", "originId": "00000000-0000-0000-0000-000000000000",
+                "descriptor": "aad.wUGM3IDZ1UTZzczNtkTZmJWLiRzY30yNyE2MtcDNmFTOzMjY"
+            },
+            "accessLevel": { "accountLicenseType": "stakeholder", "assignmentSource": "unknown" },
+            "projectEntitlements": []
+        }))
+        .unwrap();
+        let subject = user.subject().expect("the user");
+        assert_eq!(
+            subject.principal_name.as_deref(),
+            Some("user1@fabrikam.com")
+        );
+        assert!(subject.descriptor.starts_with("aad."));
+        let sp: MemberEntitlement = serde_json::from_value(json!({
+            "servicePrincipal": {
+                "subjectKind": "servicePrincipal", "principalName": "16ba55b6-4d49-4712-9da8-1de280da5c0a",
+                "origin": "aad", "originId": "16ba55b6-4d49-4712-9da8-1de280da5c0a",
+                "descriptor": "aadsp.ZTM1NTU0YzUtMjg2MC03MWFkLWIzYjAtNzkzNWViMDg1Njg3"
+            },
+            "id": "593F6716-627C-6CCB-833E-77A7F9CA422F",
+            "accessLevel": { "accountLicenseType": "stakeholder" }
+        }))
+        .unwrap();
+        assert_eq!(
+            sp.subject().and_then(|s| s.origin_id.as_deref()),
+            Some("16ba55b6-4d49-4712-9da8-1de280da5c0a")
+        );
+        assert!(MemberEntitlement::default().subject().is_none());
+    }
 
     #[test]
     fn change_documents_are_json_patch() {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
+use kube::api::{Patch, PatchParams};
 use kube::core::object::HasStatus;
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
@@ -143,6 +144,7 @@ async fn reconcile_in_turn<K: Reconciled>(obj: Arc<K>, ctx: Arc<Context>) -> Res
     let Some(finalizer_name) = K::FINALIZER else {
         return apply(obj, &ctx, &api, started).await;
     };
+    let obj = add_finalizer(&api, obj, finalizer_name).await?;
     finalizer(&api, finalizer_name, obj, |event| async {
         match event {
             FinalizerEvent::Apply(obj) => apply(obj, &ctx, &api, started).await,
@@ -154,8 +156,7 @@ async fn reconcile_in_turn<K: Reconciled>(obj: Arc<K>, ctx: Arc<Context>) -> Res
         kube::runtime::finalizer::Error::ApplyFailed(e)
         | kube::runtime::finalizer::Error::CleanupFailed(e) => e,
         // The finalizer patch tests the finalizers it saw; 422 means the cached copy is behind
-        // the apiserver (typically our own finalizer is not in the cache yet). The watch event
-        // that updates the cache triggers the object again, so this is no failure.
+        // the apiserver: tried again after a short backoff, so this is no failure.
         kube::runtime::finalizer::Error::AddFinalizer(kube::Error::Api(e))
         | kube::runtime::finalizer::Error::RemoveFinalizer(kube::Error::Api(e))
             if e.code == 422 =>
@@ -163,6 +164,54 @@ async fn reconcile_in_turn<K: Reconciled>(obj: Arc<K>, ctx: Arc<Context>) -> Res
             Error::new(Reason::StaleCache, e.message, Retry::Backoff)
         }
         other => Error::new(Reason::FinalizerFailed, other.to_string(), Retry::Backoff),
+    })
+}
+
+/// Add the finalizer to an object that lacks it (and is not being deleted), then reconcile the
+/// object the patch answered in the same pass. kube-runtime's finalizer helper would add it and
+/// wait for the watch event of that change, but the controllers react only to new generations
+/// (see `controller_of`), and a metadata change is none. The patch carries the cached
+/// resourceVersion, so a cached copy behind the apiserver answers 409 and is tried again.
+async fn add_finalizer<K: Reconciled>(
+    api: &Api<K>,
+    obj: Arc<K>,
+    finalizer_name: &str,
+) -> Result<Arc<K>, Error> {
+    let has_it = obj.finalizers().iter().any(|f| f == finalizer_name);
+    if has_it || obj.meta().deletion_timestamp.is_some() {
+        return Ok(obj);
+    }
+    let patch = finalizer_patch(&*obj, finalizer_name);
+    match api
+        .patch(
+            &obj.name_any(),
+            &PatchParams::default(),
+            &Patch::Merge(&patch),
+        )
+        .await
+    {
+        Ok(patched) => Ok(Arc::new(patched)),
+        Err(kube::Error::Api(e)) if e.code == 409 => {
+            Err(Error::new(Reason::StaleCache, e.message, Retry::Backoff))
+        }
+        Err(e) => Err(Error::new(
+            Reason::FinalizerFailed,
+            format!("adding the finalizer: {e}"),
+            Retry::Backoff,
+        )),
+    }
+}
+
+/// The merge patch that adds `finalizer_name` to the object's finalizers, conditional on the
+/// resourceVersion it was read at.
+fn finalizer_patch<K: Resource>(obj: &K, finalizer_name: &str) -> serde_json::Value {
+    let mut finalizers = obj.meta().finalizers.clone().unwrap_or_default();
+    finalizers.push(finalizer_name.to_string());
+    serde_json::json!({
+        "metadata": {
+            "resourceVersion": obj.meta().resource_version,
+            "finalizers": finalizers,
+        }
     })
 }
 
@@ -317,4 +366,46 @@ pub fn error_policy<K: Reconciled>(obj: Arc<K>, err: &Error, ctx: Arc<Context>) 
     }
     tracing::warn!(kind = &*kind, namespace = obj.namespace().unwrap_or_default(), name = %obj.name_any(), reason = err.reason.as_str(), error = %err.message, "reconcile failed");
     Action::requeue(ctx.backoff_delay(&key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::DevOpsGroup;
+
+    fn group(finalizers: Option<Vec<&str>>) -> DevOpsGroup {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "azdo.io/v1alpha1",
+            "kind": "DevOpsGroup",
+            "metadata": {
+                "name": "g", "namespace": "team-a", "resourceVersion": "42",
+                "finalizers": finalizers,
+            },
+            "spec": {
+                "organizationRef": { "name": "contoso" },
+                "displayName": "Team",
+                "project": "Storefront",
+            },
+        }))
+        .expect("a DevOpsGroup")
+    }
+
+    #[test]
+    fn the_finalizer_patch_keeps_other_finalizers_and_is_conditional() {
+        let patch = finalizer_patch(&group(Some(vec!["other.io/keep"])), "azdo.io/cleanup");
+        assert_eq!(
+            patch,
+            serde_json::json!({
+                "metadata": {
+                    "resourceVersion": "42",
+                    "finalizers": ["other.io/keep", "azdo.io/cleanup"],
+                }
+            })
+        );
+        let patch = finalizer_patch(&group(None), "azdo.io/cleanup");
+        assert_eq!(
+            patch["metadata"]["finalizers"],
+            serde_json::json!(["azdo.io/cleanup"])
+        );
+    }
 }

@@ -47,7 +47,14 @@ impl Reconciled for DevOpsEntitlement {
         }
         let projects = resolve::projects(self, cx).await?;
         status.projects = project_statuses(self, &projects, None);
-        let Some(principal) = resolve::principal(self, cx).await? else {
+        // After a restart or on a resync, the entitlement the status recorded (confirmed by
+        // the read) spares resolving the principal again.
+        let kind = member_kind(target);
+        let (principal, read) = match resolve::recorded_member(self, cx, kind).await? {
+            Some((principal, read)) => (Some(principal), Some(read)),
+            None => (resolve::principal(self, cx).await?, None),
+        };
+        let Some(principal) = principal else {
             // Observe only: the organization does not have the principal yet.
             cx.would(format!(
                 "add {} to the organization and give it {}",
@@ -81,8 +88,11 @@ impl Reconciled for DevOpsEntitlement {
             self.converge_rule(cx, status, &principal, &wanted, &ours, &before, &projects)
                 .await
         } else {
-            self.converge_member(cx, status, &principal, &wanted, &ours, &before, &projects)
-                .await
+            let read = Recorded(read);
+            self.converge_member(
+                cx, status, &principal, read, &wanted, &ours, &before, &projects,
+            )
+            .await
         }
     }
 
@@ -137,6 +147,7 @@ impl DevOpsEntitlement {
         cx: &Cx<'_>,
         status: &mut <Self as kube::core::object::HasStatus>::Status,
         principal: &Resolved,
+        recorded: Recorded,
         wanted: &Wanted,
         ours: &Ours,
         before: &Entry,
@@ -144,10 +155,13 @@ impl DevOpsEntitlement {
     ) -> Result<Ready, Error> {
         let client = &cx.org().client;
         let kind = member_kind(self.spec.principal.target());
-        let read = client
-            .member_entitlement(kind, &principal.id)
-            .await
-            .map_err(|e| Error::ado("reading the entitlement", e))?;
+        let read = match recorded.0 {
+            Some(read) => Some(read),
+            None => client
+                .member_entitlement(kind, &principal.id)
+                .await
+                .map_err(|e| Error::ado("reading the entitlement", e))?,
+        };
         let current = read.as_ref().map(current_of_member);
         let plan = plan::plan(wanted, current.as_ref(), ours);
         if cx.observing() {
@@ -397,6 +411,10 @@ fn ignore_gone(result: Result<RuleWrite, AdoError>) -> Result<(), AdoError> {
         Err(e) => Err(e),
     }
 }
+
+/// The entitlement already read while resolving the principal (see
+/// [`resolve::recorded_member`]), if it was.
+struct Recorded(Option<MemberEntitlement>);
 
 fn member_kind(target: EntitlementTarget) -> MemberKind {
     match target {
