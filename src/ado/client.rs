@@ -4,9 +4,10 @@
 
 use super::cache::TtlCache;
 use super::metrics::AdoMetrics;
+use super::project_listings::Listings;
 use super::throttle::ThrottleConfig;
 use super::transport::{Call, Reply, RetryLimits, Transport};
-use super::types::{GraphGroup, GraphSubject, ListResponse, PipelineRef, Project};
+use super::types::{GraphGroup, GraphSubject, ListResponse, PipelineRef, Project, ResourceRef};
 use super::AdoError;
 use crate::auth::TokenSource;
 use reqwest::Url;
@@ -79,8 +80,8 @@ pub struct ClientLimits {
     pub retry: RetryLimits,
     /// How long resolved users, service principals and principal-name groups are reused.
     pub subject_ttl: Duration,
-    /// How long pipeline name lookups are reused.
-    pub pipeline_ttl: Duration,
+    /// How long a project's listing of pipelines or environments answers name lookups.
+    pub listing_ttl: Duration,
     /// Entries per cache.
     pub cache_capacity: usize,
 }
@@ -91,7 +92,7 @@ impl Default for ClientLimits {
             throttle: ThrottleConfig::default(),
             retry: RetryLimits::default(),
             subject_ttl: Duration::from_secs(600),
-            pipeline_ttl: Duration::from_secs(600),
+            listing_ttl: Duration::from_secs(60),
             cache_capacity: 10_000,
         }
     }
@@ -111,8 +112,10 @@ pub(super) struct Caches {
     pub groups_by_principal: TtlCache<String, GraphGroup>,
     /// descriptor -> storage key (never changes).
     pub storage_keys: TtlCache<String, String>,
-    /// "project|name|folder" lower-cased -> pipelines.
-    pub pipelines: TtlCache<String, Vec<PipelineRef>>,
+    /// Lower-cased project -> its pipelines (short TTL; see `project_listings.rs`).
+    pub pipelines: Listings<PipelineRef>,
+    /// Lower-cased project -> its environments (short TTL).
+    pub environments: Listings<ResourceRef>,
     /// security role scope id -> the roles it defines.
     pub role_definitions: TtlCache<String, Vec<super::security_roles::SecurityRole>>,
     /// Direct containers and group names for the ancestry walk (short TTL).
@@ -157,7 +160,8 @@ impl AdoClient {
             subjects: TtlCache::new(Some(limits.subject_ttl), capacity),
             groups_by_principal: TtlCache::new(Some(limits.subject_ttl), capacity),
             storage_keys: TtlCache::new(None, capacity),
-            pipelines: TtlCache::new(Some(limits.pipeline_ttl), capacity),
+            pipelines: Listings::new(limits.listing_ttl, capacity),
+            environments: Listings::new(limits.listing_ttl, capacity),
             role_definitions: TtlCache::new(Some(limits.subject_ttl), capacity),
             ancestry: super::graph_ancestry::AncestryCaches::new(limits.subject_ttl, capacity),
             protected: super::graph_protected::ProtectedCache::new(
@@ -202,6 +206,7 @@ impl AdoClient {
         caches.groups_by_principal.clear();
         caches.storage_keys.clear();
         caches.pipelines.clear();
+        caches.environments.clear();
         caches.role_definitions.clear();
         caches.ancestry.clear();
         caches.protected.clear();

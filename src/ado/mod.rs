@@ -20,6 +20,7 @@ mod listings;
 pub mod metrics;
 mod pipeline_permissions;
 mod pipelines;
+mod project_listings;
 mod projects;
 mod resources;
 mod security_roles;

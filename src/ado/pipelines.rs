@@ -1,4 +1,5 @@
-//! Pipelines (build definitions) by id, and by name and folder (name lookups cached with a TTL).
+//! Pipelines (build definitions) by id, and by name and folder (from the project's listing,
+//! cached for a short time).
 
 use super::api_version;
 use super::client::{same_name, AdoClient};
@@ -7,8 +8,9 @@ use super::types::{normalize_folder, PipelineRef};
 use super::AdoError;
 
 impl AdoClient {
-    /// Pipelines of that name (case-insensitive), in `folder` when given (any folder otherwise).
-    /// Uncached: 1 call per page (normally 1); cached (TTL, non-empty results only): 0.
+    /// Pipelines of that name (case-insensitive), in `folder` when given (any folder otherwise),
+    /// from the project's listing (see `project_listings.rs`): 1 call per page of the listing
+    /// when it is not cached (or misses the name and is older than 2 s), 0 otherwise.
     pub async fn find_pipelines(
         &self,
         project: &str,
@@ -16,42 +18,17 @@ impl AdoClient {
         folder: Option<&str>,
     ) -> Result<Vec<PipelineRef>, AdoError> {
         let folder = folder.map(normalize_folder);
-        let key = format!(
-            "{}|{}|{}",
-            project.to_lowercase(),
-            name.to_lowercase(),
-            folder.as_deref().unwrap_or("*").to_lowercase()
-        );
-        let cache = &self.inner.caches.pipelines;
-        if let Some(found) = cache.get(&key) {
-            return Ok(found);
-        }
-        let _fetch = cache.fetching(&key).await;
-        if let Some(found) = cache.get(&key) {
-            return Ok(found);
-        }
-        let mut url = self.project_url(project, &["_apis", "build", "definitions"])?;
-        url.query_pairs_mut().append_pair("name", name);
-        let all: Vec<PipelineRef> = self
-            .get_all_pages(
-                "build.definitions.list",
-                url,
-                api_version::BUILD_DEFINITIONS,
-            )
-            .await?;
-        let found: Vec<PipelineRef> = all
-            .into_iter()
-            .filter(|p| same_name(&p.name, name))
-            .filter(|p| {
-                folder
+        let matches = |p: &PipelineRef| {
+            same_name(&p.name, name)
+                && folder
                     .as_deref()
                     .is_none_or(|f| same_name(&normalize_folder(&p.folder), f))
-            })
-            .collect();
-        if !found.is_empty() {
-            cache.insert(key, found.clone());
-        }
-        Ok(found)
+        };
+        self.inner
+            .caches
+            .pipelines
+            .find(project, matches, || self.list_pipelines(project))
+            .await
     }
 
     /// A pipeline by id. 1 call. A 404 also evicts cached name lookups that pointed at it.
@@ -68,10 +45,7 @@ impl AdoClient {
             Ok(reply) => reply.json(),
             Err(error) => {
                 if error.is_not_found() {
-                    self.inner
-                        .caches
-                        .pipelines
-                        .remove_where(|_, pipelines| pipelines.iter().any(|p| p.id == id));
+                    self.inner.caches.pipelines.forget_holding(|p| p.id == id);
                 }
                 Err(error)
             }

@@ -44,8 +44,23 @@ impl AdoClient {
         kind: ResourceKind,
         name: &str,
     ) -> Result<Vec<ResourceRef>, AdoError> {
-        if kind == ResourceKind::Repository {
-            return self.find_repository(project, name).await;
+        match kind {
+            ResourceKind::Repository => return self.find_repository(project, name).await,
+            // Many objects name environments (authorizations, role assignments, checks): one
+            // listing of the project answers them all (see `project_listings.rs`).
+            ResourceKind::Environment => {
+                return self
+                    .inner
+                    .caches
+                    .environments
+                    .find(
+                        project,
+                        |r: &ResourceRef| same_name(&r.name, name),
+                        || self.list_resources(project, kind),
+                    )
+                    .await
+            }
+            _ => {}
         }
         let (operation, version, mut url, filter) = match kind {
             ResourceKind::Queue => (
@@ -59,12 +74,6 @@ impl AdoClient {
                 api_version::AGENT_POOLS,
                 self.org_url(&["_apis", "distributedtask", "pools"])?,
                 Some("poolName"),
-            ),
-            ResourceKind::Environment => (
-                "resources.environments.list",
-                api_version::ENVIRONMENTS,
-                self.project_url(project, &["_apis", "distributedtask", "environments"])?,
-                Some("name"),
             ),
             ResourceKind::Endpoint => (
                 "resources.endpoints.list",
@@ -84,7 +93,7 @@ impl AdoClient {
                 self.project_url(project, &["_apis", "distributedtask", "securefiles"])?,
                 None,
             ),
-            ResourceKind::Repository => unreachable!("handled above"),
+            ResourceKind::Repository | ResourceKind::Environment => unreachable!("handled above"),
         };
         if let Some(parameter) = filter {
             url.query_pairs_mut().append_pair(parameter, name);
@@ -176,16 +185,21 @@ impl AdoClient {
             ),
             ResourceKind::Repository => return Ok(None),
         };
-        let reply = match self.execute(&Call::get(operation, url, version)).await {
-            Ok(reply) => reply,
-            Err(AdoError::NotFound(_)) => return Ok(None),
+        let item: Option<NamedItem> = match self.execute(&Call::get(operation, url, version)).await
+        {
+            // Some of these answer 200 with `null` (or nothing) for an unknown id.
+            Ok(reply) if reply.body.iter().all(u8::is_ascii_whitespace) => None,
+            Ok(reply) => reply.json()?,
+            Err(AdoError::NotFound(_)) => None,
             Err(error) => return Err(error),
         };
-        // Some of these answer 200 with `null` (or nothing) for an unknown id.
-        let item: Option<NamedItem> = match reply.body.iter().all(u8::is_ascii_whitespace) {
-            true => None,
-            false => reply.json()?,
-        };
+        if item.is_none() && kind == ResourceKind::Environment {
+            // Gone: a listing that still holds it would find it by name.
+            self.inner
+                .caches
+                .environments
+                .forget_holding(|r| r.id == id);
+        }
         Ok(item.map(|item| ResourceRef {
             kind,
             id: match item.id {

@@ -64,7 +64,8 @@ impl GraphGroup {
 
 pub(crate) const PROJECT_DOMAIN_PREFIX: &str = "vstfs:///Classification/TeamProject/";
 
-/// Any Graph subject: user, service principal, group.
+/// Any Graph subject: user, service principal, group. Only the fields the operator reads (its
+/// `url` and `_links` are left out: thousands of subjects are cached at a time).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GraphSubject {
@@ -84,8 +85,6 @@ pub struct GraphSubject {
     pub mail_address: Option<String>,
     #[serde(default)]
     pub domain: Option<String>,
-    #[serde(default)]
-    pub url: Option<String>,
 }
 
 /// A membership edge.

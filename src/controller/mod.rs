@@ -284,11 +284,10 @@ where
 fn controller_of<K: Reconciled>(api: Api<Stored<K>>) -> Controller<Stored<K>> {
     let (reader, writer) = reflector::store();
     let changed = watcher(api, watcher::Config::default())
-        .backoff(watch_backoff())
         .reflect(writer)
         .applied_objects()
         .predicate_filter(predicates::generation, PredicateConfig::default());
-    Controller::for_stream(changed, reader)
+    Controller::for_stream(changed, reader).trigger_backoff(watch_backoff())
 }
 
 /// Add watches on both organization kinds that trigger the objects using them.

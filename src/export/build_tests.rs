@@ -32,7 +32,6 @@ fn subject(descriptor: &str, principal: Option<&str>, origin_id: &str) -> GraphS
         origin_id: Some(origin_id.into()),
         mail_address: None,
         domain: None,
-        url: None,
     }
 }
 

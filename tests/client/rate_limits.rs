@@ -124,16 +124,10 @@ async fn the_pipelines_budget_is_separate_from_the_identitys() {
         },
     ));
     let client = h.pat_client().await;
-    for name in ["storefront-ci", "storefront-pr", "storefront-deploy"] {
-        client
-            .find_pipelines("Storefront", name, None)
-            .await
-            .unwrap();
+    for id in [16, 17, 18] {
+        client.get_pipeline("Storefront", id).await.unwrap();
     }
-    let error = client
-        .find_pipelines("Storefront", "nightly-e2e", None)
-        .await
-        .unwrap_err();
+    let error = client.get_pipeline("Storefront", 20).await.unwrap_err();
     assert!(matches!(error, AdoError::Throttled { .. }), "{error:?}");
     assert!(error.to_string().contains("TF400733"), "{error}");
     let admins = h.subject("[contoso]\\Platform Admins").descriptor;
@@ -145,15 +139,20 @@ async fn the_pipelines_budget_is_separate_from_the_identitys() {
         "{:?}",
         started.elapsed()
     );
-    // Another pipelines call waits for the Retry-After: refused without being sent.
+    // Another pipelines call (a listing this time) waits for the Retry-After: refused without
+    // being sent.
     let again = client
         .find_pipelines("Storefront", "storefront-deploy-staging", None)
         .await
         .unwrap_err();
     assert!(matches!(again, AdoError::Throttled { .. }), "{again:?}");
     assert_eq!(
-        h.count("GET", "/{org}/{project}/_apis/build/definitions"),
+        h.count("GET", "/{org}/{project}/_apis/build/definitions/{id}"),
         4
+    );
+    assert_eq!(
+        h.count("GET", "/{org}/{project}/_apis/build/definitions"),
+        0
     );
     assert_eq!(h.sim.control().total_retry_after_violations(), 0);
 }
