@@ -4,13 +4,15 @@
 //! privileged group or on another team's group. Each refused attempt ends `Ready=False` with no
 //! write and the simulator's entitlements untouched. A second namespace declaring the same
 //! user, service principal or group another namespace's object manages is refused until that
-//! object is deleted and its claim released.
+//! object is deleted and its claim released. A forged `status.entitlementId` (another team's
+//! user's entitlement) steers neither the object's writes nor its cleanup.
 
 use azdo_operator::api::{AccessLevel, Principal, ProjectGroupType};
 
 use super::*;
 
 const LEE: &str = "lee.gu@contoso.com";
+const DEBRA: &str = "debra.berger@contoso.com";
 
 fn user(upn: &str) -> Principal {
     Principal {
@@ -355,5 +357,106 @@ async fn a_second_namespace_cannot_take_a_principal_another_manages() -> TestRes
     env.delete_in_order(&[a_rule.object(), a_crew.object()], WAIT)
         .await?;
     env.delete_in_order(&[org], WAIT).await?;
+    Ok(())
+}
+
+/// The entitlement id a DevOpsEntitlement's status recorded spares resolving its principal
+/// again, but only where Azure DevOps confirms it: tenant B writes tenant A's user's
+/// entitlement id into its own object's status (a status is writable by more than the
+/// operator). B's next reconciles find that entitlement is not B's principal's, resolve B's
+/// own, and write nothing to A's; B's status names B's own entitlement again, and A's
+/// entitlement is what A gave, also after B's object is deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_entitlement_id_in_status_steers_nothing() -> TestResult {
+    let env = start("attacks-ent-forged").await?;
+    let ns = env.namespace.clone();
+    let rival = env.cp.new_namespace("attacks-ent-forger").await?;
+    let org = organization(&env, vec![storefront_grant(&[rival.as_str()])]).await?;
+    let f = env.fixtures();
+    let a_lee = f
+        .entitlement(
+            "lee",
+            user(LEE),
+            AccessLevel::Stakeholder,
+            &[("Storefront", ProjectGroupType::Readers)],
+        )
+        .object();
+    let mut b_own = f.entitlement("own", user(DEBRA), AccessLevel::Stakeholder, &[]);
+    b_own.metadata.namespace = Some(rival.clone());
+    let b_own = b_own.object();
+    env.apply(&[a_lee.clone(), b_own.clone()]).await?;
+    env.wait_ready(&[a_lee.clone(), b_own.clone()], "True", WAIT)
+        .await?;
+    let client = env.client().await?;
+    let entitlement_id = |obj: &DynamicObject| {
+        let api = api_for(&client, obj);
+        let name = obj.name_any();
+        async move {
+            let live = api?.get(&name).await?;
+            TestResult::Ok(
+                live.data["status"]["entitlementId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        }
+    };
+    let lee_id = entitlement_id(&a_lee).await?;
+    let debra_id = entitlement_id(&b_own).await?;
+    assert!(!lee_id.is_empty() && !debra_id.is_empty() && lee_id != debra_id);
+    let a_holds = held(&env, &[LEE], "none");
+    let debra_before = held(&env, &[DEBRA], "none");
+    baseline(&env);
+
+    // B points its status at A's entitlement and changes its spec (a project entitlement the
+    // grant gives), so that the forged id meets a reconcile that would write.
+    let forged = serde_json::json!({"status": {"entitlementId": lee_id}});
+    api_for(&client, &b_own)?
+        .patch_status("own", &PatchParams::default(), &Patch::Merge(&forged))
+        .await?;
+    let mut b_changed = f.entitlement(
+        "own",
+        user(DEBRA),
+        AccessLevel::Stakeholder,
+        &[("Storefront", ProjectGroupType::Contributors)],
+    );
+    b_changed.metadata.namespace = Some(rival.clone());
+    let b_changed = b_changed.object();
+    env.apply(std::slice::from_ref(&b_changed)).await?;
+    env.wait_ready(std::slice::from_ref(&b_changed), "True", WAIT)
+        .await?;
+    tokio::time::sleep(A_RESYNC).await;
+    assert_eq!(entitlement_id(&b_changed).await?, debra_id, "B's own entitlement");
+    let written = entitlement_writes(&env);
+    assert!(
+        !written.is_empty() && written.iter().all(|w| w.contains(&debra_id)),
+        "B wrote only its own entitlement: {written:#?}"
+    );
+    assert!(
+        written.iter().all(|w| !w.contains(&lee_id)),
+        "nothing written to A's entitlement: {written:#?}"
+    );
+    assert_eq!(held(&env, &[LEE], "none"), a_holds, "A's entitlement");
+    let debra_holds = held(&env, &[DEBRA], "none");
+    assert!(
+        debra_holds != debra_before && !debra_holds[0].ends_with("None"),
+        "B's change went to B's principal: {debra_before:?} -> {debra_holds:?}"
+    );
+
+    // Deleting B's object removes B's entitlement, never A's.
+    env.delete_in_order(std::slice::from_ref(&b_changed), WAIT)
+        .await?;
+    assert_eq!(held(&env, &[LEE], "none"), a_holds, "A's entitlement");
+    let written = entitlement_writes(&env);
+    assert!(
+        written.iter().all(|w| !w.contains(&lee_id)),
+        "B's deletion wrote nothing to A's entitlement: {written:#?}"
+    );
+    assert_eq!(
+        held(&env, &[DEBRA], "none")[0],
+        format!("{DEBRA}: None"),
+        "B's own entitlement is what its deletion removed"
+    );
+    env.delete_in_order(&[a_lee, org], WAIT).await?;
     Ok(())
 }
