@@ -8,6 +8,7 @@
 //! user's entitlement) steers neither the object's writes nor its cleanup.
 
 use azdo_operator::api::{AccessLevel, Principal, ProjectGroupType};
+use kube::ResourceExt;
 
 use super::*;
 
@@ -369,7 +370,6 @@ async fn a_second_namespace_cannot_take_a_principal_another_manages() -> TestRes
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forged_entitlement_id_in_status_steers_nothing() -> TestResult {
     let env = start("attacks-ent-forged").await?;
-    let ns = env.namespace.clone();
     let rival = env.cp.new_namespace("attacks-ent-forger").await?;
     let org = organization(&env, vec![storefront_grant(&[rival.as_str()])]).await?;
     let f = env.fixtures();
@@ -426,7 +426,11 @@ async fn a_forged_entitlement_id_in_status_steers_nothing() -> TestResult {
     env.wait_ready(std::slice::from_ref(&b_changed), "True", WAIT)
         .await?;
     tokio::time::sleep(A_RESYNC).await;
-    assert_eq!(entitlement_id(&b_changed).await?, debra_id, "B's own entitlement");
+    assert_eq!(
+        entitlement_id(&b_changed).await?,
+        debra_id,
+        "B's own entitlement"
+    );
     let written = entitlement_writes(&env);
     assert!(
         !written.is_empty() && written.iter().all(|w| w.contains(&debra_id)),
