@@ -43,7 +43,7 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Config as ControllerConfig, Controller};
 use kube::runtime::reflector::{self, ObjectRef, Store};
-use kube::runtime::{predicates, watcher, PredicateConfig, WatchStreamExt};
+use kube::runtime::{predicates, watcher, Predicate, PredicateConfig, WatchStreamExt};
 use kube::{Api, Resource, ResourceExt};
 
 use crate::api::{
@@ -276,7 +276,8 @@ where
 
 /// A controller of `K` that watches every stored object of the kind, readable or not (see
 /// [`Stored`]). An object is reconciled when its generation changes (a spec change, or its
-/// deletion), not on a change of its status or metadata alone: the status the operator just
+/// deletion) or its annotations do (`kubectl annotate` asks for a reconcile at once), not on a
+/// change of its status alone: the status the operator just
 /// wrote would otherwise reconcile every object a second time, with every read again. Other
 /// objects' changes (organizations, groups, memberships) still trigger it through `watches`,
 /// the resync through the requeue, and the finalizer is added without waiting for its event
@@ -286,7 +287,10 @@ fn controller_of<K: Reconciled>(api: Api<Stored<K>>) -> Controller<Stored<K>> {
     let changed = watcher(api, watcher::Config::default())
         .reflect(writer)
         .applied_objects()
-        .predicate_filter(predicates::generation, PredicateConfig::default());
+        .predicate_filter(
+            predicates::generation.combine(predicates::annotations),
+            PredicateConfig::default(),
+        );
     Controller::for_stream(changed, reader).trigger_backoff(watch_backoff())
 }
 
