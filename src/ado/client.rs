@@ -7,7 +7,7 @@ use super::metrics::AdoMetrics;
 use super::project_listings::Listings;
 use super::throttle::ThrottleConfig;
 use super::transport::{Call, Reply, RetryLimits, Transport};
-use super::types::{GraphGroup, GraphSubject, ListResponse, PipelineRef, Project, ResourceRef};
+use super::types::{GraphGroup, ListResponse, PipelineRef, Project, ResourceRef};
 use super::AdoError;
 use crate::auth::TokenSource;
 use reqwest::Url;
@@ -108,8 +108,8 @@ pub(super) struct Caches {
     pub projects: TtlCache<String, Project>,
     /// project id -> scope descriptor.
     pub scopes: TtlCache<String, String>,
-    /// "kind:lower-cased key" -> subject (users, service principals).
-    pub subjects: TtlCache<String, GraphSubject>,
+    /// "kind:lower-cased key" -> descriptor (users, service principals).
+    pub subjects: TtlCache<String, String>,
     /// lower-cased principal name -> group.
     pub groups_by_principal: TtlCache<String, GraphGroup>,
     /// descriptor -> storage key (never changes).

@@ -17,8 +17,9 @@ use std::collections::HashMap;
 pub const LOOKUP_BATCH: usize = 500;
 
 impl AdoClient {
-    /// A user by principal name (UPN), materialized if needed. Uncached: 1 call; cached: 0.
-    pub async fn resolve_user(&self, principal_name: &str) -> Result<GraphSubject, AdoError> {
+    /// The descriptor of a user by principal name (UPN), materialized if needed. Uncached: 1
+    /// call; cached: 0.
+    pub async fn resolve_user(&self, principal_name: &str) -> Result<String, AdoError> {
         self.materialize_subject(
             format!("user:upn:{}", principal_name.to_lowercase()),
             "graph.users.materialize",
@@ -44,8 +45,9 @@ impl AdoClient {
             .find(|s| same(&s.principal_name) || same(&s.mail_address)))
     }
 
-    /// A user by Entra object id (`originId`), materialized if needed. Uncached: 1; cached: 0.
-    pub async fn resolve_entra_user(&self, object_id: &str) -> Result<GraphSubject, AdoError> {
+    /// The descriptor of a user by Entra object id (`originId`), materialized if needed.
+    /// Uncached: 1; cached: 0.
+    pub async fn resolve_entra_user(&self, object_id: &str) -> Result<String, AdoError> {
         self.materialize_subject(
             format!("user:oid:{}", object_id.to_lowercase()),
             "graph.users.materialize",
@@ -55,11 +57,9 @@ impl AdoClient {
         .await
     }
 
-    /// A service principal by Entra object id, materialized if needed. Uncached: 1; cached: 0.
-    pub async fn resolve_service_principal(
-        &self,
-        object_id: &str,
-    ) -> Result<GraphSubject, AdoError> {
+    /// The descriptor of a service principal by Entra object id, materialized if needed.
+    /// Uncached: 1; cached: 0.
+    pub async fn resolve_service_principal(&self, object_id: &str) -> Result<String, AdoError> {
         self.materialize_subject(
             format!("sp:oid:{}", object_id.to_lowercase()),
             "graph.service_principals.materialize",
@@ -69,14 +69,16 @@ impl AdoClient {
         .await
     }
 
-    /// Materialization POSTs return the existing subject when there is one: idempotent.
+    /// Materialization POSTs return the existing subject when there is one: idempotent. Only
+    /// the descriptor is kept (all a membership needs): at 20,000 users the whole subject would
+    /// cost about three times the memory.
     async fn materialize_subject(
         &self,
         cache_key: String,
         operation: &'static str,
         collection: &str,
         body: serde_json::Value,
-    ) -> Result<GraphSubject, AdoError> {
+    ) -> Result<String, AdoError> {
         let cache = &self.inner.caches.subjects;
         if let Some(subject) = cache.get(&cache_key) {
             return Ok(subject);
@@ -93,8 +95,8 @@ impl AdoClient {
             .entra_lookup();
         let subject: GraphSubject = self.execute(&call).await?.json()?;
         self.inner.transport.note_created(&subject.descriptor);
-        cache.insert(cache_key, subject.clone());
-        Ok(subject)
+        cache.insert(cache_key, subject.descriptor.clone());
+        Ok(subject.descriptor)
     }
 
     /// A group by principal name: `[Project]\Name`, `[Org]\Name` or `[TEAM FOUNDATION]\Name`.
@@ -203,7 +205,7 @@ impl AdoClient {
         let caches = &self.inner.caches;
         caches
             .subjects
-            .remove_where(|_, s| s.descriptor == descriptor);
+            .remove_where(|_, cached| cached == descriptor);
         caches
             .groups_by_principal
             .remove_where(|_, g| g.descriptor == descriptor);

@@ -55,7 +55,7 @@ async fn every_check_type_is_created_read_back_updated_and_deleted() {
     let h = Harness::start().await;
     let c = h.pat_client().await;
     let user = c.resolve_user("sanjay.shah@contoso.com").await.unwrap();
-    let approver = c.storage_key(&user.descriptor).await.unwrap();
+    let approver = c.storage_key(&user).await.unwrap();
     let mut ids = Vec::new();
     for desired in every_kind(&approver) {
         let created = c

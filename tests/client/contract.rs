@@ -194,7 +194,7 @@ async fn every_client_request_matches_a_row_and_every_row_is_called() {
     c.materialize_entra_group(EntraGroupKey::ObjectId(h.directory_group("QA Team")))
         .await
         .unwrap();
-    c.add_member(&user.descriptor, &group.descriptor)
+    c.add_member(&user, &group.descriptor)
         .await
         .unwrap();
     assert!(c

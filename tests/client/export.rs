@@ -379,7 +379,7 @@ async fn explicit_role_assignments_are_exported_with_their_holders_named() {
     let grants = [
         RoleGrantRef {
             role_name: "User".into(),
-            user_id: c.storage_key(&alex.descriptor).await.unwrap(),
+            user_id: c.storage_key(&alex).await.unwrap(),
         },
         RoleGrantRef {
             role_name: "Reader".into(),

@@ -48,7 +48,14 @@ pub struct TokenService {
     encoding: EncodingKey,
     decoding: DecodingKey,
     jwk: serde_json::Value,
+    /// Tokens whose signature and audience were verified, with their claims: an ES256
+    /// verification costs more than most requests, and clients send one token many times. Their
+    /// lifetime is checked again on every use.
+    verified: std::sync::Mutex<std::collections::HashMap<String, AccessClaims>>,
 }
+
+/// Verified tokens remembered at most (the map is emptied when full).
+const VERIFIED_KEPT: usize = 1024;
 
 impl std::fmt::Debug for TokenService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -78,6 +85,7 @@ impl TokenService {
             encoding,
             decoding,
             jwk,
+            verified: Default::default(),
         })
     }
 
@@ -132,10 +140,79 @@ impl TokenService {
     }
 
     pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
+        let verified = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+        let now = now_secs();
+        // Within its lifetime as `decode` judges it (no leeway): not before `nbf`, until `exp`.
+        // Outside it, the full verification below gives the same error as without the cache.
+        if let Some(claims) = verified.get(token) {
+            if claims.nbf <= now && now <= claims.exp {
+                return Ok(claims.clone());
+            }
+        }
+        drop(verified);
         let mut validation = Validation::new(Algorithm::ES256);
         validation.set_audience(&[AZURE_DEVOPS_RESOURCE]);
         validation.leeway = 0;
         validation.validate_nbf = true;
-        Ok(jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &validation)?.claims)
+        let claims = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &validation)?.claims;
+        let mut verified = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+        if verified.len() >= VERIFIED_KEPT {
+            verified.clear();
+        }
+        verified.insert(token.to_string(), claims.clone());
+        Ok(claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    fn identity() -> Identity {
+        Identity {
+            name: "operator".into(),
+            display_name: "operator".into(),
+            client_id: Uuid::new_v4(),
+            object_id: Uuid::new_v4(),
+            tenant_id: Uuid::new_v4(),
+            client_secret: None,
+            federated_credentials: Vec::new(),
+            pats: Vec::new(),
+            managed_identity: false,
+            directory_read: false,
+            access: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_remembered_token_still_expires() {
+        let tokens = TokenService::generate().unwrap();
+        let token = tokens
+            .issue(&identity(), ClientAuth::Secret, Duration::from_secs(1))
+            .unwrap();
+        let first = tokens.verify(&token).unwrap();
+        assert_eq!(tokens.verify(&token).unwrap().oid, first.oid);
+        std::thread::sleep(Duration::from_millis(2100));
+        let error = tokens.verify(&token).unwrap_err();
+        assert!(
+            matches!(&error, TokenError::Jwt(e) if matches!(e.kind(), jsonwebtoken::errors::ErrorKind::ExpiredSignature)),
+            "{error:?}"
+        );
+        assert!(tokens.is_expired(&token));
+    }
+
+    #[test]
+    fn a_forged_token_is_refused_even_after_a_genuine_one() {
+        let tokens = TokenService::generate().unwrap();
+        let other = TokenService::generate().unwrap();
+        let genuine = tokens
+            .issue(&identity(), ClientAuth::Secret, Duration::from_secs(60))
+            .unwrap();
+        tokens.verify(&genuine).unwrap();
+        let forged = other
+            .issue(&identity(), ClientAuth::Secret, Duration::from_secs(60))
+            .unwrap();
+        assert!(tokens.verify(&forged).is_err());
     }
 }

@@ -92,7 +92,6 @@ pub async fn member(member: &Member, cx: &Cx<'_>) -> Result<String, Problem> {
         return client
             .resolve_user(upn)
             .await
-            .map(|s| s.descriptor)
             .map_err(|e| match e.is_not_found() {
                 true => Problem::failed(
                     Reason::UserNotFound,
@@ -107,7 +106,6 @@ pub async fn member(member: &Member, cx: &Cx<'_>) -> Result<String, Problem> {
         return client
             .resolve_entra_user(id)
             .await
-            .map(|s| s.descriptor)
             .map_err(missing(Reason::UserNotFound, format!("Entra user {id}")));
     }
     if let Some(id) = &member.entra_group {
@@ -124,7 +122,6 @@ pub async fn member(member: &Member, cx: &Cx<'_>) -> Result<String, Problem> {
         return client
             .resolve_service_principal(id)
             .await
-            .map(|s| s.descriptor)
             .map_err(missing(
                 Reason::ServicePrincipalNotFound,
                 format!("service principal {id}"),

@@ -35,7 +35,7 @@ pub async fn delete_and_wait(
 /// Where a kind stands in the operator's install order ([`azdo_operator::api::all_crds`]:
 /// organizations first, then groups, then what refers to groups); other kinds after all of them.
 pub(super) fn install_rank(kind: &str) -> usize {
-    azdo_operator::api::all_crds()
+    super::objects::crds()
         .iter()
         .position(|crd| crd.spec.names.kind == kind)
         .unwrap_or(usize::MAX)

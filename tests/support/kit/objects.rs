@@ -30,21 +30,29 @@ pub fn typed<K: DeserializeOwned>(obj: &DynamicObject) -> TestResult<K> {
     Ok(serde_json::from_value(serde_json::to_value(obj)?)?)
 }
 
+/// The operator's CRDs, generated once per process: generating them (schemars and the
+/// structural-schema rewrite) costs milliseconds, and the bench looks a kind up per object.
+pub fn crds() -> &'static [CustomResourceDefinition] {
+    static CRDS: std::sync::OnceLock<Vec<CustomResourceDefinition>> = std::sync::OnceLock::new();
+    CRDS.get_or_init(azdo_operator::api::all_crds)
+}
+
 /// How many CRDs the operator serves (what `azdo-operator crds` writes).
 pub fn crd_count() -> usize {
-    azdo_operator::api::all_crds().len()
+    crds().len()
 }
 
 /// The operator's CRD of `kind`.
 pub fn crd_of(kind: &str) -> Option<CustomResourceDefinition> {
-    azdo_operator::api::all_crds()
-        .into_iter()
+    crds()
+        .iter()
         .find(|crd| crd.spec.names.kind == kind)
+        .cloned()
 }
 
 /// The API resource of one of the operator's kinds, from its CRD.
 pub fn resource_of(kind: &str) -> Option<ApiResource> {
-    let crd = crd_of(kind)?;
+    let crd = crds().iter().find(|crd| crd.spec.names.kind == kind)?;
     let version = crd.spec.versions.iter().find(|v| v.storage)?.name.clone();
     Some(ApiResource {
         group: crd.spec.group.clone(),
