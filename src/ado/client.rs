@@ -124,6 +124,12 @@ pub(super) struct Caches {
     pub ancestry: super::graph_ancestry::AncestryCaches,
     /// The organization's protected groups and what is nested in them (short TTL).
     pub protected: super::graph_protected::ProtectedCache,
+    /// Scope descriptor ("" for the organization) -> its groups, as listed before a create
+    /// (only listings begun after the caller asked are reused; see `fresh_listing.rs`).
+    pub group_listings: super::fresh_listing::FreshListings<GraphGroup>,
+    /// descriptor -> principal name of the groups this client created (for
+    /// [`super::ANCESTRY_TTL`]: as long as a protection snapshot is trusted).
+    pub created_groups: TtlCache<String, String>,
 }
 
 pub(super) struct ClientInner {
@@ -169,6 +175,8 @@ impl AdoClient {
             protected: super::graph_protected::ProtectedCache::new(
                 limits.subject_ttl.min(super::ANCESTRY_TTL),
             ),
+            group_listings: Default::default(),
+            created_groups: TtlCache::new(Some(super::ANCESTRY_TTL), capacity),
         };
         let transport = Transport::new(
             endpoint.metrics_label.clone(),
@@ -212,6 +220,8 @@ impl AdoClient {
         caches.role_definitions.clear();
         caches.ancestry.clear();
         caches.protected.clear();
+        caches.group_listings.clear();
+        caches.created_groups.clear();
     }
 
     /// Cheap check that the credential works: one read (`GET _apis/projects?$top=1`).

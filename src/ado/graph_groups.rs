@@ -77,7 +77,7 @@ impl AdoClient {
         let candidates = self.query_groups(display_name, scope_descriptor).await?;
         let saturated = candidates.len() >= SUBJECT_QUERY_LIMIT;
         let project = self.scope_project(scope_descriptor).await?;
-        if let Some(found) = pick_group(candidates, project.as_deref(), display_name) {
+        if let Some(found) = pick_group(&candidates, project.as_deref(), display_name) {
             return Ok(Some(found));
         }
         if saturated {
@@ -89,14 +89,24 @@ impl AdoClient {
     }
 
     /// Exhaustive lookup (every page of the scope); used where a stale search would be wrong.
+    /// The listing began after this call did; concurrent lookups in one scope share it (see
+    /// `fresh_listing.rs`). Pages of the scope, shared.
     pub async fn find_group_exhaustive(
         &self,
         scope_descriptor: Option<&str>,
         display_name: &str,
     ) -> Result<Option<GraphGroup>, AdoError> {
-        let groups = self.list_groups(scope_descriptor).await?;
+        let asked = std::time::Instant::now();
+        let groups = self
+            .inner
+            .caches
+            .group_listings
+            .since(scope_descriptor.unwrap_or_default(), asked, || {
+                self.list_groups(scope_descriptor)
+            })
+            .await?;
         let project = self.scope_project(scope_descriptor).await?;
-        Ok(pick_group(groups, project.as_deref(), display_name))
+        Ok(pick_group(groups.iter(), project.as_deref(), display_name))
     }
 
     /// What a scoped lookup must match: `None` for the organization, `Some(project id)` for a
@@ -160,6 +170,12 @@ impl AdoClient {
                 Ok(reply) => {
                     let group: GraphGroup = reply.json()?;
                     self.inner.transport.note_created(&group.descriptor);
+                    if let Some(name) = &group.principal_name {
+                        self.inner
+                            .caches
+                            .created_groups
+                            .insert(group.descriptor.clone(), name.clone());
+                    }
                     return Ok(group);
                 }
                 Err(error) => error,
@@ -186,6 +202,17 @@ impl AdoClient {
                 return Err(error);
             }
         }
+    }
+
+    /// The principal name of a group this client created less than [`super::ANCESTRY_TTL`]
+    /// ago (the age of a protection snapshot still trusted). Such a group was in no group when
+    /// it was created, as a snapshot taken then would say. A group another create answered with
+    /// (a duplicate) is not one.
+    pub fn recently_created_group(&self, descriptor: &str) -> Option<String> {
+        self.inner
+            .caches
+            .created_groups
+            .get(&descriptor.to_string())
     }
 
     /// Materialize (or return) an Entra group in the organization. Idempotent in Azure DevOps.
@@ -273,8 +300,8 @@ fn is_duplicate_group(error: &AdoError) -> bool {
 /// The Azure DevOps group named `display_name` that lives directly in the scope: for a project
 /// (`project_id`), its domain must be that project; for the organization (`None`), project
 /// groups are excluded.
-pub(super) fn pick_group(
-    groups: Vec<GraphGroup>,
+pub(super) fn pick_group<'a>(
+    groups: impl IntoIterator<Item = &'a GraphGroup>,
     project_id: Option<&str>,
     display_name: &str,
 ) -> Option<GraphGroup> {
@@ -288,6 +315,7 @@ pub(super) fn pick_group(
                 (Some(_), None) => false,
             }
     })
+    .cloned()
 }
 
 #[cfg(test)]
@@ -321,19 +349,19 @@ mod tests {
             ),
         ];
         assert_eq!(
-            pick_group(groups.clone(), None, "deployers")
+            pick_group(&groups, None, "deployers")
                 .unwrap()
                 .descriptor,
             "vssgp.o"
         );
         assert_eq!(
-            pick_group(groups.clone(), Some("1"), "Deployers")
+            pick_group(&groups, Some("1"), "Deployers")
                 .unwrap()
                 .descriptor,
             "vssgp.p"
         );
         // A project lookup never takes another project's (or the organization's) group.
-        assert!(pick_group(groups, Some("2"), "Deployers").is_none());
+        assert!(pick_group(&groups, Some("2"), "Deployers").is_none());
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod checks;
 mod client;
 mod entitlements;
 mod error;
+mod fresh_listing;
 mod graph_ancestry;
 mod graph_entra_groups;
 mod graph_groups;

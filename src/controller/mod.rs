@@ -80,6 +80,7 @@ fn watch_backoff() -> watcher::ExponentialBackoff {
 fn cache_of<K>(kube: &kube::Client) -> (Store<K>, future::BoxFuture<'static, ()>)
 where
     K: Resource<DynamicType = ()>
+        + stored::Cached
         + Clone
         + std::fmt::Debug
         + serde::de::DeserializeOwned

@@ -5,7 +5,8 @@
 use std::ops::Deref;
 use std::sync::{Arc, Mutex};
 
-use kube::ResourceExt;
+use kube::runtime::events::EventType;
+use kube::{Resource, ResourceExt};
 
 use super::context::Context;
 use super::error::Error;
@@ -25,6 +26,8 @@ pub struct Cx<'a> {
     observe: bool,
     /// Under Observe, the changes `Manage` would make, in order.
     drift: Mutex<Vec<String>>,
+    /// Whether this reconcile published an Event of its own (an action such as `Created`).
+    published: std::sync::atomic::AtomicBool,
 }
 
 impl<'a> Cx<'a> {
@@ -41,6 +44,7 @@ impl<'a> Cx<'a> {
             org,
             observe: observes(obj, ctx),
             drift: Mutex::default(),
+            published: Default::default(),
         })
     }
 
@@ -70,6 +74,7 @@ impl<'a> Cx<'a> {
             org,
             observe: observes(obj, ctx),
             drift: Mutex::default(),
+            published: Default::default(),
         }))
     }
 
@@ -86,6 +91,22 @@ impl<'a> Cx<'a> {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(change.into());
+    }
+
+    /// Publish an Event about `obj`, and remember that this reconcile said what it did (see
+    /// [`Cx::published`]).
+    pub async fn publish<K>(&self, obj: &K, type_: EventType, reason: Reason, note: String)
+    where
+        K: Resource<DynamicType = ()>,
+    {
+        self.published
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        self.ctx.publish(obj, type_, reason, note).await;
+    }
+
+    /// Whether an Event was published through [`Cx::publish`].
+    pub fn published(&self) -> bool {
+        self.published.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The changes said with [`Cx::would`].

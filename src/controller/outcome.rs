@@ -68,10 +68,13 @@ impl Outcome {
     }
 
     /// The Event to publish: only when the condition changed (`transition`), Warning only for
-    /// an error.
-    pub fn event(self, transition: bool) -> Option<EventType> {
+    /// an error. Becoming Ready in a reconcile that already published what it did (`acted`,
+    /// e.g. `Created` or `MembersAdded`) publishes nothing more: one Event says it, and the
+    /// apiserver writes one Event instead of two for every object created.
+    pub fn event(self, transition: bool, acted: bool) -> Option<EventType> {
         match (transition, self) {
             (false, _) => None,
+            (true, Self::Ready) if acted => None,
             (true, Self::NotReady) => Some(EventType::Warning),
             (true, Self::Ready | Self::Progressing | Self::Deferred) => Some(EventType::Normal),
         }
@@ -100,11 +103,11 @@ mod tests {
         assert!(!o.ready());
         assert!(!o.is_error());
         assert_eq!(o.metric(), "progressing");
-        assert_eq!(o.event(true), Some(EventType::Normal));
-        assert_eq!(o.event(false), None);
+        assert_eq!(o.event(true, false), Some(EventType::Normal));
+        assert_eq!(o.event(false, false), None);
         // Even a kind that returns it as an error does not publish a Warning.
         let as_error = Err(Error::new(Reason::Progressing, "applying", Retry::Backoff));
-        assert_eq!(Outcome::of(&as_error).event(true), Some(EventType::Normal));
+        assert_eq!(Outcome::of(&as_error).event(true, false), Some(EventType::Normal));
     }
 
     #[test]
@@ -119,12 +122,28 @@ mod tests {
             (o, o.ready(), o.is_error()),
             (Outcome::NotReady, false, true)
         );
-        assert_eq!(o.event(true), Some(EventType::Warning));
-        assert_eq!(o.event(false), None);
+        assert_eq!(o.event(true, false), Some(EventType::Warning));
+        assert_eq!(o.event(false, false), None);
         let ok = Ok(Ready::new(Reason::Synced, "applied"));
         let o = Outcome::of(&ok);
         assert_eq!((o, o.ready(), o.metric()), (Outcome::Ready, true, "ready"));
-        assert_eq!(o.event(true), Some(EventType::Normal));
+        assert_eq!(o.event(true, false), Some(EventType::Normal));
+    }
+
+    #[test]
+    fn becoming_ready_after_an_action_event_publishes_no_second_event() {
+        let ready = Outcome::of(&Ok(Ready::new(Reason::Synced, "applied")));
+        assert_eq!(ready.event(true, true), None);
+        assert_eq!(ready.event(true, false), Some(EventType::Normal));
+        // A failure is always said, whatever else the reconcile did.
+        let failed = Outcome::of(&Err(Error::new(
+            Reason::GroupNotFound,
+            "gone",
+            Retry::Resync,
+        )));
+        assert_eq!(failed.event(true, true), Some(EventType::Warning));
+        let progressing = Outcome::of(&progressing());
+        assert_eq!(progressing.event(true, true), Some(EventType::Normal));
     }
 
     #[test]
@@ -138,7 +157,7 @@ mod tests {
         assert_eq!(o, Outcome::Deferred);
         assert!(!o.is_error());
         assert_eq!(o.metric(), "deferred");
-        assert_eq!(o.event(true), Some(EventType::Normal));
+        assert_eq!(o.event(true, false), Some(EventType::Normal));
     }
 
     #[test]

@@ -87,6 +87,13 @@ pub async fn protection(
     }
     let mut snapshot = snapshot_younger_than(org, client, ANCESTRY_TTL).await?;
     if snapshot.judge(descriptor).is_none() {
+        // Created by this operator less than a snapshot's age ago, in no group: judged as a
+        // snapshot of that moment would judge it, by its name only.
+        if let Some(name) = client.recently_created_group(descriptor) {
+            return Ok(org
+                .is_protected(&name)
+                .then_some(Protection::Listed { name }));
+        }
         // Most likely created since the snapshot: a newer one knows it (one read shared by every
         // group created meanwhile, instead of a walk up from each).
         snapshot = snapshot_younger_than(org, client, SNAPSHOT_REFRESH_AGE).await?;

@@ -28,6 +28,7 @@ use super::object_context::{observes, Cx};
 use super::observe;
 use super::outcome::{is_transition, Outcome};
 use super::status::{apply_status, common_status};
+use super::stored::Cached;
 
 /// A successful reconcile's Ready reason and message.
 #[derive(Debug, Clone)]
@@ -59,6 +60,7 @@ impl Ready {
 pub trait Reconciled:
     Resource<DynamicType = (), Scope: ApiScope>
     + Lifecycle
+    + Cached
     + HasStatus<Status: StatusWithCommon + Serialize + Clone + PartialEq + Default + Send + Sync>
     + Clone
     + Serialize
@@ -128,7 +130,9 @@ async fn run<K: Reconciled>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action, Er
     let Some(_turn) = ctx.workers.enter(&kind, &namespace) else {
         tracing::debug!("deferred: the namespace runs its share of reconciles");
         ctx.metrics.failed(&kind, Reason::NamespaceBusy.as_str());
-        let wait = rand::rng().random_range(500..1_500);
+        // Spread the deferred around the namespace's pace (half to one and a half times it).
+        let pace = ctx.workers.deferral(&kind, &namespace).as_millis() as u64;
+        let wait = rand::rng().random_range(pace / 2..=pace * 3 / 2);
         return Ok(Action::requeue(std::time::Duration::from_millis(wait)));
     };
     // Every Azure DevOps call of this reconcile counts for its namespace and stops at its
@@ -141,6 +145,14 @@ async fn run<K: Reconciled>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action, Er
 async fn reconcile_in_turn<K: Reconciled>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action, Error> {
     let started = Instant::now();
     let api = api_of(ctx.kube.clone(), &*obj);
+    // A kind cached in part is reconciled from the whole object (see `stored::Cached`).
+    let obj = match K::PARTIAL {
+        false => obj,
+        true => match whole(&api, &obj).await? {
+            Some(whole) => whole,
+            None => return Ok(Action::await_change()),
+        },
+    };
     let Some(finalizer_name) = K::FINALIZER else {
         return apply(obj, &ctx, &api, started).await;
     };
@@ -165,6 +177,20 @@ async fn reconcile_in_turn<K: Reconciled>(obj: Arc<K>, ctx: Arc<Context>) -> Res
         }
         other => Error::new(Reason::FinalizerFailed, other.to_string(), Retry::Backoff),
     })
+}
+
+/// The object as the apiserver has it now (`None`: gone). One GET, no Azure DevOps call.
+async fn whole<K: Reconciled>(api: &Api<K>, obj: &K) -> Result<Option<Arc<K>>, Error> {
+    api.get_opt(&obj.name_any())
+        .await
+        .map(|found| found.map(Arc::new))
+        .map_err(|e| {
+            Error::new(
+                Reason::StaleCache,
+                format!("reading the object: {e}"),
+                Retry::Backoff,
+            )
+        })
 }
 
 /// Add the finalizer to an object that lacks it (and is not being deleted), then reconcile the
@@ -225,14 +251,22 @@ async fn apply<K: Reconciled>(
     let key = backoff_key(&kind, obj.namespace().as_deref(), &obj.name_any());
     let previous = obj.ready_condition().cloned();
     let mut status = obj.status().cloned().unwrap_or_default();
-    let (result, drift) = match Cx::for_apply(&*obj, ctx).await {
+    let (result, drift, acted) = match Cx::for_apply(&*obj, ctx).await {
         Ok(cx) if cx.observing() => {
             let result = obj.converge(&cx, &mut status).await;
             let changes = cx.drift();
-            (observe::outcome(result, &changes), observe::drift(&changes))
+            let acted = cx.published();
+            (
+                observe::outcome(result, &changes),
+                observe::drift(&changes),
+                acted,
+            )
         }
-        Ok(cx) => (obj.converge(&cx, &mut status).await, None),
-        Err(err) => (Err(err), None),
+        Ok(cx) => {
+            let result = obj.converge(&cx, &mut status).await;
+            (result, None, cx.published())
+        }
+        Err(err) => (Err(err), None, false),
     };
     let outcome = Outcome::of(&result);
     let (reason, message) = match &result {
@@ -258,7 +292,7 @@ async fn apply<K: Reconciled>(
         .as_ref()
         .map(|c| (c.reason.as_str(), c.status == "True"));
     let transition = !keep && is_transition(previous, reason, outcome.ready());
-    if let Some(event_type) = outcome.event(transition) {
+    if let Some(event_type) = outcome.event(transition, acted) {
         ctx.publish(&*obj, event_type, reason, message.clone())
             .await;
     }

@@ -70,12 +70,36 @@ fn strip_unneeded(value: &mut Value) {
     }
 }
 
-impl<'de, K: DeserializeOwned> Deserialize<'de> for Stored<K> {
+/// What the caches keep of an object of a kind: by default all of it (but what
+/// [`strip_unneeded`] drops). A kind whose objects are large while what other reconcilers and
+/// triggers read of them is small keeps a partial copy ([`Cached::PARTIAL`]); its own reconciles
+/// then read the whole object from the apiserver first (one GET, no Azure DevOps call).
+pub trait Cached {
+    /// Whether [`Cached::keep_in_cache`] drops anything.
+    const PARTIAL: bool = false;
+
+    /// Reduce a decoded object to what is cached. Runs after the whole object decoded, so a
+    /// malformed object is still found malformed.
+    fn keep_in_cache(&mut self) {}
+}
+
+impl Cached for crate::api::ClusterDevOpsOrganization {}
+impl Cached for crate::api::DevOpsOrganization {}
+impl Cached for crate::api::DevOpsGroup {}
+impl Cached for crate::api::PipelineResourceAuthorization {}
+impl Cached for crate::api::DevOpsRoleAssignment {}
+impl Cached for crate::api::PipelineResourceCheck {}
+impl Cached for crate::api::DevOpsEntitlement {}
+
+impl<'de, K: DeserializeOwned + Cached> Deserialize<'de> for Stored<K> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let mut value = Value::deserialize(deserializer)?;
         strip_unneeded(&mut value);
         match serde_path_to_error::deserialize::<_, K>(&value) {
-            Ok(k) => Ok(Self::Valid(Arc::new(k))),
+            Ok(mut k) => {
+                k.keep_in_cache();
+                Ok(Self::Valid(Arc::new(k)))
+            }
             Err(error) => {
                 // Without readable metadata the object cannot even be named: that fails as before.
                 let meta = ObjectMeta::deserialize(&value["metadata"]).map_err(D::Error::custom)?;

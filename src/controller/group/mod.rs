@@ -250,9 +250,10 @@ async fn apply_azure_devops_group(
 }
 
 /// The group of that name in `scope`, adopted if it exists (never recorded as created: the
-/// search can lag behind a recent create, so when it finds nothing the scope is listed before
-/// creating), created otherwise (its name claimed first); claimed by descriptor either way. The
-/// grants are checked before any claim, so an object refused holds none.
+/// scope is listed, never searched, before creating, because the search can lag behind a recent
+/// create; concurrent creates share one listing begun after they asked), created otherwise (its
+/// name claimed first); claimed by descriptor either way. The grants are checked before any
+/// claim, so an object refused holds none.
 async fn find_or_create(
     group: &DevOpsGroup,
     display_name: &str,
@@ -263,17 +264,10 @@ async fn find_or_create(
 ) -> Result<(GraphGroup, Origin), Error> {
     let (client, url) = (&ctx.org().client, &ctx.org().spec.url);
     let lookup = |e| Error::ado("looking for an existing group of that name", e);
-    let existing = match client
-        .find_group(scope, display_name)
+    let existing = client
+        .find_group_exhaustive(scope, display_name)
         .await
-        .map_err(lookup)?
-    {
-        Some(found) => Some(found),
-        None => client
-            .find_group_exhaustive(scope, display_name)
-            .await
-            .map_err(lookup)?,
-    };
+        .map_err(lookup)?;
     if let Some(existing) = existing {
         protection::refuse_group(ctx, &existing).await?;
         // The group this object set out to create (the create's answer was lost, or it failed

@@ -2,6 +2,7 @@
 //! group and the members to descriptors, read the group's direct members with one list call,
 //! plan (Additive or Exclusive, failing closed), add and remove, and report per member.
 
+mod cached;
 pub(crate) mod resolve;
 mod triggers;
 
