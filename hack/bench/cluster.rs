@@ -118,7 +118,10 @@ pub async fn wait_all_ready(
                 while let Some(event) = events.next().await {
                     // The watcher retries on its own (with backoff); an error is only noted.
                     if let Ok(event) = event {
-                        tally.lock().expect("tally").apply(kind, event, expected, since);
+                        tally
+                            .lock()
+                            .expect("tally")
+                            .apply(kind, event, expected, since);
                     }
                 }
             }))

@@ -305,17 +305,19 @@ pub(super) fn pick_group<'a>(
     project_id: Option<&str>,
     display_name: &str,
 ) -> Option<GraphGroup> {
-    groups.into_iter().find(|g| {
-        g.is_azure_devops_group()
-            && !g.is_deleted
-            && same_name(&g.display_name, display_name)
-            && match (project_id, g.project_id()) {
-                (None, found) => found.is_none(),
-                (Some(wanted), Some(found)) => wanted.eq_ignore_ascii_case(found),
-                (Some(_), None) => false,
-            }
-    })
-    .cloned()
+    groups
+        .into_iter()
+        .find(|g| {
+            g.is_azure_devops_group()
+                && !g.is_deleted
+                && same_name(&g.display_name, display_name)
+                && match (project_id, g.project_id()) {
+                    (None, found) => found.is_none(),
+                    (Some(wanted), Some(found)) => wanted.eq_ignore_ascii_case(found),
+                    (Some(_), None) => false,
+                }
+        })
+        .cloned()
 }
 
 #[cfg(test)]
@@ -349,9 +351,7 @@ mod tests {
             ),
         ];
         assert_eq!(
-            pick_group(&groups, None, "deployers")
-                .unwrap()
-                .descriptor,
+            pick_group(&groups, None, "deployers").unwrap().descriptor,
             "vssgp.o"
         );
         assert_eq!(

@@ -213,7 +213,11 @@ mod tests {
         assert_eq!(workers.deferral("K", "a"), DEFERRAL_UNKNOWN);
         let turn = workers.enter("K", "a").expect("a worker");
         drop(turn);
-        assert_eq!(workers.deferral("K", "a"), DEFERRAL_MIN, "quick: the least wait");
+        assert_eq!(
+            workers.deferral("K", "a"),
+            DEFERRAL_MIN,
+            "quick: the least wait"
+        );
         workers
             .running
             .lock()

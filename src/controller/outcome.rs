@@ -107,7 +107,10 @@ mod tests {
         assert_eq!(o.event(false, false), None);
         // Even a kind that returns it as an error does not publish a Warning.
         let as_error = Err(Error::new(Reason::Progressing, "applying", Retry::Backoff));
-        assert_eq!(Outcome::of(&as_error).event(true, false), Some(EventType::Normal));
+        assert_eq!(
+            Outcome::of(&as_error).event(true, false),
+            Some(EventType::Normal)
+        );
     }
 
     #[test]

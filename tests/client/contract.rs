@@ -194,26 +194,16 @@ async fn every_client_request_matches_a_row_and_every_row_is_called() {
     c.materialize_entra_group(EntraGroupKey::ObjectId(h.directory_group("QA Team")))
         .await
         .unwrap();
-    c.add_member(&user, &group.descriptor)
-        .await
-        .unwrap();
-    assert!(c
-        .is_member(&user.descriptor, &group.descriptor)
-        .await
-        .unwrap());
+    c.add_member(&user, &group.descriptor).await.unwrap();
+    assert!(c.is_member(&user, &group.descriptor).await.unwrap());
     c.list_members(&group.descriptor).await.unwrap();
-    c.ancestry(&user.descriptor).await.unwrap();
-    c.remove_member(&user.descriptor, &group.descriptor)
+    c.ancestry(&user).await.unwrap();
+    c.remove_member(&user, &group.descriptor).await.unwrap();
+    c.lookup_subjects(std::slice::from_ref(&user))
         .await
         .unwrap();
-    c.lookup_subjects(std::slice::from_ref(&user.descriptor))
-        .await
-        .unwrap();
-    let storage_key = c.storage_key(&user.descriptor).await.unwrap();
-    assert_eq!(
-        c.descriptor_of(&storage_key).await.unwrap(),
-        user.descriptor
-    );
+    let storage_key = c.storage_key(&user).await.unwrap();
+    assert_eq!(c.descriptor_of(&storage_key).await.unwrap(), user);
     c.delete_group(&group.descriptor).await.unwrap();
     // Resources by id (DevOpsRoleAssignment) and the security roles API.
     for (kind, id) in [
@@ -235,7 +225,7 @@ async fn every_client_request_matches_a_row_and_every_row_is_called() {
     let project = c.project("Storefront").await.unwrap().id;
     let env = RoleScope::Environment;
     let resource = env.resource_id(Some(&project), "2").unwrap();
-    let identity = c.storage_key(&user.descriptor).await.unwrap();
+    let identity = c.storage_key(&user).await.unwrap();
     c.role_definitions(env).await.unwrap();
     let grant = RoleGrantRef {
         role_name: "User".into(),

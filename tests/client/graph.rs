@@ -372,12 +372,12 @@ async fn membership_round_trip(repeated: RepeatedMembershipAdd) {
         .await
         .unwrap());
     client
-        .add_member(&sanjay.descriptor, &approvers.descriptor)
+        .add_member(&sanjay, &approvers.descriptor)
         .await
         .unwrap();
-    assert!(h.has_membership(&approvers.descriptor, &sanjay.descriptor));
+    assert!(h.has_membership(&approvers.descriptor, &sanjay));
     client
-        .add_member(&sanjay.descriptor, &approvers.descriptor)
+        .add_member(&sanjay, &approvers.descriptor)
         .await
         .unwrap();
     assert!(client
@@ -387,12 +387,12 @@ async fn membership_round_trip(repeated: RepeatedMembershipAdd) {
     assert_eq!(h.count("PUT", MEMBERSHIP), 2);
 
     client
-        .remove_member(&sanjay.descriptor, &approvers.descriptor)
+        .remove_member(&sanjay, &approvers.descriptor)
         .await
         .unwrap();
-    assert!(!h.has_membership(&approvers.descriptor, &sanjay.descriptor));
+    assert!(!h.has_membership(&approvers.descriptor, &sanjay));
     client
-        .remove_member(&sanjay.descriptor, &approvers.descriptor)
+        .remove_member(&sanjay, &approvers.descriptor)
         .await
         .unwrap();
     assert!(!client

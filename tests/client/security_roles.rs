@@ -24,10 +24,7 @@ fn project_id(h: &Harness, name: &str) -> String {
 
 async fn identity_of(client: &azdo_operator::ado::AdoClient, upn: &str) -> String {
     let user = client.resolve_user(upn).await.expect("user");
-    client
-        .storage_key(&user)
-        .await
-        .expect("storage key")
+    client.storage_key(&user).await.expect("storage key")
 }
 
 #[tokio::test]

@@ -154,7 +154,8 @@ impl TokenService {
         validation.set_audience(&[AZURE_DEVOPS_RESOURCE]);
         validation.leeway = 0;
         validation.validate_nbf = true;
-        let claims = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &validation)?.claims;
+        let claims =
+            jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &validation)?.claims;
         let mut verified = self.verified.lock().unwrap_or_else(|p| p.into_inner());
         if verified.len() >= VERIFIED_KEPT {
             verified.clear();

@@ -15,11 +15,9 @@ impl Cached for DevOpsMembership {
         self.spec.members.retain(may_be_a_group);
         self.spec.members.shrink_to_fit();
         if let Some(status) = &mut self.status {
-            status.members.retain(|m| {
-                m.descriptor
-                    .as_deref()
-                    .is_some_and(is_group_descriptor)
-            });
+            status
+                .members
+                .retain(|m| m.descriptor.as_deref().is_some_and(is_group_descriptor));
             status.members.shrink_to_fit();
             status.added = Vec::new();
         }
@@ -96,7 +94,11 @@ mod tests {
                 name: "readers".into()
             })));
         let status = m.status.as_ref().unwrap();
-        let descriptors: Vec<_> = status.members.iter().filter_map(|x| x.descriptor.as_deref()).collect();
+        let descriptors: Vec<_> = status
+            .members
+            .iter()
+            .filter_map(|x| x.descriptor.as_deref())
+            .collect();
         assert_eq!(descriptors, ["vssgp.approvers", "aadgp.entra"]);
         assert!(status.added.is_empty());
         // What the other readers need stays.

@@ -119,13 +119,10 @@ pub async fn member(member: &Member, cx: &Cx<'_>) -> Result<String, Problem> {
             ));
     }
     if let Some(id) = &member.service_principal {
-        return client
-            .resolve_service_principal(id)
-            .await
-            .map_err(missing(
-                Reason::ServicePrincipalNotFound,
-                format!("service principal {id}"),
-            ));
+        return client.resolve_service_principal(id).await.map_err(missing(
+            Reason::ServicePrincipalNotFound,
+            format!("service principal {id}"),
+        ));
     }
     if let Some(name) = &member.group {
         return client
