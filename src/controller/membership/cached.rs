@@ -85,7 +85,7 @@ mod tests {
         m.status = Some(s);
         m.keep_in_cache();
         let kept: Vec<_> = m.spec.members.iter().map(Member::key).collect();
-        assert_eq!(kept.len(), 5, "{kept:?}");
+        assert_eq!(kept.len(), 4, "{kept:?}");
         assert!(m.spec.members.iter().all(|x| x.user.is_none()
             && x.service_principal.is_none()
             && x.descriptor.as_deref() != Some("aad.def")));
