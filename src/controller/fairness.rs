@@ -218,23 +218,14 @@ mod tests {
             DEFERRAL_MIN,
             "quick: the least wait"
         );
-        workers
-            .running
-            .lock()
-            .unwrap()
-            .pace
-            .get_mut(&("K".to_string(), "a".to_string()))
-            .unwrap()
-            .mean = Some(Duration::from_secs(4));
+        let took = |seconds| {
+            let mut running = workers.running.lock().unwrap();
+            let pace = running.pace.get_mut(&("K".to_string(), "a".to_string()));
+            pace.unwrap().mean = Some(Duration::from_secs(seconds));
+        };
+        took(4);
         assert_eq!(workers.deferral("K", "a"), Duration::from_secs(4));
-        workers
-            .running
-            .lock()
-            .unwrap()
-            .pace
-            .get_mut(&("K".to_string(), "a".to_string()))
-            .unwrap()
-            .mean = Some(Duration::from_secs(40));
+        took(40);
         assert_eq!(workers.deferral("K", "a"), DEFERRAL_MAX);
         assert_eq!(workers.deferral("K", "b"), DEFERRAL_UNKNOWN);
     }

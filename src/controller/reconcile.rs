@@ -186,7 +186,7 @@ async fn whole<K: Reconciled>(api: &Api<K>, obj: &K) -> Result<Option<Arc<K>>, E
         .map(|found| found.map(Arc::new))
         .map_err(|e| {
             Error::new(
-                Reason::StaleCache,
+                Reason::KubernetesApiError,
                 format!("reading the object: {e}"),
                 Retry::Backoff,
             )
