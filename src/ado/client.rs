@@ -175,7 +175,7 @@ impl AdoClient {
             protected: super::graph_protected::ProtectedCache::new(
                 limits.subject_ttl.min(super::ANCESTRY_TTL),
             ),
-            group_listings: Default::default(),
+            group_listings: super::fresh_listing::FreshListings::new(capacity),
             created_groups: TtlCache::new(Some(super::ANCESTRY_TTL), capacity),
         };
         let transport = Transport::new(

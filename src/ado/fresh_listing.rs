@@ -9,45 +9,36 @@
 //! turn) takes that one instead of sending its own. When 2,000 groups are created in one
 //! project, the pages sent fall from one listing per group to one per round of waiting callers.
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use tokio::sync::Mutex as AsyncMutex;
+use super::cache::TtlCache;
 
+/// Scope -> its latest listing and when that listing began. A listing serves only callers that
+/// asked before it began, all of them waiting while it is fetched, so it is kept briefly.
 pub(crate) struct FreshListings<T> {
-    scopes: Mutex<HashMap<String, Arc<Scope<T>>>>,
+    latest: TtlCache<String, (Instant, Arc<Vec<T>>)>,
 }
 
-struct Scope<T> {
-    /// Held while a listing of the scope is being fetched.
-    turn: AsyncMutex<()>,
-    /// The latest listing and when it began.
-    latest: Mutex<Option<(Instant, Arc<Vec<T>>)>>,
-}
-
-impl<T> Default for FreshListings<T> {
-    fn default() -> Self {
-        Self {
-            scopes: Mutex::new(HashMap::new()),
-        }
-    }
-}
-
-impl<T> Scope<T> {
-    fn begun_since(&self, asked: Instant) -> Option<Arc<Vec<T>>> {
-        let latest = self.latest.lock().unwrap_or_else(|p| p.into_inner());
-        match &*latest {
-            Some((begun, listing)) if *begun >= asked => Some(listing.clone()),
-            _ => None,
-        }
-    }
-}
+/// How long a listing is kept after it was fetched.
+const KEPT: Duration = Duration::from_secs(10);
 
 impl<T> FreshListings<T> {
+    pub(crate) fn new(capacity: usize) -> Self {
+        Self {
+            latest: TtlCache::new(Some(KEPT), capacity),
+        }
+    }
+
+    fn begun_since(&self, scope: &String, asked: Instant) -> Option<Arc<Vec<T>>> {
+        let (begun, listing) = self.latest.get(scope)?;
+        (begun >= asked).then_some(listing)
+    }
+
     /// A listing of `scope` that began at `asked` or later: one that another caller fetched, or
-    /// `fetch`'s. A failed fetch is this caller's error only; the next caller fetches again.
+    /// `fetch`'s. Fetches of a scope run one at a time ([`TtlCache::fetching`]). A failed fetch
+    /// is this caller's error only; the next caller fetches again.
     pub(crate) async fn since<E, Fut>(
         &self,
         scope: &str,
@@ -57,37 +48,22 @@ impl<T> FreshListings<T> {
     where
         Fut: Future<Output = Result<Vec<T>, E>>,
     {
-        let scope = {
-            let mut scopes = self.scopes.lock().unwrap_or_else(|p| p.into_inner());
-            scopes
-                .entry(scope.to_string())
-                .or_insert_with(|| {
-                    Arc::new(Scope {
-                        turn: AsyncMutex::new(()),
-                        latest: Mutex::new(None),
-                    })
-                })
-                .clone()
-        };
-        if let Some(listing) = scope.begun_since(asked) {
+        let scope = scope.to_string();
+        if let Some(listing) = self.begun_since(&scope, asked) {
             return Ok(listing);
         }
-        let _turn = scope.turn.lock().await;
-        if let Some(listing) = scope.begun_since(asked) {
+        let _turn = self.latest.fetching(&scope).await;
+        if let Some(listing) = self.begun_since(&scope, asked) {
             return Ok(listing);
         }
         let begun = Instant::now();
         let listing = Arc::new(fetch().await?);
-        *scope.latest.lock().unwrap_or_else(|p| p.into_inner()) = Some((begun, listing.clone()));
+        self.latest.insert(scope, (begun, listing.clone()));
         Ok(listing)
     }
 
-    /// Drop the listings kept (they are only reused while fresh; this frees their memory).
     pub(crate) fn clear(&self) {
-        self.scopes
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
+        self.latest.clear();
     }
 }
 
@@ -114,7 +90,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_listing_begun_before_the_caller_asked_is_never_reused() {
-        let listings = FreshListings::default();
+        let listings = FreshListings::new(10);
         let fetches = AtomicUsize::new(0);
         let first = list(&listings, &fetches, Instant::now()).await;
         let second = list(&listings, &fetches, Instant::now()).await;
@@ -124,7 +100,7 @@ mod tests {
 
     #[tokio::test]
     async fn callers_waiting_for_their_turn_share_the_next_listing() {
-        let listings = FreshListings::default();
+        let listings = FreshListings::new(10);
         let fetches = AtomicUsize::new(0);
         // The first caller's listing is under way when ten more ask: none of them may take it,
         // and one listing begun after all of them asked answers them all.
@@ -142,7 +118,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_listing_is_not_kept() {
-        let listings: FreshListings<u32> = FreshListings::default();
+        let listings: FreshListings<u32> = FreshListings::new(10);
         let asked = Instant::now();
         let failed = listings
             .since("scope", asked, || async { Err::<Vec<u32>, _>("down") })

@@ -6,8 +6,10 @@
 //! worker, which goes to whoever is next in the queue.
 //!
 //! Deferring has a cost: the last worker then cycles through the namespace's whole backlog,
-//! one deferral per object per second (at 8,000 objects in one namespace, some 700 a second and
-//! most of the operator's CPU). So the last worker is kept back only while it can matter:
+//! one deferral per object per wait (with a fixed one-second wait, at 8,000 objects in one
+//! namespace, some 700 a second and most of the operator's CPU). So a deferred reconcile waits
+//! at the namespace's pace ([`Workers::deferral`]), and the last worker is kept back only while
+//! it can matter:
 //! another namespace wanted a worker of the kind in the last [`RECENT`], or the namespace's
 //! reconciles are not known to be quick (none finished yet, as when its calls hang, or their
 //! mean exceeds [`QUICK`]). A namespace alone whose reconciles finish quickly uses every worker.
@@ -142,9 +144,9 @@ impl Workers {
 }
 
 /// Bounds of [`Workers::deferral`], and its value while no reconcile finished.
-pub const DEFERRAL_MIN: Duration = Duration::from_millis(500);
-pub const DEFERRAL_MAX: Duration = Duration::from_secs(10);
-pub const DEFERRAL_UNKNOWN: Duration = Duration::from_secs(1);
+const DEFERRAL_MIN: Duration = Duration::from_millis(500);
+const DEFERRAL_MAX: Duration = Duration::from_secs(10);
+const DEFERRAL_UNKNOWN: Duration = Duration::from_secs(1);
 
 #[cfg(test)]
 mod tests {
