@@ -203,6 +203,9 @@ async fn apply_azure_devops_group(
                     .await?;
                 let now = updated.as_ref().unwrap_or(&existing);
                 record(status, now);
+                // From the ledger, not the status: a reconcile that recorded the adoption but
+                // failed before writing its status left `adopted` unset there.
+                status.adopted = origin == Origin::Adopted;
                 return Ok(in_sync(now, display_name));
             }
             Ok(_) => {}
@@ -394,7 +397,7 @@ async fn apply_entra_group(
 ) -> Result<Ready, Error> {
     ctx.granted().organization_scope()?;
     let url = ctx.org().spec.url.clone();
-    if let Some((descriptor, _)) = entry.group.clone() {
+    if let Some((descriptor, origin)) = entry.group.clone() {
         match client.get_group(&descriptor).await {
             Ok(existing) if !existing.is_deleted => {
                 protection::refuse_group(ctx, &existing).await?;
@@ -404,6 +407,7 @@ async fn apply_entra_group(
                     .release_others(group, entry, &[&group_key])
                     .await?;
                 record(status, &existing);
+                status.adopted = origin == Origin::Adopted;
                 return Ok(materialized(&existing));
             }
             Ok(_) => {}
