@@ -176,6 +176,12 @@ impl Report {
                 s.traffic.rate.mean,
                 profile.join(" ")
             );
+            let service = &s.traffic.service;
+            let _ = writeln!(
+                out,
+                "  simulator service time (last {} requests, latency included): mean {:.1} ms, p50 {:.1}, p95 {:.1}, max {:.1}",
+                service.requests, service.mean_ms, service.p50_ms, service.p95_ms, service.max_ms
+            );
             let _ = writeln!(out, "  requests by route:");
             for r in &s.traffic.routes {
                 let throttled = if r.throttled > 0 {

@@ -55,6 +55,39 @@ pub struct Traffic {
     pub early_after_429: EarlyArrivals,
     /// Requests per second over the span: is the load flat or in bursts?
     pub rate: Rate,
+    /// How long the simulator took to answer (injected latency included), over the requests
+    /// its log still holds (the last 20,000): time beyond the latency is spent in the
+    /// simulator, not on the wire or in the operator.
+    pub service: ServiceTime,
+}
+
+/// Milliseconds from a request's arrival at the simulator to its answer.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceTime {
+    pub requests: usize,
+    pub mean_ms: f64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub max_ms: f64,
+}
+
+impl ServiceTime {
+    pub fn of(mut durations_ms: Vec<f64>) -> Self {
+        if durations_ms.is_empty() {
+            return ServiceTime::default();
+        }
+        durations_ms.sort_by(f64::total_cmp);
+        let n = durations_ms.len();
+        let at = |q: f64| durations_ms[((n - 1) as f64 * q).round() as usize];
+        ServiceTime {
+            requests: n,
+            mean_ms: durations_ms.iter().sum::<f64>() / n as f64,
+            p50_ms: at(0.5),
+            p95_ms: at(0.95),
+            max_ms: durations_ms[n - 1],
+        }
+    }
 }
 
 /// Azure DevOps requests per second, from the first request's second to the last's.
@@ -158,6 +191,13 @@ impl Traffic {
                 .map(arrival_ms)
                 .collect(),
         );
+        traffic.service = ServiceTime::of(
+            log.requests
+                .iter()
+                .filter(|r| r.host != HostKind::Login)
+                .map(|r| r.duration_ms)
+                .collect(),
+        );
         traffic
     }
 
@@ -205,6 +245,15 @@ fn early_arrivals(log: &RequestLogSnapshot) -> EarlyArrivals {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn service_time_takes_quantiles_of_the_sorted_durations() {
+        let s = ServiceTime::of((1..=100).rev().map(f64::from).collect());
+        assert_eq!(s.requests, 100);
+        assert_eq!(s.mean_ms, 50.5);
+        assert_eq!((s.p50_ms, s.p95_ms, s.max_ms), (51.0, 95.0, 100.0));
+        assert_eq!(ServiceTime::of(Vec::new()).requests, 0);
+    }
 
     #[test]
     fn the_rate_counts_each_second_of_the_span() {

@@ -27,7 +27,7 @@ fn inject_membership(h: &Harness, member: &str, container: &str) {
             .organization_mut(ORG)
             .expect("organization")
             .memberships
-            .push(azdo_sim::model::subjects::Membership {
+            .insert(azdo_sim::model::subjects::Membership {
                 container: container.to_string(),
                 member: member.to_string(),
                 visible_at: chrono::Utc::now() - chrono::Duration::seconds(1),

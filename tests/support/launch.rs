@@ -170,7 +170,12 @@ pub fn apiserver_command(bin_dir: &Path, dir: &Path, ports: &Ports) -> Command {
             AZURE_TOKEN_EXCHANGE_AUDIENCE
         ))
         .arg("--service-cluster-ip-range=10.96.0.0/24")
-        .arg("--profiling=false")
+        // Off unless asked for (`AZDO_APISERVER_PROFILING=1`, to read /debug/pprof while
+        // finding out where the apiserver spends its time in a benchmark).
+        .arg(format!(
+            "--profiling={}",
+            std::env::var("AZDO_APISERVER_PROFILING").is_ok_and(|v| v == "1")
+        ))
         .arg("--v=1");
     command
 }

@@ -128,15 +128,20 @@ impl TokenService {
 
     /// Verifies signature, audience and lifetime (no leeway: an expired token is expired).
     /// True when `token` is one of ours, valid in every way but its expiry.
+    /// A token that verifies (the usual case, answered from the verified tokens) is not
+    /// expired; only one refused as expired is checked again without its expiry.
     pub fn is_expired(&self, token: &str) -> bool {
+        let refused_as_expired = matches!(
+            self.verify(token),
+            Err(TokenError::Jwt(e)) if matches!(e.kind(), jsonwebtoken::errors::ErrorKind::ExpiredSignature)
+        );
+        if !refused_as_expired {
+            return false;
+        }
         let mut validation = Validation::new(Algorithm::ES256);
         validation.set_audience(&[AZURE_DEVOPS_RESOURCE]);
         validation.validate_exp = false;
-        let ours = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &validation).is_ok();
-        ours && matches!(
-            self.verify(token),
-            Err(TokenError::Jwt(e)) if matches!(e.kind(), jsonwebtoken::errors::ErrorKind::ExpiredSignature)
-        )
+        jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &validation).is_ok()
     }
 
     pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
@@ -192,9 +197,18 @@ mod tests {
         let token = tokens
             .issue(&identity(), ClientAuth::Secret, Duration::from_secs(1))
             .unwrap();
+        let forged = TokenService::generate()
+            .unwrap()
+            .issue(&identity(), ClientAuth::Secret, Duration::from_secs(1))
+            .unwrap();
         let first = tokens.verify(&token).unwrap();
         assert_eq!(tokens.verify(&token).unwrap().oid, first.oid);
+        assert!(!tokens.is_expired(&token));
         std::thread::sleep(Duration::from_millis(2100));
+        assert!(
+            !tokens.is_expired(&forged),
+            "not ours, so not merely expired"
+        );
         let error = tokens.verify(&token).unwrap_err();
         assert!(
             matches!(&error, TokenError::Jwt(e) if matches!(e.kind(), jsonwebtoken::errors::ErrorKind::ExpiredSignature)),
@@ -215,5 +229,7 @@ mod tests {
             .issue(&identity(), ClientAuth::Secret, Duration::from_secs(60))
             .unwrap();
         assert!(tokens.verify(&forged).is_err());
+        assert!(!tokens.is_expired(&genuine));
+        assert!(!tokens.is_expired(&forged));
     }
 }

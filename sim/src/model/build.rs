@@ -74,7 +74,7 @@ pub fn build_state(seed: &Seed) -> Result<State, BuildError> {
     let mut state = State {
         tenant_id,
         tenant_domain,
-        directory,
+        directory: std::sync::Arc::new(directory),
         organizations: Vec::new(),
         identities,
     };
@@ -162,6 +162,7 @@ fn build_directory(seed: &Seed) -> Result<Directory, BuildError> {
                 });
         }
     }
+    directory.index_users();
     Ok(directory)
 }
 
@@ -196,8 +197,8 @@ fn build_organization(state: &State, seed: &OrganizationSeed) -> Result<Organiza
         name: seed.name.clone(),
         id,
         scope_descriptor: scope_descriptor(id),
-        subjects: Vec::new(),
-        memberships: Vec::new(),
+        subjects: Default::default(),
+        memberships: Default::default(),
         projects: Vec::new(),
         pools: seed
             .pools
@@ -321,7 +322,7 @@ fn scoped_group_seeds<'a>(
 
 fn add_membership(org: &mut Organization, container: &str, member: &str) {
     if !org.has_membership(container, member) {
-        org.memberships.push(Membership {
+        org.memberships.insert(Membership {
             container: container.to_string(),
             member: member.to_string(),
             visible_at: seed_epoch(),
@@ -362,14 +363,8 @@ fn resolve_member(
             .0);
     }
     if reference.contains('@') {
-        let user = state
-            .directory
-            .users
-            .iter()
-            .find(|u| {
-                u.upn.eq_ignore_ascii_case(reference) || u.mail.eq_ignore_ascii_case(reference)
-            })
-            .ok_or_else(unknown)?;
+        // An object id has no '@': only a UPN or a mail can match.
+        let user = state.directory.user(reference).ok_or_else(unknown)?;
         return Ok(org.materialize_user(state.tenant_id, user).0);
     }
     if let Some(rest) = reference.strip_prefix('[') {

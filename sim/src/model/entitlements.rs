@@ -343,7 +343,7 @@ impl Organization {
         for entitlement in entitlements {
             if let Some(container) = self.project_group_descriptor(entitlement) {
                 if !self.has_membership(&container, member) {
-                    self.memberships.push(Membership {
+                    self.memberships.insert(Membership {
                         container,
                         member: member.to_string(),
                         visible_at: now,

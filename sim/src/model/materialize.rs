@@ -83,8 +83,7 @@ impl Organization {
         let origin_id = user.object_id.to_string();
         if let Some(existing) = self
             .subjects
-            .iter_mut()
-            .find(|s| s.kind == SubjectKind::User && s.origin_id == origin_id)
+            .with_origin_id_mut(&origin_id, |s| s.kind == SubjectKind::User)
         {
             let restored = existing.deleted;
             existing.deleted = false;
@@ -123,8 +122,7 @@ impl Organization {
         let origin_id = group.object_id.to_string();
         if let Some(existing) = self
             .subjects
-            .iter_mut()
-            .find(|s| s.kind == SubjectKind::Group && s.origin_id == origin_id)
+            .with_origin_id_mut(&origin_id, |s| s.kind == SubjectKind::Group)
         {
             let restored = existing.deleted;
             existing.deleted = false;
@@ -167,8 +165,7 @@ impl Organization {
         let origin_id = principal.object_id.to_string();
         if let Some(existing) = self
             .subjects
-            .iter_mut()
-            .find(|s| s.kind == SubjectKind::ServicePrincipal && s.origin_id == origin_id)
+            .with_origin_id_mut(&origin_id, |s| s.kind == SubjectKind::ServicePrincipal)
         {
             let restored = existing.deleted;
             existing.deleted = false;

@@ -4,6 +4,7 @@
 pub mod build;
 pub mod checks;
 pub mod entitlements;
+pub mod indexed;
 mod materialize;
 pub mod permissions;
 pub mod resources;
@@ -16,7 +17,7 @@ use uuid::Uuid;
 pub use build::{build_state, BuildError};
 pub use materialize::IdSource;
 use resources::{Pool, Project};
-use subjects::{GroupScope, Membership, Subject};
+use subjects::{GroupScope, Subject};
 
 use crate::seed::{AccessSeed, FederatedCredentialSeed};
 
@@ -25,7 +26,8 @@ use crate::seed::{AccessSeed, FederatedCredentialSeed};
 pub struct State {
     pub tenant_id: Uuid,
     pub tenant_domain: String,
-    pub directory: Directory,
+    /// Read-only once built: shared, so a handler can hold it beside a mutable organization.
+    pub directory: std::sync::Arc<Directory>,
     pub organizations: Vec<Organization>,
     pub identities: Vec<Identity>,
 }
@@ -36,6 +38,34 @@ pub struct Directory {
     pub users: Vec<DirectoryUser>,
     pub groups: Vec<DirectoryGroup>,
     pub service_principals: Vec<DirectoryServicePrincipal>,
+    /// Lower-cased UPN, mail and object id of each user: the first user with that key.
+    #[serde(skip)]
+    user_keys: std::collections::HashMap<String, usize>,
+}
+
+impl Directory {
+    /// Index the users (once they are all added: the directory is read-only afterwards).
+    pub fn index_users(&mut self) {
+        self.user_keys.clear();
+        for (at, user) in self.users.iter().enumerate() {
+            for key in [&user.upn, &user.mail, &user.object_id.to_string()] {
+                self.user_keys.entry(key.to_ascii_lowercase()).or_insert(at);
+            }
+        }
+    }
+
+    /// The first user whose UPN, mail or object id is `key` (case-insensitive).
+    pub fn user(&self, key: &str) -> Option<&DirectoryUser> {
+        self.user_any(&[key])
+    }
+
+    /// The first user (in directory order) whose UPN, mail or object id is any of `keys`.
+    pub fn user_any<K: AsRef<str>>(&self, keys: &[K]) -> Option<&DirectoryUser> {
+        keys.iter()
+            .filter_map(|k| self.user_keys.get(&k.as_ref().to_ascii_lowercase()))
+            .min()
+            .map(|&at| &self.users[at])
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -98,8 +128,8 @@ pub struct Organization {
     pub name: String,
     pub id: Uuid,
     pub scope_descriptor: String,
-    pub subjects: Vec<Subject>,
-    pub memberships: Vec<Membership>,
+    pub subjects: indexed::Subjects,
+    pub memberships: indexed::Memberships,
     pub projects: Vec<Project>,
     pub pools: Vec<Pool>,
     /// Security role assignments of protected resources (see `roles.rs`).
@@ -112,13 +142,11 @@ pub struct Organization {
 
 impl Organization {
     pub fn subject(&self, descriptor: &str) -> Option<&Subject> {
-        self.subjects.iter().find(|s| s.descriptor == descriptor)
+        self.subjects.get(descriptor)
     }
 
     pub fn subject_mut(&mut self, descriptor: &str) -> Option<&mut Subject> {
-        self.subjects
-            .iter_mut()
-            .find(|s| s.descriptor == descriptor)
+        self.subjects.get_mut(descriptor)
     }
 
     /// A project by name (case-insensitive) or id.
@@ -167,15 +195,13 @@ impl Organization {
 
     /// A live subject with this Entra object id.
     pub fn subject_by_origin_id(&self, origin_id: &str) -> Option<&Subject> {
-        self.subjects.iter().find(|s| {
-            s.origin == subjects::Origin::Aad && s.origin_id.eq_ignore_ascii_case(origin_id)
-        })
+        self.subjects
+            .with_origin_id(origin_id)
+            .find(|s| s.origin == subjects::Origin::Aad)
     }
 
     pub fn has_membership(&self, container: &str, member: &str) -> bool {
-        self.memberships
-            .iter()
-            .any(|m| m.container == container && m.member == member)
+        self.memberships.contains(container, member)
     }
 }
 

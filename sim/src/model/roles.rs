@@ -229,9 +229,7 @@ impl Organization {
 
     /// The live subject whose storage key (identity id) is `id`.
     pub fn subject_by_identity_id(&self, id: Uuid) -> Option<&super::subjects::Subject> {
-        self.subjects
-            .iter()
-            .find(|s| s.storage_key == id && !s.deleted)
+        self.subjects.with_storage_key(id).find(|s| !s.deleted)
     }
 }
 

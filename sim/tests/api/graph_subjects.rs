@@ -129,8 +129,9 @@ async fn service_principals_materialize_by_origin_id() {
         .state()
         .directory
         .service_principals
-        .into_iter()
+        .iter()
         .find(|p| p.display_name == "backup-agent")
+        .cloned()
         .unwrap();
     let sp = json(
         h.graph_request(Method::POST, "serviceprincipals", OPERATOR)

@@ -91,13 +91,8 @@ fn group_of(
         return Ok(org.materialize_entra_group(tenant, entra).0);
     }
     org.subjects
-        .iter()
-        .find(|s| {
-            s.kind == SubjectKind::Group
-                && !s.deleted
-                && s.origin == Origin::Vsts
-                && s.origin_id.eq_ignore_ascii_case(&origin_id)
-        })
+        .with_origin_id(&origin_id)
+        .find(|s| s.kind == SubjectKind::Group && !s.deleted && s.origin == Origin::Vsts)
         .map(|s| s.descriptor.clone())
         .ok_or_else(missing)
 }
@@ -212,7 +207,7 @@ pub async fn add(
     let now = Utc::now();
     let mut state = app.state();
     let tenant = state.tenant_id;
-    let directory = state.directory.clone();
+    let directory = std::sync::Arc::clone(&state.directory);
     let org = settled(&app, &mut state, &org_name, now)?;
     authorize(&caller, org, Need::Write)?;
     let checked = (|| {
@@ -366,7 +361,7 @@ fn member_change(
         .ok_or_else(|| ApiError::identity_not_found(member_id))?;
     if add {
         if !org.has_membership(&group, &member) {
-            org.memberships.push(Membership {
+            org.memberships.insert(Membership {
                 container: group.clone(),
                 member,
                 visible_at: now,

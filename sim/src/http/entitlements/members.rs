@@ -108,15 +108,7 @@ fn principal(
     let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
     match kind {
         Kind::User => {
-            let user = directory
-                .users
-                .iter()
-                .find(|u| {
-                    keys.iter().any(|k| {
-                        same(k, &u.upn) || same(k, &u.mail) || same(k, &u.object_id.to_string())
-                    })
-                })
-                .ok_or_else(missing)?;
+            let user = directory.user_any(&keys).ok_or_else(missing)?;
             Ok(org.materialize_user(tenant, user).0)
         }
         Kind::ServicePrincipal => {
@@ -181,7 +173,7 @@ fn add(app: &SharedApp, caller: &Caller, org_name: &str, kind: Kind, body: &[u8]
     let now = chrono::Utc::now();
     let mut state = app.state();
     let tenant = state.tenant_id;
-    let directory = state.directory.clone();
+    let directory = std::sync::Arc::clone(&state.directory);
     let org = settled(app, &mut state, org_name, now)?;
     authorize(caller, org, Need::Write)?;
     let result = (|| {

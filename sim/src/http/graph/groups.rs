@@ -91,7 +91,7 @@ pub async fn create(
     let behaviours = app.behaviours();
     let mut state = app.state();
     let tenant = state.tenant_id;
-    let directory = state.directory.clone();
+    let directory = std::sync::Arc::clone(&state.directory);
     let org = organization_mut(&mut state, &org_name)?;
     let parents = params.list("groupDescriptors");
     for parent in &parents {

@@ -35,8 +35,8 @@ pub async fn descriptor(
         scope_descriptor(project.id)
     } else {
         org.subjects
-            .iter()
-            .find(|s| s.storage_key == key)
+            .with_storage_key(key)
+            .next()
             .map(|s| s.descriptor.clone())
             .ok_or_else(|| ApiError::identity_not_found(&format!("storage key '{storage_key}'")))?
     };

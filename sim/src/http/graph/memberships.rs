@@ -75,7 +75,7 @@ pub async fn add(
             ));
         }
     } else {
-        org.memberships.push(Membership {
+        org.memberships.insert(Membership {
             container: container.clone(),
             member: subject.clone(),
             visible_at,
@@ -91,9 +91,7 @@ pub async fn add(
 
 /// Reads see a membership only once it is visible (eventual consistency).
 fn find_visible(org: &Organization, subject: &str, container: &str) -> bool {
-    org.memberships
-        .iter()
-        .any(|m| m.container == container && m.member == subject && visible(m))
+    org.memberships.get(container, subject).is_some_and(visible)
 }
 
 pub async fn check(

@@ -64,7 +64,7 @@ pub fn join_parents(app: &SharedApp, org: &mut Organization, parents: &[String],
     let visible_at = app.visible_from_now();
     for parent in parents {
         if !org.has_membership(parent, descriptor) {
-            org.memberships.push(Membership {
+            org.memberships.insert(Membership {
                 container: parent.clone(),
                 member: descriptor.to_string(),
                 visible_at,

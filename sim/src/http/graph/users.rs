@@ -117,21 +117,11 @@ pub async fn create_user(
         .ok_or_else(|| {
             ApiError::bad_request("VS860017: The creation context must contain a principalName, an originId or a mailAddress.")
         })?;
-    let user = state
-        .directory
-        .users
-        .iter()
-        .find(|u| {
-            u.upn.eq_ignore_ascii_case(&key)
-                || u.mail.eq_ignore_ascii_case(&key)
-                || u.object_id.to_string().eq_ignore_ascii_case(&key)
-        })
-        .cloned()
-        .ok_or_else(|| {
-            ApiError::identity_not_found(&format!(
-                "principal name, origin id or mail address '{key}'"
-            ))
-        })?;
+    let user = state.directory.user(&key).cloned().ok_or_else(|| {
+        ApiError::identity_not_found(&format!(
+            "principal name, origin id or mail address '{key}'"
+        ))
+    })?;
     let parents = params.list("groupDescriptors");
     let org = organization_mut(&mut state, &org_name)?;
     check_parents(&caller, org, &parents)?;
