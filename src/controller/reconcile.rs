@@ -22,7 +22,7 @@ use crate::ado::tenant::{on_behalf_of, Tenant};
 use crate::api::{HasCommonStatus, Lifecycle, StatusWithCommon};
 use crate::reason::Reason;
 
-use super::context::{backoff_key, Context};
+use super::context::{backoff_key, Context, Stores};
 use super::error::{Error, Retry};
 use super::object_context::{observes, Cx};
 use super::observe;
@@ -76,6 +76,42 @@ pub trait Reconciled:
 
     /// Undo in Azure DevOps what the object did.
     async fn cleanup(&self, cx: &Cx<'_>) -> Result<(), Error>;
+
+    /// An object of this cluster that this one needs and that has not finished its first
+    /// reconcile, with the reason this object would report meanwhile. While there is one (for
+    /// at most [`FIRST_RECONCILE_WAIT`] after this object's creation), the reconcile is put off
+    /// without a read or a write, to be woken by that object's change: reporting the wait would
+    /// cost a status write, an Event and several reads per object, for a wait of seconds.
+    fn awaits_first_reconcile(&self, _stores: &Stores) -> Option<(Reason, String)> {
+        None
+    }
+}
+
+/// How long after its creation an object waits silently for another's first reconcile (see
+/// [`Reconciled::awaits_first_reconcile`]); after that it reports the wait in its status.
+pub const FIRST_RECONCILE_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// When an object waiting silently looks again by itself (the awaited object's change wakes it
+/// sooner).
+const AWAIT_RECHECK: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// How long an object may still wait silently, if it waits for another's first reconcile, with
+/// the reason it would report and what it waits for.
+fn silent_wait<K: Reconciled>(
+    obj: &K,
+    stores: &Stores,
+) -> Option<(std::time::Duration, Reason, String)> {
+    if obj.meta().deletion_timestamp.is_some() {
+        return None;
+    }
+    let (reason, waiting_for) = obj.awaits_first_reconcile(stores)?;
+    let created = obj.meta().creation_timestamp.as_ref()?.0;
+    let age = k8s_openapi::jiff::Timestamp::now().duration_since(created);
+    let left = std::time::Duration::try_from(age)
+        .ok()
+        .and_then(|age| FIRST_RECONCILE_WAIT.checked_sub(age))
+        .filter(|left| !left.is_zero())?;
+    Some((left, reason, waiting_for))
 }
 
 /// How to reach objects of a scope: one namespace for namespaced kinds, everywhere for
@@ -126,6 +162,11 @@ pub async fn reconcile<K: Reconciled>(obj: Arc<K>, ctx: Arc<Context>) -> Result<
 async fn run<K: Reconciled>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action, Error> {
     let kind = K::kind(&());
     let namespace = obj.namespace().unwrap_or_default();
+    if let Some((left, reason, waiting_for)) = silent_wait(&*obj, &ctx.stores) {
+        tracing::debug!(%waiting_for, "put off until its first reconcile");
+        ctx.metrics.failed(&kind, reason.as_str());
+        return Ok(Action::requeue(left.min(AWAIT_RECHECK)));
+    }
     // A namespace past its share of busy workers waits a moment (see `fairness.rs`).
     let Some(_turn) = ctx.workers.enter(&kind, &namespace) else {
         tracing::debug!("deferred: the namespace runs its share of reconciles");
@@ -404,6 +445,23 @@ pub fn error_policy<K: Reconciled>(obj: Arc<K>, err: &Error, ctx: Arc<Context>) 
 
 #[cfg(test)]
 mod tests {
+    use crate::controller::membership::tests_support::{membership, stores_with_group};
+
+    #[test]
+    fn a_new_object_waits_silently_for_a_first_reconcile_and_no_longer() {
+        let now = k8s_openapi::jiff::Timestamp::now();
+        let new = membership(&now.to_string());
+        let (left, _, what) = super::silent_wait(&new, &stores_with_group(None)).unwrap();
+        assert!(left <= super::FIRST_RECONCILE_WAIT && left > super::FIRST_RECONCILE_WAIT / 2);
+        assert_eq!(what, "DevOpsGroup team-a/deployers");
+        let old = membership(&(now - k8s_openapi::jiff::SignedDuration::from_secs(121)).to_string());
+        assert!(super::silent_wait(&old, &stores_with_group(None)).is_none());
+        let mut deleted = new.clone();
+        deleted.metadata.deletion_timestamp = new.metadata.creation_timestamp.clone();
+        assert!(super::silent_wait(&deleted, &stores_with_group(None)).is_none());
+        assert!(super::silent_wait(&new, &stores_with_group(Some("False"))).is_none());
+    }
+
     use super::*;
     use crate::api::DevOpsGroup;
 

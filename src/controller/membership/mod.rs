@@ -8,7 +8,9 @@ mod triggers;
 
 pub use resolve::member as resolve_member;
 pub use resolve::without_writes as resolve_without_writes;
-pub use triggers::{referencing, refused_for_cycle};
+pub use triggers::{group_never_reconciled, referencing, refused_for_cycle};
+#[cfg(test)]
+pub(crate) use triggers::tests as tests_support;
 
 use std::collections::BTreeSet;
 
@@ -150,6 +152,13 @@ impl Reconciled for DevOpsMembership {
             }
         }
         Ok(())
+    }
+
+    fn awaits_first_reconcile(
+        &self,
+        stores: &super::context::Stores,
+    ) -> Option<(Reason, String)> {
+        group_never_reconciled(self, stores)
     }
 }
 
