@@ -8,9 +8,9 @@ mod triggers;
 
 pub use resolve::member as resolve_member;
 pub use resolve::without_writes as resolve_without_writes;
-pub use triggers::{group_never_reconciled, referencing, refused_for_cycle};
 #[cfg(test)]
 pub(crate) use triggers::tests as tests_support;
+pub use triggers::{group_never_reconciled, referencing, refused_for_cycle};
 
 use std::collections::BTreeSet;
 
@@ -154,10 +154,7 @@ impl Reconciled for DevOpsMembership {
         Ok(())
     }
 
-    fn awaits_first_reconcile(
-        &self,
-        stores: &super::context::Stores,
-    ) -> Option<(Reason, String)> {
+    fn awaits_first_reconcile(&self, stores: &super::context::Stores) -> Option<(Reason, String)> {
         group_never_reconciled(self, stores)
     }
 }
