@@ -93,9 +93,10 @@ pub trait Reconciled:
 /// were applied together 1,265 had finished their first reconcile.
 pub const FIRST_RECONCILE_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
 
-/// When an object waiting silently looks again by itself (the awaited object's change wakes it
-/// sooner).
-const AWAIT_RECHECK: std::time::Duration = std::time::Duration::from_secs(30);
+/// When an object waiting silently looks again by itself. The awaited object's change wakes it
+/// too, but that wake comes from another watch than the cache it then reads, which may not have
+/// the change yet; a look costs one cache read, so it is soon (spread by ±50%).
+const AWAIT_RECHECK: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// How long an object may still wait silently, if it waits for another's first reconcile, with
 /// the reason it would report and what it waits for.
@@ -165,9 +166,12 @@ async fn run<K: Reconciled>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action, Er
     let kind = K::kind(&());
     let namespace = obj.namespace().unwrap_or_default();
     if let Some((left, reason, waiting_for)) = silent_wait(&*obj, &ctx.stores) {
-        tracing::debug!(%waiting_for, "put off until its first reconcile");
-        ctx.metrics.failed(&kind, reason.as_str());
-        return Ok(Action::requeue(left.min(AWAIT_RECHECK)));
+        tracing::debug!(%waiting_for, reason = reason.as_str(), "put off until its first reconcile");
+        let recheck = AWAIT_RECHECK.as_millis() as u64;
+        let recheck = rand::rng().random_range(recheck / 2..=recheck * 3 / 2);
+        return Ok(Action::requeue(
+            left.min(std::time::Duration::from_millis(recheck)),
+        ));
     }
     // A namespace past its share of busy workers waits a moment (see `fairness.rs`).
     let Some(_turn) = ctx.workers.enter(&kind, &namespace) else {
