@@ -78,10 +78,11 @@ pub trait Reconciled:
     async fn cleanup(&self, cx: &Cx<'_>) -> Result<(), Error>;
 
     /// An object of this cluster that this one needs and that has not finished its first
-    /// reconcile, with the reason this object would report meanwhile. While there is one (for
-    /// at most [`FIRST_RECONCILE_WAIT`] after this object's creation), the reconcile is put off
-    /// without a read or a write, to be woken by that object's change: reporting the wait would
-    /// cost a status write, an Event and several reads per object, for a wait of seconds.
+    /// reconcile, with the reason this object would report meanwhile. While there is one, an
+    /// object that has reported nothing yet is put off without a read or a write (for at most
+    /// [`FIRST_RECONCILE_WAIT`] after its creation), to be woken by that object's change:
+    /// reporting the wait would cost a status write, an Event and several reads per object, for
+    /// a wait of seconds.
     fn awaits_first_reconcile(&self, _stores: &Stores) -> Option<(Reason, String)> {
         None
     }
@@ -99,12 +100,13 @@ pub const FIRST_RECONCILE_WAIT: std::time::Duration = std::time::Duration::from_
 const AWAIT_RECHECK: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// How long an object may still wait silently, if it waits for another's first reconcile, with
-/// the reason it would report and what it waits for.
+/// the reason it would report and what it waits for. Only an object that has no Ready condition
+/// yet waits: one that reported anything keeps reporting.
 fn silent_wait<K: Reconciled>(
     obj: &K,
     stores: &Stores,
 ) -> Option<(std::time::Duration, Reason, String)> {
-    if obj.meta().deletion_timestamp.is_some() {
+    if obj.meta().deletion_timestamp.is_some() || obj.ready_condition().is_some() {
         return None;
     }
     let (reason, waiting_for) = obj.awaits_first_reconcile(stores)?;
@@ -451,6 +453,8 @@ pub fn error_policy<K: Reconciled>(obj: Arc<K>, err: &Error, ctx: Arc<Context>) 
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::api::DevOpsGroup;
     use crate::controller::membership::tests_support::{membership, stores_with_group};
 
     #[test]
@@ -468,10 +472,14 @@ mod tests {
         deleted.metadata.deletion_timestamp = new.metadata.creation_timestamp.clone();
         assert!(super::silent_wait(&deleted, &stores_with_group(None)).is_none());
         assert!(super::silent_wait(&new, &stores_with_group(Some("False"))).is_none());
+        // An object that already reported something (here: Ready) keeps reporting.
+        let mut reported = new.clone();
+        reported.status = Some(crate::api::DevOpsMembershipStatus {
+            common: common_status(None, Some(1), true, "InSync", ""),
+            ..Default::default()
+        });
+        assert!(super::silent_wait(&reported, &stores_with_group(None)).is_none());
     }
-
-    use super::*;
-    use crate::api::DevOpsGroup;
 
     fn group(finalizers: Option<Vec<&str>>) -> DevOpsGroup {
         serde_json::from_value(serde_json::json!({
