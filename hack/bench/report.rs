@@ -182,6 +182,13 @@ impl Report {
                 "  simulator service time (last {} requests, latency included): mean {:.1} ms, p50 {:.1}, p95 {:.1}, max {:.1}",
                 service.requests, service.mean_ms, service.p50_ms, service.p95_ms, service.max_ms
             );
+            for r in &service.slowest_routes {
+                let _ = writeln!(
+                    out,
+                    "    {:>6} x {:>5.1} ms (p95 {:>5.1})  {:<6} {}",
+                    r.requests, r.mean_ms, r.p95_ms, r.method, r.route
+                );
+            }
             let _ = writeln!(out, "  requests by route:");
             for r in &s.traffic.routes {
                 let throttled = if r.throttled > 0 {

@@ -70,7 +70,23 @@ pub struct ServiceTime {
     pub p50_ms: f64,
     pub p95_ms: f64,
     pub max_ms: f64,
+    /// The routes the simulator spent the most time on (count times mean), slowest first.
+    pub slowest_routes: Vec<RouteServiceTime>,
 }
+
+/// Service time of one route with one method.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteServiceTime {
+    pub method: String,
+    pub route: String,
+    pub requests: usize,
+    pub mean_ms: f64,
+    pub p95_ms: f64,
+}
+
+/// How many routes `slowest_routes` keeps.
+const SLOWEST_ROUTES: usize = 8;
 
 impl ServiceTime {
     pub fn of(mut durations_ms: Vec<f64>) -> Self {
@@ -86,6 +102,38 @@ impl ServiceTime {
             p50_ms: at(0.5),
             p95_ms: at(0.95),
             max_ms: durations_ms[n - 1],
+            slowest_routes: Vec::new(),
+        }
+    }
+
+    /// Over `(method, route, milliseconds)` of each request, with the slowest routes.
+    pub fn by_route<'a>(requests: impl Iterator<Item = (&'a str, &'a str, f64)>) -> Self {
+        let mut routes: std::collections::BTreeMap<(&str, &str), Vec<f64>> = Default::default();
+        let mut all = Vec::new();
+        for (method, route, ms) in requests {
+            routes.entry((method, route)).or_default().push(ms);
+            all.push(ms);
+        }
+        let mut slowest: Vec<RouteServiceTime> = routes
+            .into_iter()
+            .map(|((method, route), durations)| {
+                let time = ServiceTime::of(durations);
+                RouteServiceTime {
+                    method: method.to_string(),
+                    route: route.to_string(),
+                    requests: time.requests,
+                    mean_ms: time.mean_ms,
+                    p95_ms: time.p95_ms,
+                }
+            })
+            .collect();
+        slowest.sort_by(|a, b| {
+            (b.mean_ms * b.requests as f64).total_cmp(&(a.mean_ms * a.requests as f64))
+        });
+        slowest.truncate(SLOWEST_ROUTES);
+        ServiceTime {
+            slowest_routes: slowest,
+            ..ServiceTime::of(all)
         }
     }
 }
@@ -191,12 +239,11 @@ impl Traffic {
                 .map(arrival_ms)
                 .collect(),
         );
-        traffic.service = ServiceTime::of(
+        traffic.service = ServiceTime::by_route(
             log.requests
                 .iter()
                 .filter(|r| r.host != HostKind::Login)
-                .map(|r| r.duration_ms)
-                .collect(),
+                .map(|r| (r.method.as_str(), r.route.as_str(), r.duration_ms)),
         );
         traffic
     }

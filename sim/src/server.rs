@@ -212,6 +212,12 @@ async fn serve_connection(
     router: Router,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    // Answers go out as soon as they are written (as from any HTTP front end): with Nagle's
+    // algorithm, the frames of an answer could wait for the client's acknowledgement of the
+    // previous ones.
+    if let Err(e) = stream.set_nodelay(true) {
+        tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+    }
     let tls = match acceptor.accept(stream).await {
         Ok(tls) => tls,
         Err(e) => {

@@ -51,7 +51,7 @@ fn every_kind(approver: &str) -> Vec<DesiredCheck> {
 }
 
 #[tokio::test]
-async fn every_check_type_is_created_read_back_updated_and_deleted() {
+async fn every_check_type_is_created_verified_updated_and_deleted() {
     let h = Harness::start().await;
     let c = h.pat_client().await;
     let user = c.resolve_user("sanjay.shah@contoso.com").await.unwrap();
@@ -94,6 +94,14 @@ async fn every_check_type_is_created_read_back_updated_and_deleted() {
         .unwrap();
     assert!(updated.holds(&hours));
     assert_eq!(updated.id, ids[2]);
+    assert_eq!(
+        h.count(
+            "GET",
+            "/{org}/{project}/_apis/pipelines/checks/configurations/{id}"
+        ),
+        0,
+        "the answers of the creates and the update show the settings: no read back"
+    );
 
     c.delete_check(PROJECT, ids[3]).await.unwrap();
     c.delete_check(PROJECT, ids[3])

@@ -312,3 +312,79 @@ async fn an_unexpected_json_shape_is_a_decode_error_and_not_retried() {
     assert!(!error.is_transient());
     assert_eq!(server.received().len(), 1);
 }
+
+/// A check's create and update are verified from their answers when those show the settings;
+/// an answer without them costs one read back, and a read back that differs is a failure.
+#[tokio::test]
+async fn a_check_write_answered_without_its_settings_is_read_back() {
+    use azdo_operator::ado::{CheckSettings, DesiredCheck, ResourceKind};
+    let desired = DesiredCheck {
+        settings: CheckSettings::Approval {
+            approvers: vec!["3b3db741-9d03-4e32-a7c0-6c3dfc2013c1".into()],
+            min_required: 0,
+            requester_cannot_approve: false,
+            in_sequence: false,
+            instructions: "Instructions".into(),
+        },
+        timeout: 43200,
+    };
+    let check = |id: i64, settings: Option<serde_json::Value>| {
+        let mut body = json!({
+            "id": id,
+            "type": desired.settings.kind().type_ref(),
+            "resource": {"type": "environment", "id": "2"},
+            "timeout": desired.timeout,
+        });
+        if let Some(settings) = settings {
+            body["settings"] = settings;
+        }
+        Reply::json(200, body)
+    };
+    let shown = desired.settings.to_wire();
+    let mut other = shown.clone();
+    other["instructions"] = json!("Something else");
+    let server = ScriptedServer::start(vec![
+        // Shown in the answer: nothing more.
+        check(7, Some(shown.clone())),
+        // Not shown: read back, which shows it.
+        check(8, None),
+        check(8, Some(shown.clone())),
+        // Not shown, and the read back differs.
+        check(9, None),
+        check(9, Some(other)),
+    ])
+    .await;
+    let c = client_for(&server);
+    let created = c
+        .create_check("p", ResourceKind::Environment, "2", &desired)
+        .await
+        .unwrap();
+    assert_eq!((created.id, server.received().len()), (7, 1));
+    let created = c
+        .create_check("p", ResourceKind::Environment, "2", &desired)
+        .await
+        .unwrap();
+    assert_eq!(created.id, 8);
+    let received = server.received();
+    assert_eq!(received.len(), 3);
+    assert_eq!(received[2].method, axum::http::Method::GET);
+    assert!(
+        received[2].path.ends_with("/configurations/8"),
+        "{}",
+        received[2].path
+    );
+    assert!(
+        received[2].query.contains("expand=settings"),
+        "{}",
+        received[2].query
+    );
+    let error = c
+        .create_check("p", ResourceKind::Environment, "2", &desired)
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("not what was written"),
+        "{error}"
+    );
+    assert_eq!(server.remaining(), 0);
+}

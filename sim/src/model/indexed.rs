@@ -110,6 +110,8 @@ pub struct Memberships {
     list: Vec<Membership>,
     /// Container, then member: the position in `list`.
     by_pair: HashMap<String, HashMap<String, usize>>,
+    /// Member, then container: the position in `list`.
+    by_member: HashMap<String, HashMap<String, usize>>,
 }
 
 impl Memberships {
@@ -118,12 +120,38 @@ impl Memberships {
         if self.contains(&membership.container, &membership.member) {
             return false;
         }
-        self.by_pair
-            .entry(membership.container.clone())
-            .or_default()
-            .insert(membership.member.clone(), self.list.len());
+        self.index(self.list.len(), &membership);
         self.list.push(membership);
         true
+    }
+
+    fn index(&mut self, at: usize, m: &Membership) {
+        self.by_pair
+            .entry(m.container.clone())
+            .or_default()
+            .insert(m.member.clone(), at);
+        self.by_member
+            .entry(m.member.clone())
+            .or_default()
+            .insert(m.container.clone(), at);
+    }
+
+    /// The memberships whose container is `container`, in insertion order.
+    pub fn of_container(&self, container: &str) -> Vec<&Membership> {
+        self.in_order(self.by_pair.get(container))
+    }
+
+    /// The memberships whose member is `member`, in insertion order.
+    pub fn of_member(&self, member: &str) -> Vec<&Membership> {
+        self.in_order(self.by_member.get(member))
+    }
+
+    fn in_order(&self, positions: Option<&HashMap<String, usize>>) -> Vec<&Membership> {
+        let mut at: Vec<usize> = positions
+            .map(|p| p.values().copied().collect())
+            .unwrap_or_default();
+        at.sort_unstable();
+        at.into_iter().map(|i| &self.list[i]).collect()
     }
 
     pub fn get(&self, container: &str, member: &str) -> Option<&Membership> {
@@ -143,12 +171,12 @@ impl Memberships {
         self.list.retain(keep);
         if self.list.len() != before {
             self.by_pair.clear();
-            for (at, m) in self.list.iter().enumerate() {
-                self.by_pair
-                    .entry(m.container.clone())
-                    .or_default()
-                    .insert(m.member.clone(), at);
+            self.by_member.clear();
+            let list = std::mem::take(&mut self.list);
+            for (at, m) in list.iter().enumerate() {
+                self.index(at, m);
             }
+            self.list = list;
         }
     }
 
@@ -255,5 +283,25 @@ mod tests {
         let order: Vec<_> = memberships.iter().map(|m| m.container.as_str()).collect();
         assert_eq!(order, ["g1", "g2"]);
         assert!(memberships.insert(membership("g1", "u2")));
+    }
+
+    #[test]
+    fn memberships_are_listed_by_container_and_by_member_in_insertion_order() {
+        let mut memberships = Memberships::default();
+        for (container, member) in [("g1", "u3"), ("g2", "u1"), ("g1", "u1"), ("g1", "u2")] {
+            memberships.insert(membership(container, member));
+        }
+        let members = |m: &Memberships, c: &str| -> Vec<String> {
+            m.of_container(c).iter().map(|m| m.member.clone()).collect()
+        };
+        let containers = |m: &Memberships, u: &str| -> Vec<String> {
+            m.of_member(u).iter().map(|m| m.container.clone()).collect()
+        };
+        assert_eq!(members(&memberships, "g1"), ["u3", "u1", "u2"]);
+        assert_eq!(containers(&memberships, "u1"), ["g2", "g1"]);
+        assert!(memberships.of_container("g9").is_empty());
+        memberships.retain(|m| m.container != "g2");
+        assert_eq!(containers(&memberships, "u1"), ["g1"]);
+        assert_eq!(members(&memberships, "g1"), ["u3", "u1", "u2"]);
     }
 }

@@ -1,8 +1,10 @@
 //! Check configurations ("approvals and checks") on protected resources
 //! (`{org}/{project}/_apis/pipelines/checks/configurations`, 7.1-preview.1): list per resource
 //! (with `$expand=settings`: without it the service leaves settings out), add, update, delete.
-//! Every write is read back (`GET configurations/{id}?$expand=settings`) and fails unless the
-//! check shows what was written. The settings of each type are in [`settings`].
+//! Every write is verified: from its answer when the answer shows the settings (the published
+//! examples of POST and PATCH do), otherwise read back (`GET configurations/{id}?$expand=settings`);
+//! it fails unless the check shows what was written. The settings of each type are in
+//! [`settings`].
 
 mod settings;
 
@@ -156,6 +158,20 @@ impl AdoClient {
         })
     }
 
+    /// A written check as answered, if that answer shows `desired`; otherwise read back. 0 or 1
+    /// call.
+    async fn verified(
+        &self,
+        project: &str,
+        answer: CheckConfiguration,
+        desired: &DesiredCheck,
+    ) -> Result<CheckConfiguration, AdoError> {
+        if answer.holds(desired) {
+            return Ok(answer);
+        }
+        self.read_back(project, answer.id, desired).await
+    }
+
     /// Read a written check back; fail unless it holds `desired`. 1 call.
     async fn read_back(
         &self,
@@ -176,8 +192,9 @@ impl AdoClient {
         ))
     }
 
-    /// Add a check to a resource, read back. 2 calls (POST, GET). The POST is not retried once
-    /// it may have reached the service (a retry could add a second check).
+    /// Add a check to a resource, verified. 1 call (POST), 2 when the answer does not show the
+    /// settings (then GET). The POST is not retried once it may have reached the service (a
+    /// retry could add a second check).
     pub async fn create_check(
         &self,
         project: &str,
@@ -191,10 +208,11 @@ impl AdoClient {
             .with_json(Self::configuration_body(kind, resource_id, desired))
             .not_idempotent();
         let created: CheckConfiguration = self.execute(&call).await?.json()?;
-        self.read_back(project, created.id, desired).await
+        self.verified(project, created, desired).await
     }
 
-    /// Replace a check's timeout and settings, read back. 2 calls (PATCH, GET).
+    /// Replace a check's timeout and settings, verified. 1 call (PATCH), 2 when the answer does
+    /// not show the settings or is not the check (then GET).
     pub async fn update_check(
         &self,
         project: &str,
@@ -209,8 +227,11 @@ impl AdoClient {
         let call = Call::get("checks.update", url, api_version::CHECK_CONFIGURATIONS)
             .with_method(Method::PATCH)
             .with_json(body);
-        self.execute(&call).await?;
-        self.read_back(project, id, desired).await
+        let answer = self.execute(&call).await?.json::<CheckConfiguration>();
+        match answer {
+            Ok(answer) if answer.id == id => self.verified(project, answer, desired).await,
+            _ => self.read_back(project, id, desired).await,
+        }
     }
 
     /// Remove a check; one already gone is no error. 2 calls (DELETE, GET expecting 404).

@@ -186,17 +186,15 @@ pub async fn list(
         }
     };
     let alive = |d: &str| org.subject(d).is_some_and(|s| !s.deleted);
-    let values = org
-        .memberships
-        .iter()
+    let related = if down {
+        org.memberships.of_container(&descriptor)
+    } else {
+        org.memberships.of_member(&descriptor)
+    };
+    let values = related
+        .into_iter()
         .filter(|m| visible(m))
-        .filter(|m| {
-            if down {
-                m.container == descriptor && alive(&m.member)
-            } else {
-                m.member == descriptor && alive(&m.container)
-            }
-        })
+        .filter(|m| alive(if down { &m.member } else { &m.container }))
         .map(|m| membership_json(&app.urls.vssps, org, &m.member, &m.container))
         .collect();
     Ok(ok(collection(values)))
