@@ -52,5 +52,5 @@ demo-stop: ## Stop what `make demo` started
 bench: controlplane ## Benchmark: the curve at 0.1, 1 and 3 times the documented workload (800 objects), beside lower bounds (not part of test)
 	hack/bench.sh --curve 0.1,1,3 $(BENCH_ARGS)
 
-bench-10x: controlplane ## Benchmark: 10 times the documented workload (8,000 objects; about 12 minutes)
+bench-10x: controlplane ## Benchmark: 10 times the documented workload (8,000 objects; about 11 minutes)
 	hack/bench.sh --curve 10 $(BENCH_ARGS)
