@@ -352,6 +352,9 @@ async fn a_check_write_answered_without_its_settings_is_read_back() {
         // Not shown, and the read back differs.
         check(9, None),
         check(9, Some(other)),
+        // An update answered with something else than the check: read back.
+        Reply::json(200, json!({})),
+        check(7, Some(shown.clone())),
     ])
     .await;
     let c = client_for(&server);
@@ -386,5 +389,14 @@ async fn a_check_write_answered_without_its_settings_is_read_back() {
         error.to_string().contains("not what was written"),
         "{error}"
     );
+    let updated = c
+        .update_check("p", 7, ResourceKind::Environment, "2", &desired)
+        .await
+        .unwrap();
+    assert_eq!(updated.id, 7);
+    let received = server.received();
+    assert_eq!(received.len(), 7);
+    assert_eq!(received[5].method, axum::http::Method::PATCH);
+    assert_eq!(received[6].method, axum::http::Method::GET);
     assert_eq!(server.remaining(), 0);
 }
