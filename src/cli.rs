@@ -1,5 +1,7 @@
 //! The command line: `run`, `export`, `crds` and `version`. Every `run` flag can also be set
 //! by an environment variable (shown in `--help`).
+// The flags' doc comments are their `--help` text, where a URL is written plainly.
+#![allow(rustdoc::bare_urls, rustdoc::invalid_html_tags)]
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -161,7 +161,7 @@ impl AdoClient {
         Ok(group)
     }
 
-    /// Subjects by descriptor, in batches of [`LOOKUP_BATCH`] (1 call per batch). Unknown descriptors are
+    /// Subjects by descriptor, in batches of `LOOKUP_BATCH` (1 call per batch). Unknown descriptors are
     /// simply absent from the map.
     pub async fn lookup_subjects(
         &self,

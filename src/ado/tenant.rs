@@ -44,7 +44,7 @@ impl Tenant {
         }
     }
 
-    /// The same tenant, observing only (see [`check_may_write`]).
+    /// The same tenant, observing only (see `check_may_write`).
     pub fn observing(mut self, observing: bool) -> Self {
         self.observing = observing;
         self

@@ -19,7 +19,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
-/// Tuning of [`Throttle`].
+/// Tuning of `Throttle`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ThrottleConfig {
     /// Maximum requests in flight for the organization.

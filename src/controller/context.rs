@@ -210,12 +210,12 @@ impl Context {
     }
 
     /// The requeue delay of the object `key` after a success: the resync interval, moved
-    /// towards the object's own slot in it (see [`super::resync`]).
+    /// towards the object's own slot in it (see `controller::resync`).
     pub fn resync_delay(&self, key: &str) -> Duration {
         super::resync::delay(self.settings.resync, self.settings.jitter, key)
     }
 
-    /// The requeue delay after a transient failure of `key` (see [`backoff_key`]):
+    /// The requeue delay after a transient failure of `key` (see `backoff_key`):
     /// exponential, capped, jittered.
     pub fn backoff_delay(&self, key: &str) -> Duration {
         let n = self.backoffs().failed(key, Instant::now());

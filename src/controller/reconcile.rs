@@ -80,7 +80,7 @@ pub trait Reconciled:
     /// An object of this cluster that this one needs and that has not finished its first
     /// reconcile, with the reason this object would report meanwhile. While there is one, an
     /// object that has reported nothing yet is put off without a read or a write (for at most
-    /// [`FIRST_RECONCILE_WAIT`] after its creation), to be woken by that object's change:
+    /// `FIRST_RECONCILE_WAIT` after its creation), to be woken by that object's change:
     /// reporting the wait would cost a status write, an Event and several reads per object, for
     /// a wait of seconds.
     fn awaits_first_reconcile(&self, _stores: &Stores) -> Option<(Reason, String)> {

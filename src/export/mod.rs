@@ -4,7 +4,7 @@
 //!
 //! Top to bottom: [`connect`] (credential and throttled client from flags and environment),
 //! [`read`] (the organization into an [`Inventory`]), [`build`] (pure: inventory to API
-//! objects, names from [`names`]), [`write`] (one stream or one file per object). Progress
+//! objects, names from [`names`]), [`write`](mod@write) (one stream or one file per object). Progress
 //! goes to stderr on a terminal ([`progress`]); a summary line always ends on stderr.
 
 pub mod build;
