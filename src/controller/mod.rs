@@ -332,6 +332,85 @@ fn watch_organizations<K: Reconciled>(
         )
 }
 
+/// Add a watch on DevOpsGroups that triggers the objects naming the changed group by
+/// `groupRef` (always one of their own namespace). An object applied with its group reports
+/// `GroupNotReady` and is retried only at its resync; this wakes it as soon as the group
+/// reports. Metadata only: the trigger needs the group's name and namespace.
+fn watch_groups<K: Reconciled>(
+    controller: Controller<Stored<K>>,
+    kube: &kube::Client,
+    group_refs: fn(&K) -> Vec<&str>,
+) -> Controller<Stored<K>> {
+    let store = controller.store();
+    let changed = watcher(
+        Api::<PartialObjectMeta<DevOpsGroup>>::all(kube.clone()),
+        watcher::Config::default(),
+    )
+    .backoff(watch_backoff())
+    .touched_objects();
+    controller.watches_stream(changed, move |group: PartialObjectMeta<DevOpsGroup>| {
+        naming_group(
+            &store,
+            group.namespace().as_deref(),
+            &group.name_any(),
+            group_refs,
+        )
+    })
+}
+
+/// The objects of `store` in `namespace` whose `group_refs` name the group `name`.
+fn naming_group<K>(
+    store: &Store<Stored<K>>,
+    namespace: Option<&str>,
+    name: &str,
+    group_refs: fn(&K) -> Vec<&str>,
+) -> Vec<ObjectRef<Stored<K>>>
+where
+    K: Resource<DynamicType = ()> + Clone + 'static,
+{
+    stored::valid(store.state())
+        .into_iter()
+        .filter(|o| o.namespace().as_deref() == namespace && group_refs(o).contains(&name))
+        .map(|o| stored::retype(ObjectRef::from_obj(&*o)))
+        .collect()
+}
+
+/// The DevOpsGroups (by name, in the object's namespace) an entitlement's principal, a role
+/// assignment's members or a check's approvers name.
+fn entitlement_group_refs(e: &DevOpsEntitlement) -> Vec<&str> {
+    e.spec
+        .principal
+        .group_ref
+        .iter()
+        .map(|r| r.name.as_str())
+        .collect()
+}
+
+fn role_assignment_group_refs(r: &DevOpsRoleAssignment) -> Vec<&str> {
+    r.spec
+        .assignments
+        .iter()
+        .flat_map(|role| members_group_refs(&role.members))
+        .collect()
+}
+
+fn check_group_refs(c: &PipelineResourceCheck) -> Vec<&str> {
+    c.spec
+        .checks
+        .iter()
+        .filter_map(|check| check.approval.as_ref())
+        .flat_map(|approval| members_group_refs(&approval.approvers))
+        .collect()
+}
+
+fn members_group_refs(members: &[crate::api::Member]) -> Vec<&str> {
+    members
+        .iter()
+        .filter_map(|m| m.group_ref.as_ref())
+        .map(|r| r.name.as_str())
+        .collect()
+}
+
 /// Run every controller until `shutdown` resolves. A kind is one line here (plus the watches
 /// of related kinds that trigger it).
 pub async fn run_controllers(
@@ -372,26 +451,38 @@ pub async fn run_controllers(
             scope.clone(),
         ),
         kinds.run(
-            watch_organizations(
-                controller_of(scope.api(&kube)),
+            watch_groups(
+                watch_organizations(
+                    controller_of(scope.api(&kube)),
+                    &kube,
+                    |r: &DevOpsRoleAssignment| &r.spec.organization_ref,
+                ),
                 &kube,
-                |r: &DevOpsRoleAssignment| &r.spec.organization_ref,
+                role_assignment_group_refs,
             ),
             scope.clone(),
         ),
         kinds.run(
-            watch_organizations(
-                controller_of(scope.api(&kube)),
+            watch_groups(
+                watch_organizations(
+                    controller_of(scope.api(&kube)),
+                    &kube,
+                    |c: &PipelineResourceCheck| &c.spec.organization_ref,
+                ),
                 &kube,
-                |c: &PipelineResourceCheck| &c.spec.organization_ref,
+                check_group_refs,
             ),
             scope.clone(),
         ),
         kinds.run(
-            watch_organizations(
-                controller_of(scope.api(&kube)),
+            watch_groups(
+                watch_organizations(
+                    controller_of(scope.api(&kube)),
+                    &kube,
+                    |e: &DevOpsEntitlement| &e.spec.organization_ref,
+                ),
                 &kube,
-                |e: &DevOpsEntitlement| &e.spec.organization_ref,
+                entitlement_group_refs,
             ),
             scope,
         ),
@@ -631,5 +722,53 @@ mod tests {
         });
         assert_eq!(log.matches(" WARN ").count(), 1, "{log}");
         assert!(log.contains("kind=\"Namespace\""), "{log}");
+    }
+
+    #[test]
+    fn a_group_change_wakes_the_objects_of_its_namespace_that_name_it() {
+        let entitlement = |namespace: &str, name: &str, principal: serde_json::Value| {
+            let e: DevOpsEntitlement = serde_json::from_value(serde_json::json!({
+                "apiVersion": "azdo.io/v1alpha1",
+                "kind": "DevOpsEntitlement",
+                "metadata": {"name": name, "namespace": namespace},
+                "spec": {
+                    "organizationRef": {"name": "org"},
+                    "principal": principal,
+                    "accessLevel": "Stakeholder"
+                }
+            }))
+            .unwrap();
+            Stored::Valid(Arc::new(e))
+        };
+        let (store, mut writer) = reflector::store();
+        for e in [
+            entitlement(
+                "team-a",
+                "by-ref",
+                serde_json::json!({"groupRef": {"name": "ops"}}),
+            ),
+            entitlement(
+                "team-a",
+                "other",
+                serde_json::json!({"groupRef": {"name": "dev"}}),
+            ),
+            entitlement(
+                "team-a",
+                "user",
+                serde_json::json!({"user": "ops@contoso.com"}),
+            ),
+            entitlement(
+                "team-b",
+                "same-name",
+                serde_json::json!({"groupRef": {"name": "ops"}}),
+            ),
+        ] {
+            writer.apply_watcher_event(&watcher::Event::Apply(e));
+        }
+        let woken = naming_group(&store, Some("team-a"), "ops", entitlement_group_refs);
+        let names: Vec<_> = woken.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["by-ref"]);
+        assert_eq!(woken[0].namespace.as_deref(), Some("team-a"));
+        assert!(naming_group(&store, Some("team-c"), "ops", entitlement_group_refs).is_empty());
     }
 }

@@ -385,6 +385,55 @@ async fn a_membership_proceeds_as_soon_as_its_group_is_ready() -> TestResult {
     Ok(())
 }
 
+/// The samples' entitlement, role assignment and check name `storefront-operators` by
+/// `groupRef` (as principal, member and approver). Applied before it, each reports that the
+/// group is missing; once it is applied, each proceeds at once, long before a resync.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_kind_naming_a_group_proceeds_as_soon_as_the_group_is_ready() -> TestResult {
+    let mut env = OperatorEnv::start("waits-all").await?;
+    env.create_team_service_account().await?;
+    // A long resync: only the watch on DevOpsGroup can wake them in time.
+    env.start_operator(&["--resync-interval", "10m"]).await?;
+    let samples = env.samples()?;
+    let kind = |o: &kube::api::DynamicObject| o.types.as_ref().map(|t| t.kind.clone());
+    let (group, rest): (Vec<_>, Vec<_>) = samples.iter().cloned().partition(|o| {
+        kind(o).as_deref() == Some("DevOpsGroup")
+            && o.metadata.name.as_deref() == Some("storefront-operators")
+    });
+    assert_eq!(group.len(), 1, "the samples hold the group");
+    let waiting: Vec<_> = rest
+        .iter()
+        .filter(|o| {
+            matches!(
+                kind(o).as_deref(),
+                Some("DevOpsEntitlement" | "DevOpsRoleAssignment" | "PipelineResourceCheck")
+            )
+        })
+        .cloned()
+        .collect();
+    assert_eq!(
+        waiting.len(),
+        3,
+        "an entitlement, a role assignment, a check"
+    );
+    env.apply(&rest).await?;
+    for obj in &waiting {
+        env.wait_for_reason(obj, Reason::GroupNotFound, REASON)
+            .await?;
+    }
+    let started = Instant::now();
+    env.apply(&group).await?;
+    env.wait_ready(&samples, "True", Duration::from_secs(30))
+        .await?;
+    eprintln!(
+        "every sample Ready {:?} after the group was applied",
+        started.elapsed()
+    );
+    env.delete_in_order(&samples, Duration::from_secs(60))
+        .await?;
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttled_samples_converge_without_sending_before_retry_after() -> TestResult {
     let mut env = OperatorEnv::start("throttled").await?;
