@@ -334,8 +334,8 @@ fn watch_organizations<K: Reconciled>(
 
 /// Add a watch on DevOpsGroups that triggers the objects naming the changed group by
 /// `groupRef` (always one of their own namespace). An object applied with its group reports
-/// `GroupNotReady` and is retried only at its resync; this wakes it as soon as the group
-/// reports. Metadata only: the trigger needs the group's name and namespace.
+/// `GroupNotReady` and is retried only at its resync (a new membership waits silently); this
+/// wakes it as soon as the group reports. Metadata only: the trigger needs the group's name and namespace.
 fn watch_groups<K: Reconciled>(
     controller: Controller<Stored<K>>,
     kube: &kube::Client,
@@ -375,8 +375,15 @@ where
         .collect()
 }
 
-/// The DevOpsGroups (by name, in the object's namespace) an entitlement's principal, a role
-/// assignment's members or a check's approvers name.
+/// The DevOpsGroups (by name, in the object's namespace) a membership's group and members, an
+/// entitlement's principal, a role assignment's members or a check's approvers name. (A
+/// membership's cached copy keeps its group and every member that may be a group.)
+fn membership_group_refs(m: &DevOpsMembership) -> Vec<&str> {
+    let mut refs = members_group_refs(&m.spec.members);
+    refs.extend(m.spec.group.group_ref.iter().map(|r| r.name.as_str()));
+    refs
+}
+
 fn entitlement_group_refs(e: &DevOpsEntitlement) -> Vec<&str> {
     e.spec
         .principal
@@ -500,32 +507,18 @@ fn memberships(kube: &kube::Client, scope: &Scope) -> Controller<Stored<DevOpsMe
         kube,
         |m: &DevOpsMembership| &m.spec.organization_ref,
     );
-    let membership_store = controller.store();
-    let refused_store = membership_store.clone();
-    controller
-        .watches(
-            Api::<Stored<DevOpsMembership>>::all(kube.clone()),
-            watcher::Config::default(),
-            move |changed| {
-                membership::refused_for_cycle(&stored::valid(refused_store.state()), &changed)
-                    .into_iter()
-                    .map(stored::retype)
-                    .collect::<Vec<_>>()
-            },
-        )
-        .watches(
-            Api::<Stored<DevOpsGroup>>::all(kube.clone()),
-            watcher::Config::default(),
-            move |group| match group.valid() {
-                Some(group) => {
-                    membership::referencing(&stored::valid(membership_store.state()), group)
-                        .into_iter()
-                        .map(stored::retype)
-                        .collect()
-                }
-                None => Vec::new(),
-            },
-        )
+    let refused_store = controller.store();
+    let controller = controller.watches(
+        Api::<Stored<DevOpsMembership>>::all(kube.clone()),
+        watcher::Config::default(),
+        move |changed| {
+            membership::refused_for_cycle(&stored::valid(refused_store.state()), &changed)
+                .into_iter()
+                .map(stored::retype)
+                .collect::<Vec<_>>()
+        },
+    );
+    watch_groups(controller, kube, membership_group_refs)
 }
 
 /// What every controller shares.

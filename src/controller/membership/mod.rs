@@ -10,7 +10,7 @@ pub use resolve::member as resolve_member;
 pub use resolve::without_writes as resolve_without_writes;
 #[cfg(test)]
 pub(crate) use triggers::tests as tests_support;
-pub use triggers::{group_never_reconciled, referencing, refused_for_cycle};
+pub use triggers::{group_never_reconciled, refused_for_cycle};
 
 use std::collections::BTreeSet;
 

@@ -12,7 +12,7 @@ use crate::reason::Reason;
 
 /// The DevOpsGroup a membership names by `groupRef`, when the cache has it and it has not
 /// finished a reconcile yet (no Ready condition at all): the membership would only report
-/// `GroupNotReady`, and the group's first status wakes it (see [`referencing`]).
+/// `GroupNotReady`, and the group's first status wakes it (the group watch of `controller::watch_groups`).
 pub fn group_never_reconciled(
     membership: &DevOpsMembership,
     stores: &Stores,
@@ -42,31 +42,6 @@ pub fn refused_for_cycle<C: kube::Resource>(
         .filter(|m| {
             m.ready_condition()
                 .is_some_and(|c| Reason::parse(&c.reason) == Some(Reason::MembershipCycle))
-        })
-        .map(|m| ObjectRef::from_obj(&**m))
-        .collect()
-}
-
-/// Memberships that wait on (or list) a DevOpsGroup, for the group watch.
-pub fn referencing(
-    memberships: &[Arc<DevOpsMembership>],
-    group: &DevOpsGroup,
-) -> Vec<ObjectRef<DevOpsMembership>> {
-    let ns = group.namespace();
-    let name = group.name_any();
-    memberships
-        .iter()
-        .filter(|m| m.namespace() == ns)
-        .filter(|m| {
-            m.spec
-                .group
-                .group_ref
-                .as_ref()
-                .is_some_and(|r| r.name == name)
-                || m.spec
-                    .members
-                    .iter()
-                    .any(|x| x.group_ref.as_ref().is_some_and(|r| r.name == name))
         })
         .map(|m| ObjectRef::from_obj(&**m))
         .collect()
