@@ -303,6 +303,32 @@ mod tests {
     }
 
     #[test]
+    fn slowest_routes_are_ranked_by_the_time_spent_on_them() {
+        let requests = [
+            ("PUT", "/m", 26.0),
+            ("PUT", "/m", 28.0),
+            ("PUT", "/m", 27.0),
+            ("GET", "/g", 60.0),
+            ("GET", "/m", 30.0),
+        ];
+        let s = ServiceTime::by_route(requests.iter().map(|&(m, r, ms)| (m, r, ms)));
+        assert_eq!(s.requests, 5);
+        let ranked: Vec<_> = s
+            .slowest_routes
+            .iter()
+            .map(|r| (r.method.as_str(), r.route.as_str(), r.requests, r.mean_ms))
+            .collect();
+        assert_eq!(
+            ranked,
+            [
+                ("PUT", "/m", 3, 27.0),
+                ("GET", "/g", 1, 60.0),
+                ("GET", "/m", 1, 30.0)
+            ]
+        );
+    }
+
+    #[test]
     fn the_rate_counts_each_second_of_the_span() {
         let rate = Rate::of(vec![2500.0, 1000.0, 1200.0, 1999.0, 4000.5]);
         // Seconds from 1000 ms: [1000, 2000) holds 3, [2000, 3000) 1, [3000, 4000) 0, then 1.
